@@ -1,0 +1,49 @@
+"""record(): the one way to write an audit event, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from officeapp.audit.models import AuditEvent, Outcome
+
+
+def _chain_for(actor: Any) -> str:
+    # One chain per agency keeps writers of different agencies independent.
+    agency_id = getattr(getattr(actor, "department", None), "agency_id", None)
+    return f"agency:{agency_id}" if agency_id else "platform"
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    outcome: str = Outcome.SUCCESS,
+    details: dict[str, Any] | None = None,
+    client_address: str | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    """Write one AuditEvent. `details` holds ids and kinds only, never document or message text."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if client_address is None:
+        from officeapp.accounts.middleware import current_client_address
+
+        client_address = current_client_address()
+    return AuditEvent.objects.create(
+        action=action,
+        actor=user,
+        actor_label=actor_label or (str(user) if user else ""),
+        client_address=client_address,
+        object_type=object_type,
+        object_id=str(object_id),
+        outcome=outcome,
+        details=details or {},
+        chain=_chain_for(user),
+    )

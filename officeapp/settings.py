@@ -1,0 +1,256 @@
+"""One settings module, read from the environment.
+
+Nothing set means the embedded defaults: SQLite in WAL mode, the in-memory channel layer, a local
+blob folder and the embedded search engine. Setting DATABASE_URL, REDIS_URL, S3_*,
+ELASTICSEARCH_URL switches each part to the real service with no code change. Every variable is
+listed with its default in the README; a malformed value stops start-up with ImproperlyConfigured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG: bool = env.bool("DEBUG", default=False)
+# The embedded default is for one machine; production sets SECRET_KEY (a check refuses the default
+# under --deploy). The default is stable so that sessions survive a restart of `make run`.
+SECRET_KEY: str = env.str("SECRET_KEY", default="officeapp-embedded-insecure-key-set-SECRET_KEY-in-production")
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
+# Origins a browser socket may come from. Never "*": the session cookie rides along with any site's socket.
+WEBSOCKET_ALLOWED_ORIGINS: list[str] = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
+# Proxy headers are believed only when a trusted proxy is configured (their addresses).
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_q",
+    "viewflow",
+    "viewflow.workflow",
+    "officeapp",
+    "officeapp.org",
+    "officeapp.accounts",
+    "officeapp.audit",
+    "officeapp.notify",
+    "officeapp.blobs",
+    "officeapp.outbox",
+    "officeapp.calendar",
+    "officeapp.worker",
+    "officeapp.health",
+    "officeapp.workbench",
+    "documents",
+    "chat",
+    "workflows",
+    "meetings",
+    "search",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "officeapp.accounts.middleware.ClientAddressMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "officeapp.accounts.middleware.SessionPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "officeapp.urls"
+WSGI_APPLICATION = "officeapp.wsgi.application"
+ASGI_APPLICATION = "officeapp.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "officeapp.workbench.context.shell",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'officeapp.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the worker and the server read while one writes; IMMEDIATE takes the write lock at
+    # BEGIN so two writers queue on busy_timeout instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+# --- Channels -------------------------------------------------------------------------------
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # The in-memory layer reaches only sockets of this one process: notifications written by other
+    # processes (the worker) are relayed by the server process from the database (officeapp.notify.relay).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "officeapp_cache",
+        }
+    }
+
+# --- Blob store -----------------------------------------------------------------------------
+S3_ENDPOINT: str = env.str("S3_ENDPOINT", default="")
+S3_ACCESS_KEY: str = env.str("S3_ACCESS_KEY", default="")
+S3_SECRET_KEY: str = env.str("S3_SECRET_KEY", default="")
+S3_BUCKET: str = env.str("S3_BUCKET", default="officeapp")
+S3_SECURE: bool = env.bool("S3_SECURE", default=False)
+S3_REGION: str = env.str("S3_REGION", default="")
+BLOB_DIR = Path(env.str("BLOB_DIR", default=str(DATA_DIR / "blobs")))
+UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Unreferenced blobs younger than this are kept: an upload may be waiting for its form to commit.
+BLOB_RETENTION_GRACE_HOURS: int = env.int("BLOB_RETENTION_GRACE_HOURS", default=24)
+
+# --- Search (the search app reads these) ----------------------------------------------------
+ELASTICSEARCH_URL: str = env.str("ELASTICSEARCH_URL", default="")
+
+# --- Auth and sessions ----------------------------------------------------------------------
+AUTH_USER_MODEL = "org.User"
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "workbench:home"
+LOGOUT_REDIRECT_URL = "accounts:sign_in"
+AUTHENTICATION_BACKENDS = ["officeapp.accounts.backends.LockoutAwareBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "real_name", "employee_no", "mobile")}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "officeapp.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+TESTING: bool = env.bool("TESTING", default=False)
+if TESTING:
+    # Hashing the cast's passwords with PBKDF2 would dominate the suite's time; tests of the hasher itself
+    # are Django's business.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+SIGN_IN_MAX_FAILURES: int = env.int("SIGN_IN_MAX_FAILURES", default=5)
+SIGN_IN_LOCK_MINUTES: int = env.int("SIGN_IN_LOCK_MINUTES", default=15)
+# Per client address, a much higher threshold: a whole office may sit behind one NAT address.
+SIGN_IN_MAX_FAILURES_PER_ADDRESS: int = env.int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", default=100)
+SESSION_IDLE_MINUTES: int = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_ABSOLUTE_HOURS: int = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="officeapp")
+
+# --- Deployment hardening (active when DEBUG is off; check --deploy passes with these) --------
+SECURE_SSL: bool = env.bool("SECURE_SSL", default=False)
+SESSION_COOKIE_SECURE = SECURE_SSL
+CSRF_COOKIE_SECURE = SECURE_SSL
+SECURE_SSL_REDIRECT = SECURE_SSL and env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_SSL else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
+SECURE_HSTS_PRELOAD = SECURE_SSL
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE_SSL and TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Mail and SMS ---------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="officeapp@localhost")
+SMS_BACKEND: str = env.str("SMS_BACKEND", default="officeapp.notify.sms.ConsoleSmsBackend")
+
+# --- Worker (django-q2; the ORM broker needs nothing more; Redis when REDIS_URL is set) --------
+Q_CLUSTER = {
+    "name": "officeapp",
+    "workers": env.int("WORKER_PROCESSES", default=2),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 5,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 0.5,
+    "save_limit": 1000,
+    "label": "后台任务",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"  # shown; stored in UTC because USE_TZ
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG or TESTING:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}
+
+# Classified documents (秘密 and above) are refused unless a deployment explicitly allows them.
+ALLOW_CLASSIFIED: bool = env.bool("ALLOW_CLASSIFIED", default=False)
+
+if S3_ENDPOINT and not (S3_ACCESS_KEY and S3_SECRET_KEY):
+    raise ImproperlyConfigured("S3_ENDPOINT 已设置，但缺少 S3_ACCESS_KEY / S3_SECRET_KEY。")

@@ -1,0 +1,38 @@
+"""Top navigation: 工作台 and 通讯录 for everyone, administration pages by role (三员 see only theirs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from officeapp import access
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+def _item(request: HttpRequest, label: str, name: str) -> NavItem | None:
+    try:
+        url = reverse(name)
+    except NoReverseMatch:
+        return None
+    return NavItem(label, url, request.path == url or (url != "/" and request.path.startswith(url)))
+
+
+def nav_for(request: HttpRequest) -> list[NavItem]:
+    user = request.user
+    names = [("工作台", "workbench:home"), ("通讯录", "org:directory")]
+    if access.is_system_admin(user) or access.administered_agencies(user).exists():
+        names += [("组织管理", "org:manage"), ("工作日历", "calendar:manage")]
+    if access.is_security_admin(user):
+        names += [("安全策略", "accounts:security")]
+    if access.is_audit_admin(user):
+        # 审计管理员 reads the audit log and nothing else: no 通讯录 work, no org pages.
+        names = [("审计日志", "audit:events")]
+    return [i for i in (_item(request, label, name) for label, name in names) if i]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorkerConfig(AppConfig):
+    name = "officeapp.worker"
+    label = "worker"
+    verbose_name = "后台任务"
