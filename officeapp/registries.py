@@ -87,3 +87,8 @@ outbox_consumers: Registry = Registry("outbox_consumers")
 # "<schedule name>" -> officeapp.worker.schedules.Schedule (func path, minutes); synced into
 # django-q2 schedules by `manage.py sync_schedules` (make run calls it).
 worker_schedules: Registry = Registry("worker_schedules")
+
+# "<referrer>" -> officeapp.blobs.referrers.BlobReferrer: answers whether a user may read a blob
+# through this referrer (an attachment, a chat file, a meeting material) and which blobs it still
+# references (the retention job removes only blobs no referrer claims).
+blob_referrers: Registry = Registry("blob_referrers")
