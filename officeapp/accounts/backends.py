@@ -1,7 +1,34 @@
-"""Authentication backend. The lockout rules are enforced by the sign-in service (officeapp.accounts.services)."""
+"""Authentication backend: a locked account is refused on every path, including Django's admin login."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+from django.utils import timezone
+
+from officeapp.accounts.models import SignInThrottle, ThrottleKind
 
 
 class LockoutAwareBackend(ModelBackend):
-    pass
+    """The counting and the messages live in officeapp.accounts.services.attempt_sign_in; this only
+    makes sure no other door (django-admin's login form) lets a locked account in."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if (
+            username
+            and SignInThrottle.objects.filter(
+                kind=ThrottleKind.ACCOUNT,
+                key=username.strip().casefold()[:150],
+                locked_until__gt=timezone.now(),
+            ).exists()
+        ):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -10,10 +10,19 @@ import contextvars
 import ipaddress
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from officeapp.access import admin_role_of
+
+if TYPE_CHECKING:
+    from officeapp.org.models import User
 
 _client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_address", default=None)
 
@@ -67,11 +76,32 @@ class ClientAddressMiddleware:
 SESSION_STARTED = "officeapp_started"
 SESSION_SEEN = "officeapp_seen"
 SESSION_EPOCH = "officeapp_epoch"
+# Set at sign-in: this session must show a TOTP code before it reaches any page.
+SESSION_OTP_REQUIRED = "officeapp_otp_required"
+# Left in the fresh anonymous session when a session ends, so the sign-in page can say why.
+SESSION_ENDED = "officeapp_expired"
+ENDED_TIMEOUT = "timeout"
+ENDED_ELSEWHERE = "signed_out_everywhere"
+
+
+def start_session(session: SessionBase, user: User, *, otp_required: bool) -> None:
+    """Stamp a freshly signed-in session with its start, last activity and the user's epoch."""
+    now = time.time()
+    session[SESSION_STARTED] = now
+    session[SESSION_SEEN] = now
+    session[SESSION_EPOCH] = user.session_epoch
+    session[SESSION_OTP_REQUIRED] = otp_required
 
 
 class SessionPolicyMiddleware:
-    """Idle timeout (SESSION_IDLE_MINUTES), absolute timeout (SESSION_ABSOLUTE_HOURS) and
-    "sign out everywhere" (a session stamped with an older User.session_epoch is ended)."""
+    """The session rules, on every request of a signed-in user:
+
+    - idle timeout (SESSION_IDLE_MINUTES) and absolute timeout (SESSION_ABSOLUTE_HOURS);
+    - "sign out everywhere": a session stamped with an older User.session_epoch is ended;
+    - second factor: an administrator (三员), or anyone who enrolled TOTP, reaches no page but the
+      verification page until the session is verified;
+    - first sign-in: a user with must_change_password reaches no page but the password page.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -79,23 +109,59 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            now = time.time()
-            session = request.session
-            started = session.get(SESSION_STARTED, now)
-            seen = session.get(SESSION_SEEN, now)
-            epoch = session.get(SESSION_EPOCH, user.session_epoch)
-            expired = (
-                now - seen > settings.SESSION_IDLE_MINUTES * 60
-                or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600
-                or epoch != user.session_epoch
-            )
-            if expired:
+            ended = self._enforce_timeouts(request, user)
+            if ended:
                 logout(request)
-                request.session["officeapp_expired"] = True
+                request.session[SESSION_ENDED] = ended
             else:
-                session[SESSION_STARTED] = started
-                session[SESSION_EPOCH] = epoch
-                # Write the last-seen stamp at most once a minute to spare the session store.
-                if now - seen > 60 or SESSION_SEEN not in session:
-                    session[SESSION_SEEN] = now
+                detour = self._pending_step(request, user)
+                if detour is not None:
+                    return detour
         return self.get_response(request)
+
+    @staticmethod
+    def _enforce_timeouts(request: HttpRequest, user: Any) -> str | None:
+        now = time.time()
+        session = request.session
+        started = session.get(SESSION_STARTED, now)
+        seen = session.get(SESSION_SEEN, now)
+        epoch = session.get(SESSION_EPOCH, user.session_epoch)
+        if epoch != user.session_epoch:
+            return ENDED_ELSEWHERE
+        if (
+            now - seen > settings.SESSION_IDLE_MINUTES * 60
+            or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600
+        ):
+            return ENDED_TIMEOUT
+        session[SESSION_STARTED] = started
+        session[SESSION_EPOCH] = epoch
+        # Write the last-seen stamp at most once a minute to spare the session store.
+        if now - seen > 60 or SESSION_SEEN not in session:
+            session[SESSION_SEEN] = now
+        return None
+
+    @staticmethod
+    def _pending_step(request: HttpRequest, user: Any) -> HttpResponse | None:
+        path = request.path
+        if path.startswith(settings.STATIC_URL) or path.startswith("/healthz"):
+            return None
+        sign_out = reverse("accounts:sign_out")
+        verified = getattr(user, "is_verified", None)
+        needs_otp = request.session.get(SESSION_OTP_REQUIRED) or admin_role_of(user) is not None
+        if needs_otp and not (verified and verified()):
+            target = reverse("accounts:verify_otp")
+        elif user.must_change_password:
+            target = reverse("accounts:change_password")
+        else:
+            return None
+        if path in (target, sign_out):
+            return None
+        url = (
+            f"{target}?{urlencode({'next': request.get_full_path()})}" if request.method == "GET" else target
+        )
+        if getattr(request, "htmx", False):
+            # htmx would swap the page into a fragment; make the browser navigate instead.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)

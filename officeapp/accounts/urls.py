@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from officeapp.accounts import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("password/", views.change_password, name="change_password"),
+    path("two-factor/", views.two_factor, name="two_factor"),
+    path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
+    path("two-factor/verify/", views.verify_otp, name="verify_otp"),
+    path("security/", views.security, name="security"),
+    path("security/grants/", views.security_grant, name="security_grant"),
+    path("security/grants/<int:grant_id>/revoke/", views.security_revoke, name="security_revoke"),
+    path("security/directory-policy/", views.security_policy, name="security_policy"),
+]
