@@ -20,8 +20,14 @@ class Outcome(models.TextChoices):
 
 class AuditEvent(models.Model):
     occurred_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # A registered app (issue 10) acts under its own label; also the snapshot of a user's name.
     actor_label = models.CharField("操作者", max_length=120, blank=True)
     client_address = models.GenericIPAddressField("客户端地址", null=True, blank=True)
@@ -45,7 +51,42 @@ class AuditEvent(models.Model):
             models.Index(fields=["chain", "chain_seq"], name="audit_chain_seq_idx"),
             models.Index(fields=["actor", "-occurred_at"], name="audit_actor_time_idx"),
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The chaining job looks only at rows not yet chained; a partial index keeps that lookup
+            # the size of the backlog, not of the table.
+            models.Index(fields=["chain", "id"], condition=models.Q(row_hash=""), name="audit_unchained_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.action}#{self.pk}"
+
+    @property
+    def details_pairs(self) -> list[tuple[str, object]]:
+        # A list, not the dict: a template's `details.items` would read a detail named "items".
+        return sorted(self.details.items()) if isinstance(self.details, dict) else [("", self.details)]
+
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditChainHead(models.Model):
+    """The end of one chain: its last sequence number and hash.
+
+    The chaining job locks this row (SELECT ... FOR UPDATE) so that one chainer at a time extends a
+    chain, while chainers of other chains and every writer of AuditEvent rows go on unhindered. It
+    also lets verify_audit notice rows deleted from the end of a chain.
+    """
+
+    chain = models.CharField("链", max_length=32, primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "审计链"
+        verbose_name_plural = "审计链"
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.last_seq}"
