@@ -5,3 +5,10 @@ class OrgConfig(AppConfig):
     name = "officeapp.org"
     label = "org"
     verbose_name = "组织机构"
+
+    def ready(self) -> None:
+        from officeapp.org.handover import DelegationHandover
+        from officeapp.registries import handover_providers
+
+        provider = DelegationHandover()
+        handover_providers.register(provider.name, provider)

@@ -68,7 +68,11 @@ class Department(models.Model):
         verbose_name = "部门"
         verbose_name_plural = "部门"
         ordering = ["agency_id", "path"]
-        indexes = [models.Index(fields=["agency", "sort_order"])]
+        indexes = [
+            models.Index(fields=["agency", "sort_order"]),
+            # 通讯录: "people of 办公室" is a prefix search on the department name across 20,000 agencies.
+            models.Index(fields=["name"], name="department_name_like_idx", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [models.UniqueConstraint(fields=["agency", "parent", "name"], name="department_name_unique_in_parent")]
 
     def __str__(self) -> str:
@@ -123,6 +127,12 @@ class User(AbstractUser):
         indexes = [
             models.Index(fields=["real_name"], name="user_real_name_idx"),
             models.Index(fields=["department", "sort_order"], name="user_department_order_idx"),
+            # The address book searches by prefix (LIKE 'x%'). On PostgreSQL a plain btree serves that only
+            # under the C collation, so these carry varchar_pattern_ops (ignored by SQLite). name_pinyin,
+            # name_initials and mobile get theirs from db_index (Django adds a *_like index on PostgreSQL).
+            models.Index(fields=["real_name"], name="user_real_name_like_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["office_phone"], name="user_office_phone_like_idx",
+                         opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +158,9 @@ class ConcurrentPost(models.Model):
         verbose_name = "兼职"
         verbose_name_plural = "兼职"
         constraints = [models.UniqueConstraint(fields=["user", "department"], name="concurrent_post_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user}·兼{self.department}"
 
 
 class Role(models.TextChoices):
@@ -217,6 +230,9 @@ class Portfolio(models.Model):
             models.CheckConstraint(condition=Q(department__isnull=False) | Q(agency__isnull=False), name="portfolio_has_scope"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.leader}分管{self.department or self.agency}"
+
 
 class DelegationScope(models.TextChoices):
     ALL = "all", "全部事项"
@@ -247,6 +263,9 @@ class Delegation(models.Model):
             models.CheckConstraint(condition=~Q(from_user=models.F("to_user")), name="delegation_not_to_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.from_user}委托{self.to_user}"
+
 
 class DirectoryVisibility(models.TextChoices):
     EVERYONE = "everyone", "全省可见"
@@ -266,3 +285,6 @@ class DirectoryFieldPolicy(models.Model):
     class Meta:
         verbose_name = "通讯录字段策略"
         verbose_name_plural = "通讯录字段策略"
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()}：{self.get_visibility_display()}"
