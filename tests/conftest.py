@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.seaweedfs"]
+
 CAST_PASSWORD = "Cast-Passw0rd-2026"
 
 
