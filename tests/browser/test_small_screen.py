@@ -1,0 +1,80 @@
+"""At 375×667 (an iPhone SE) no page scrolls sideways; screenshots land in test-results/ for a look."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PHONE = {
+    "viewport": {"width": 375, "height": 667},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def _overflow(page: Any) -> dict[str, Any]:
+    """How far the page reaches past the viewport, and which elements stick out (to say what to fix)."""
+    return page.evaluate(
+        """() => {
+          const width = window.innerWidth;
+          const offenders = [...document.querySelectorAll('body *')]
+            .filter((el) => el.getBoundingClientRect().right > width + 1 && getComputedStyle(el).position !== 'fixed')
+            .slice(0, 5)
+            .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : ''));
+          return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, offenders};
+        }"""
+    )
+
+
+def _assert_fits(page: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    measured = _overflow(page)
+    assert measured["scrollWidth"] <= measured["innerWidth"], f"页面横向滚动：{measured}"
+
+
+def test_workbench_fits_a_375px_phone_without_sideways_scrolling(
+    signed_in_page: Callable[..., Any], server: Any, cast: Any, screenshot_dir: Path
+) -> None:
+    page = signed_in_page(cast.leader, **PHONE)
+
+    expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
+    _assert_fits(page)
+    page.screenshot(path=screenshot_dir / "workbench-375.png", full_page=True)
+
+
+def test_directory_fits_a_375px_phone_with_results_shown(
+    signed_in_page: Callable[..., Any], server: Any, cast: Any, screenshot_dir: Path
+) -> None:
+    page = signed_in_page(cast.drafter, **PHONE)
+    page.goto("/org/directory/")
+    # Mobile numbers match many people and make the longest result lines.
+    page.locator("input[name=q]").press_sequentially("138", delay=30)
+
+    expect(page.locator("#directory-results .person-line").first).to_be_visible()
+    _assert_fits(page)
+    page.screenshot(path=screenshot_dir / "directory-375.png", full_page=True)
+
+
+def test_sign_in_page_fits_a_375px_phone_even_with_an_error_shown(
+    new_context: Callable[..., Any],
+    server: Any,
+    cast: Any,
+    screenshot_dir: Path,
+    submit_sign_in: Callable[[Any, str, str], None],
+) -> None:
+    page = new_context(**PHONE).new_page()
+    page.goto("/accounts/sign-in/")
+    _assert_fits(page)
+
+    submit_sign_in(page, "drafter", "Wrong-Passw0rd-2026")
+
+    expect(page.locator("body")).to_contain_text("用户名或密码错误")
+    _assert_fits(page)
+    page.screenshot(path=screenshot_dir / "sign-in-375.png", full_page=True)
