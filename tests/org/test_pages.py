@@ -1,0 +1,343 @@
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from officeapp.org.models import Delegation, Department, Portfolio, Role, User
+from officeapp.org.services import grant_role
+
+
+@pytest.fixture
+def agency_admin(cast):
+    """office_director also maintains the org of 省府办公厅 (单位管理员)."""
+    grant_role(actor=None, user=cast.office_director, role=Role.AGENCY_ADMIN, agency=cast.gov_office)
+    return cast.office_director
+
+
+# --- 通讯录 ------------------------------------------------------------------------------------------
+
+
+def test_directory_search_page_lists_matches(cast, sign_in):
+    client = sign_in(cast.outsider)
+    response = client.get(reverse("org:directory"), {"q": "lxm"})
+    assert response.status_code == 200
+    assert "林小梅" in response.text
+    assert "13800000001" not in response.text  # another agency's mobile stays hidden
+
+
+def test_directory_live_search_returns_only_the_results_fragment(cast, sign_in):
+    client = sign_in(cast.clerk)
+    response = client.get(reverse("org:directory_search"), {"q": "综合"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert "陈志强" in response.text and "13800000002" in response.text
+
+
+def test_directory_search_without_results_says_so(cast, sign_in):
+    response = sign_in(cast.drafter).get(reverse("org:directory"), {"q": "不存在的人"})
+    assert "没有找到" in response.text
+
+
+def test_org_tree_expands_agency_then_department(cast, sign_in):
+    client = sign_in(cast.outsider)
+    home = client.get(reverse("org:directory"))
+    assert "广东省人民政府" in home.text
+    level = client.get(reverse("org:directory_agency", args=[cast.gov_office.pk]), HTTP_HX_REQUEST="true")
+    assert "综合处" in level.text
+    members = client.get(
+        reverse("org:directory_department", args=[cast.general_dept.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert "林小梅" in members.text and "陈志强" in members.text
+
+
+def test_person_card_respects_the_mobile_policy(cast, sign_in):
+    url = reverse("org:person", args=[cast.drafter.pk])
+    assert "13800000001" not in sign_in(cast.outsider).get(url).text
+    assert "13800000001" in sign_in(cast.clerk).get(url).text
+
+
+def test_person_card_of_a_missing_user_is_404(cast, sign_in):
+    assert sign_in(cast.drafter).get(reverse("org:person", args=[999999])).status_code == 404
+
+
+def test_directory_needs_sign_in(cast, client):
+    response = client.get(reverse("org:directory"))
+    assert response.status_code == 302
+
+
+def test_audit_admin_does_not_use_the_directory(cast, sign_in):
+    assert sign_in(cast.audit_admin).get(reverse("org:directory")).status_code == 403
+
+
+# --- 组织管理 ------------------------------------------------------------------------------------------
+
+
+def test_drafter_gets_403_on_org_management(cast, sign_in):
+    client = sign_in(cast.drafter)
+    assert client.get(reverse("org:manage")).status_code == 403
+    assert client.get(reverse("org:department_edit", args=[cast.general_dept.pk])).status_code == 403
+
+
+def test_system_admin_sees_the_whole_tree(cast, sign_in):
+    client = sign_in(cast.system_admin)
+    response = client.get(reverse("org:manage"))
+    assert response.status_code == 200 and "广东省人民政府" in response.text
+    children = client.get(
+        reverse("org:manage_children", args=[cast.gov_office.parent_id]), HTTP_HX_REQUEST="true"
+    )
+    assert "广东省财政厅" in children.text and "广东省教育厅" in children.text
+
+
+def test_system_admin_edits_a_department_of_any_agency(cast, sign_in):
+    client = sign_in(cast.system_admin)
+    url = reverse("org:department_edit", args=[cast.finance_office.pk])
+    response = client.post(
+        url,
+        {
+            "name": "厅办公室",
+            "code": "GD-CZT-BGS",
+            "parent": "",
+            "kind": "office",
+            "phone": "020-1",
+            "sort_order": "1",
+        },
+    )
+    assert response.status_code == 302
+    cast.finance_office.refresh_from_db()
+    assert cast.finance_office.name == "厅办公室"
+
+
+def test_agency_admin_edits_a_department_of_their_agency(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    url = reverse("org:department_edit", args=[cast.general_dept.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "name": "综合一处",
+            "code": "GD-BGT-ZH",
+            "parent": cast.office.pk,
+            "kind": "general",
+            "phone": "",
+            "sort_order": "0",
+        },
+    )
+    assert response.status_code == 302
+    cast.general_dept.refresh_from_db()
+    assert cast.general_dept.name == "综合一处"
+    assert cast.general_dept.path.startswith(cast.office.path)
+
+
+def test_agency_admin_gets_404_for_another_agencys_department(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    url = reverse("org:department_edit", args=[cast.finance_office.pk])
+    assert client.get(url).status_code == 404
+    assert (
+        client.post(url, {"name": "改掉", "code": "X", "kind": "general", "sort_order": "0"}).status_code
+        == 404
+    )
+    assert Department.objects.get(pk=cast.finance_office.pk).name == "办公室"
+    assert client.get(reverse("org:manage_agency", args=[cast.finance.pk])).status_code == 404
+    assert client.get(reverse("org:user_edit", args=[cast.other_clerk.pk])).status_code == 404
+
+
+def test_invalid_department_form_re_renders_with_what_was_typed(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    response = client.post(
+        reverse("org:department_create", args=[cast.gov_office.pk]),
+        {"name": "秘书处", "code": "BRAND-NEW", "kind": "general", "sort_order": "0"},
+    )
+    assert response.status_code == 200
+    assert "同一上级下已有同名部门" in response.text
+    assert 'value="BRAND-NEW"' in response.text
+
+
+def test_creating_a_user_shows_the_initial_password_once(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    response = client.post(
+        reverse("org:user_create", args=[cast.gov_office.pk]),
+        {
+            "username": "newbie",
+            "real_name": "新同事",
+            "department": cast.general_dept.pk,
+            "mobile": "13912345678",
+            "sort_order": "0",
+            "employee_no": "",
+            "email": "",
+        },
+    )
+    assert response.status_code == 200
+    user = User.objects.get(username="newbie")
+    assert user.must_change_password and user.name_initials == "xts"
+    password = response.text.split("<code>")[1].split("</code>")[0]
+    assert user.check_password(password)
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_bad_mobile_is_refused_in_chinese(cast, sign_in):
+    client = sign_in(cast.system_admin)
+    response = client.post(
+        reverse("org:user_edit", args=[cast.drafter.pk]),
+        {"real_name": "林小梅", "mobile": "12345", "sort_order": "0"},
+    )
+    assert response.status_code == 200
+    assert "手机号格式不正确" in response.text and 'value="12345"' in response.text
+
+
+def test_disable_page_hands_work_to_a_named_successor(cast, sign_in):
+    client = sign_in(cast.system_admin)
+    now = timezone.now()
+    Delegation.objects.create(
+        from_user=cast.leader, to_user=cast.drafter, starts_at=now, ends_at=now + timedelta(days=1)
+    )
+    url = reverse("org:user_disable", args=[cast.drafter.pk])
+    page = client.get(url)
+    assert "委托：1 项" in page.text and "陈志强" in page.text
+    response = client.post(url, {"successor": "BGT003"})
+    assert response.status_code == 302
+    assert Delegation.objects.get(from_user=cast.leader).to_user == cast.office_secretary
+    assert not User.objects.get(pk=cast.drafter.pk).is_active
+
+
+def test_disable_with_an_unknown_successor_re_renders(cast, sign_in):
+    response = sign_in(cast.system_admin).post(
+        reverse("org:user_disable", args=[cast.drafter.pk]), {"successor": "nobody"}
+    )
+    assert response.status_code == 200 and "未找到该用户" in response.text
+    assert User.objects.get(pk=cast.drafter.pk).is_active
+
+
+def test_transfer_moves_the_user(cast, sign_in):
+    response = sign_in(cast.system_admin).post(
+        reverse("org:user_transfer", args=[cast.drafter.pk]),
+        {"department": cast.office.pk, "position": "", "successor": ""},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=cast.drafter.pk).department == cast.office
+
+
+def test_reset_password_needs_post_and_forces_a_change(cast, sign_in):
+    client = sign_in(cast.system_admin)
+    url = reverse("org:user_reset_password", args=[cast.drafter.pk])
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == 200
+    assert User.objects.get(pk=cast.drafter.pk).must_change_password
+
+
+def test_import_page_lists_every_bad_row_and_imports_nothing(cast, sign_in):
+    from tests.org.test_spreadsheets import xlsx
+
+    upload = xlsx(
+        users=[
+            ("u1", "甲", "", "NOPE", "", "", "", "", "", ""),
+            ("u2", "乙", "", "GD-BGT-ZH", "", "123", "", "", "", ""),
+        ]
+    )
+    upload.name = "人员.xlsx"
+    response = sign_in(cast.system_admin).post(
+        reverse("org:import", args=[cast.gov_office.pk]), {"file": upload}
+    )
+    assert response.status_code == 200
+    assert "未导入任何数据" in response.text
+    assert "未知部门" in response.text and "手机号" in response.text
+    assert not User.objects.filter(username__in=["u1", "u2"]).exists()
+
+
+def test_import_page_refuses_a_file_that_is_not_excel(cast, sign_in):
+    upload = io.BytesIO(b"not a spreadsheet")
+    upload.name = "人员.xlsx"
+    response = sign_in(cast.system_admin).post(
+        reverse("org:import", args=[cast.gov_office.pk]), {"file": upload}
+    )
+    assert response.status_code == 200
+    assert "field-error" in response.text
+    assert not User.objects.filter(username="u1").exists()
+
+
+def test_import_page_offers_the_initial_passwords_for_download(cast, sign_in):
+    from tests.org.test_spreadsheets import xlsx
+
+    upload = xlsx(users=[("u1", "甲", "", "GD-BGT-ZH", "", "", "", "", "", "")])
+    upload.name = "人员.xlsx"
+    response = sign_in(cast.system_admin).post(
+        reverse("org:import", args=[cast.gov_office.pk]), {"file": upload}
+    )
+    assert "导入成功" in response.text and "下载初始密码表" in response.text
+    assert User.objects.get(username="u1").must_change_password
+
+
+def test_export_downloads_an_xlsx_for_an_admin_only(cast, sign_in, agency_admin):
+    response = sign_in(agency_admin).get(reverse("org:export", args=[cast.gov_office.pk]))
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert {"部门", "用户"} <= set(workbook.sheetnames)
+    assert sign_in(agency_admin).get(reverse("org:export", args=[cast.finance.pk])).status_code == 404
+
+
+def test_template_download(cast, sign_in):
+    response = sign_in(cast.system_admin).get(reverse("org:import_template"))
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_portfolio_page_adds_and_removes(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    url = reverse("org:portfolios", args=[cast.gov_office.pk])
+    assert client.post(url, {"leader": "leader", "department": cast.secretariat.pk}).status_code == 302
+    portfolio = Portfolio.objects.get(leader=cast.leader, department=cast.secretariat)
+    again = client.post(url, {"leader": "leader", "department": cast.secretariat.pk})
+    assert "该分管关系已存在" in again.text
+    assert client.post(reverse("org:portfolio_remove", args=[portfolio.pk])).status_code == 302
+    assert not Portfolio.objects.filter(pk=portfolio.pk).exists()
+
+
+# --- 委托 -----------------------------------------------------------------------------------------------
+
+
+def test_user_delegates_their_own_work_and_revokes_it(cast, sign_in):
+    client = sign_in(cast.leader)
+    start = timezone.localtime() + timedelta(days=1)
+    response = client.post(
+        reverse("org:delegations"),
+        {
+            "to_user": "dept_head",
+            "scope": "all",
+            "reason": "出差",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 302
+    delegation = Delegation.objects.get(from_user=cast.leader)
+    assert delegation.to_user == cast.dept_head
+    assert client.post(reverse("org:delegation_revoke", args=[delegation.pk])).status_code == 302
+    delegation.refresh_from_db()
+    assert delegation.revoked_at is not None
+
+
+def test_delegation_with_end_before_start_re_renders_with_the_reason(cast, sign_in):
+    start = timezone.localtime() + timedelta(days=1)
+    response = sign_in(cast.leader).post(
+        reverse("org:delegations"),
+        {
+            "to_user": "dept_head",
+            "scope": "all",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 200 and "结束时间必须晚于开始时间" in response.text
+    assert not Delegation.objects.exists()
+
+
+def test_outsider_gets_404_for_someone_elses_delegation(cast, sign_in):
+    now = timezone.now()
+    delegation = Delegation.objects.create(
+        from_user=cast.leader, to_user=cast.dept_head, starts_at=now, ends_at=now + timedelta(days=1)
+    )
+    response = sign_in(cast.outsider).post(reverse("org:delegation_revoke", args=[delegation.pk]))
+    assert response.status_code == 404
