@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from officeapp.worker.ticker import Ticker
+
+
+class Command(BaseCommand):
+    help = "Run the sub-minute schedules (outbox drain, heartbeats …) until SIGINT/SIGTERM."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run every job once and exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ticker = Ticker()
+        if options["once"]:
+            ticker.tick()
+            return
+        stop = threading.Event()
+
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.stdout.write(f"ticker: {', '.join(s.name for s in ticker.schedules)}")
+        self.stdout.flush()
+        ticker.run(stop)
