@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from officeapp.calendar import views
 
 app_name = "calendar"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.manage, name="manage"),
+    path("days/add/", views.add_day, name="add_day"),
+    path("days/<int:pk>/delete/", views.remove_day, name="remove_day"),
+    path("years/<int:year>/maintained/", views.mark_year, name="mark_year"),
+]
