@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Websocket routes: the one /ws/ endpoint (officeapp.notify.consumers); event types are routed
+inside it through officeapp.registries.socket_handlers, so apps add handlers, not routes."""
 
-# The /ws/ endpoint is added by officeapp.notify (one socket per tab, event types routed by registry).
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from officeapp.notify.consumers import SocketConsumer
+
+websocket_urlpatterns = [
+    path("ws/", SocketConsumer.as_asgi()),
+]
