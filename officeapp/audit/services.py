@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from officeapp.audit.export import ExportedFile, write_events
 from officeapp.audit.models import AuditEvent, Outcome
 
 
@@ -47,3 +50,40 @@ def record(
         details=details or {},
         chain=_chain_for(user),
     )
+
+
+def record_view(
+    request: HttpRequest,
+    obj: models.Model,
+    *,
+    action: str = "file.view",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that the signed-in user viewed or downloaded `obj` (a file, a document): views and
+    downloads of files are audited like changes. Call it from the view after the access check
+    passed; a download's `action` is "<app>.<thing>.download"."""
+    return record(
+        action,
+        actor=request.user,
+        obj=obj,
+        details=details,
+        client_address=getattr(request, "client_address", None),
+    )
+
+
+@transaction.atomic
+def export_events(
+    *, actor: Any, events: QuerySet[AuditEvent], fmt: str, filters: dict[str, str]
+) -> ExportedFile:
+    """Export the filtered audit events as xlsx or csv, and audit the export itself.
+
+    `filters` is what the 审计管理员 filtered by (for the export's own audit event: who exported
+    what); `events` is already narrowed by the caller's access check and filters."""
+    exported = write_events(events, fmt=fmt)
+    record(
+        "audit.export",
+        actor=actor,
+        object_type="audit.auditevent",
+        details={"format": fmt, "rows": exported.rows, "truncated": exported.truncated, "filters": filters},
+    )
+    return exported
