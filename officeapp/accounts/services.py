@@ -88,13 +88,13 @@ def _active_lock(kind: str, key: str, now: datetime) -> datetime | None:
     )
 
 
-def _count_failure(kind: str, key: str, limit: int, now: datetime) -> tuple[SignInThrottle, bool]:
-    """Add one failure under a row lock; True when this failure starts a lock.
-
-    The row lock (SQLite: the IMMEDIATE write transaction) makes concurrent failures count one by one,
-    so parallel guesses cannot slip past the limit.
-    """
+def _locked_row(kind: str, key: str) -> SignInThrottle:
     row, _ = SignInThrottle.objects.select_for_update().get_or_create(kind=kind, key=key)
+    return row
+
+
+def _add_failure(row: SignInThrottle, limit: int, now: datetime) -> bool:
+    """Count one failure on a row the caller has locked; True when this failure starts a lock."""
     window = timedelta(minutes=settings.SIGN_IN_LOCK_MINUTES)
     lock_over = row.locked_until is not None and row.locked_until <= now
     stale = row.last_failure_at is not None and now - row.last_failure_at > window
@@ -108,16 +108,23 @@ def _count_failure(kind: str, key: str, limit: int, now: datetime) -> tuple[Sign
     if starts_lock:
         row.locked_until = now + window
     row.save(update_fields=["failures", "last_failure_at", "locked_until"])
-    return row, starts_lock
+    return starts_lock
 
 
 @transaction.atomic
 def attempt_sign_in(*, username: str, password: str, client_address: str | None) -> SignInOutcome:
     """Check a password under the lockout rules. Unknown user, wrong password and disabled account
-    give the same message; a locked account or address is refused before the password is tried."""
+    give the same message; a locked account or address is refused before the password is tried.
+
+    The account's row stays locked for the whole attempt (SQLite: the IMMEDIATE write transaction),
+    so attempts on one name queue and parallel guesses cannot all pass the check before the first
+    failure is counted. The address row is only read up front, since an office behind one NAT address
+    must not sign in one person at a time, and is locked only to count a failure.
+    """
     now = timezone.now()
     key = account_key(username)
-    account_until = _active_lock(ThrottleKind.ACCOUNT, key, now)
+    account = _locked_row(ThrottleKind.ACCOUNT, key)
+    account_until = account.locked_until if account.locked_until and account.locked_until > now else None
     address_until = _active_lock(ThrottleKind.ADDRESS, client_address, now) if client_address else None
     if account_until or address_until:
         record(
@@ -135,24 +142,21 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
 
     user = authenticate(None, username=username, password=password)
     if user is None:
-        account_row, account_locked_now = _count_failure(
-            ThrottleKind.ACCOUNT, key, settings.SIGN_IN_MAX_FAILURES, now
-        )
+        account_locked_now = _add_failure(account, settings.SIGN_IN_MAX_FAILURES, now)
         address_row, address_locked_now = None, False
         if client_address:
-            address_row, address_locked_now = _count_failure(
-                ThrottleKind.ADDRESS, client_address, settings.SIGN_IN_MAX_FAILURES_PER_ADDRESS, now
-            )
+            address_row = _locked_row(ThrottleKind.ADDRESS, client_address)
+            address_locked_now = _add_failure(address_row, settings.SIGN_IN_MAX_FAILURES_PER_ADDRESS, now)
         record(
             "accounts.sign_in",
             outcome=Outcome.FAILED,
             object_type="accounts.signin",
             object_id=key,
-            details={"username": key, "failures": account_row.failures},
+            details={"username": key, "failures": account.failures},
             client_address=client_address,
         )
         if account_locked_now:
-            assert account_row.locked_until is not None
+            assert account.locked_until is not None
             record(
                 "accounts.lockout",
                 outcome=Outcome.DENIED,
@@ -161,14 +165,12 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
                 details={
                     "scope": "account",
                     "username": key,
-                    "failures": account_row.failures,
-                    "until": account_row.locked_until.isoformat(),
+                    "failures": account.failures,
+                    "until": account.locked_until.isoformat(),
                 },
                 client_address=client_address,
             )
-            return SignInOutcome(
-                None, account_locked_message(account_row.locked_until), account_row.locked_until
-            )
+            return SignInOutcome(None, account_locked_message(account.locked_until), account.locked_until)
         if address_locked_now and address_row is not None:
             assert address_row.locked_until is not None
             record(
@@ -190,7 +192,10 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
 
     # Success clears the account's count; the address count is left to decay, else one good
     # account would let its holder reset the address limit between guesses at others.
-    SignInThrottle.objects.filter(kind=ThrottleKind.ACCOUNT, key=key).update(failures=0, locked_until=None)
+    if account.failures or account.locked_until:
+        account.failures = 0
+        account.locked_until = None
+        account.save(update_fields=["failures", "locked_until"])
     record("accounts.sign_in", actor=user, obj=user, client_address=client_address)
     return SignInOutcome(user)
 
