@@ -118,7 +118,7 @@ def open_blob(blob: Blob) -> Iterator[bytes]:
     return get_backend().open(blob.key)
 
 
-def download(blob: Blob, *, actor: Any, filename: str) -> Iterator[bytes]:
+def download(blob: Blob, *, actor: Any) -> Iterator[bytes]:
     """Open the blob for a user who passed blobs.access, and audit the download (never the content
     or the file name: a name can reveal what a document is about)."""
     chunks = open_blob(blob)

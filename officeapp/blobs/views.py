@@ -24,7 +24,7 @@ def download(request: HttpRequest, ref: str, filename: str) -> HttpResponse:
     # The name in the URL is only what the browser saves the file as; it is sanitised like an upload's.
     name = sanitise_name(filename) or "file"
     try:
-        chunks = services.download(blob, actor=request.user, filename=name)
+        chunks = services.download(blob, actor=request.user)
     except BlobStoreUnavailable as exc:
         return render(request, "blobs/unavailable.html", {"message": exc.message}, status=503)
     except BlobMissing as exc:

@@ -178,3 +178,15 @@ def test_missing_bucket_is_created(s3_settings: Any, settings: Any, cast: Any) -
     blob = services.put(io.BytesIO(unique()), actor=cast.drafter)
     assert s3_settings.client().bucket_exists(settings.S3_BUCKET)
     assert read_all(blob)
+
+
+def test_retention_runs_hourly_from_the_worker_schedules() -> None:
+    from django.utils.module_loading import import_string
+
+    from officeapp.registries import worker_schedules
+    from officeapp.worker.schedules import Schedule
+
+    schedule = worker_schedules["blobs.remove_unreferenced"]
+    assert isinstance(schedule, Schedule)
+    assert schedule.seconds == 3600
+    assert import_string(schedule.func) is services.remove_unreferenced
