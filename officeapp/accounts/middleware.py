@@ -159,7 +159,8 @@ class SessionPolicyMiddleware:
         url = (
             f"{target}?{urlencode({'next': request.get_full_path()})}" if request.method == "GET" else target
         )
-        if getattr(request, "htmx", False):
+        # Read the header itself: django-htmx's middleware runs after this one.
+        if request.headers.get("HX-Request") == "true":
             # htmx would swap the page into a fragment; make the browser navigate instead.
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url

@@ -181,3 +181,26 @@ def test_administrator_cannot_disable_totp(client, cast, cast_password, clock):
 
 def test_two_factor_page_needs_a_session(client, db):
     assert client.get(reverse("accounts:two_factor"))["Location"].startswith(SIGN_IN_URL)
+
+
+def test_new_administrator_verifies_totp_then_changes_password(client, cast, cast_password, clock):
+    from officeapp.org.models import User
+
+    User.objects.filter(pk=cast.system_admin.pk).update(must_change_password=True)
+    device = _enrolled(cast.system_admin)
+    _sign_in(client, "system_admin", cast_password)
+    assert client.get(reverse("accounts:change_password"))["Location"].startswith(VERIFY)
+    client.post(VERIFY, {"token": code_for_key(device.key)})
+    assert client.get(reverse("accounts:two_factor"))["Location"].startswith(
+        reverse("accounts:change_password")
+    )
+    assert client.get(reverse("accounts:change_password")).status_code == 200
+
+
+def test_htmx_request_of_an_unverified_administrator_navigates_the_whole_page(
+    client, cast, cast_password, clock
+):
+    _sign_in(client, "system_admin", cast_password)
+    response = client.get(reverse("accounts:two_factor"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(VERIFY)
