@@ -1,0 +1,158 @@
+"""load_demo builds the demo province once: realistic size, working demo accounts, 三员 apart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from officeapp import access
+from officeapp.demo import DEMO_PASSWORD, DEMO_TOTP_SECRETS, demo_accounts, demo_totp_code
+from officeapp.org.models import (
+    ADMIN_ROLES,
+    Agency,
+    Delegation,
+    Department,
+    DirectoryFieldPolicy,
+    Portfolio,
+    Role,
+    User,
+)
+
+
+@pytest.fixture(scope="module")
+def province(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """Build the province once for this module, inside a transaction rolled back at the end, so that
+    no other test module sees it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def test_demo_builds_a_province_of_realistic_size(province: str, db: Any) -> None:
+    assert Agency.objects.count() >= 55
+    assert 1800 <= User.objects.count() <= 2400
+    assert (
+        Agency.objects.filter(level="city").values("name").filter(name__endswith="市人民政府").count() == 21
+    )
+    assert Agency.objects.get(number_prefix="粤府办").name == "广东省人民政府办公厅"
+    prefixes = set(Agency.objects.values_list("number_prefix", flat=True))
+    assert {"粤府", "粤发改", "粤教", "粤财", "粤人社", "穗府", "穗府办", "深府办"} <= prefixes
+    assert "演示省份已建成" in province
+
+
+def test_every_department_has_a_head(province: str, db: Any) -> None:
+    without_head = Department.objects.exclude(kind=Department.Kind.LEADERSHIP).exclude(
+        role_grants__role=Role.DEPT_HEAD
+    )
+    assert list(without_head.values_list("code", flat=True)) == []
+
+
+def test_agency_tree_paths_follow_parents(province: str, db: Any) -> None:
+    for agency in Agency.objects.select_related("parent"):
+        expected = (agency.parent.path if agency.parent else "") + f"{agency.pk:07d}."
+        assert agency.path == expected
+
+
+@pytest.mark.parametrize("username", [a[0] for a in demo_accounts()])
+def test_every_demo_account_signs_in_with_the_demo_password(
+    province: str, db: Any, client: Any, username: str
+) -> None:
+    user = User.objects.get(username=username)
+    assert user.must_change_password is False
+    assert client.login(username=username, password=DEMO_PASSWORD)
+
+
+def test_demo_account_with_a_wrong_password_is_refused(province: str, db: Any, client: Any) -> None:
+    assert not client.login(username="lin.xiaomei", password="Demo-2026-gx")
+
+
+def test_each_administrator_holds_exactly_one_admin_role(province: str, db: Any) -> None:
+    expected = {"sysadmin": Role.SYSTEM_ADMIN, "secadmin": Role.SECURITY_ADMIN, "auditor": Role.AUDIT_ADMIN}
+    for username, role in expected.items():
+        user = User.objects.get(username=username)
+        assert list(user.role_grants.filter(role__in=ADMIN_ROLES).values_list("role", flat=True)) == [role]
+    assert User.objects.filter(role_grants__role__in=ADMIN_ROLES).count() == 3
+
+
+def test_administrators_have_a_confirmed_totp_device_with_the_demo_secret(province: str, db: Any) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for username in DEMO_TOTP_SECRETS:
+        device = TOTPDevice.objects.get(user__username=username)
+        assert device.confirmed
+        assert device.verify_token(demo_totp_code(username))
+    assert not TOTPDevice.objects.filter(user__username="lin.xiaomei").exists()
+
+
+def test_demo_roles_fit_their_descriptions(province: str, db: Any) -> None:
+    users = {u.username: u for u in User.objects.filter(username__in=[a[0] for a in demo_accounts()])}
+    general_one = Department.objects.get(agency__number_prefix="粤府办", name="综合一处")
+    finance = Agency.objects.get(number_prefix="粤财")
+    assert users["lin.xiaomei"].department == general_one and users["lin.xiaomei"].position.name == "科员"
+    assert access.has_role(users["lin.xiaomei"], Role.DRAFTER, department=general_one)
+    assert list(access.dept_heads_of(general_one)) == [users["chen.zhiqiang"]]
+    assert access.has_role(users["huang.lihua"], Role.OFFICE_SECRETARY, agency=general_one.agency)
+    assert access.has_role(users["zhou.jianguo"], Role.OFFICE_DIRECTOR, agency=general_one.agency)
+    assert access.oversees(users["wang.deming"], general_one)
+    assert access.has_role(users["li.guohua"], Role.CLERK, agency=finance)
+    assert not access.has_role(users["li.guohua"], Role.CLERK, agency=general_one.agency)
+    assert access.has_role(users["zheng.haitao"], Role.SUPERVISOR, agency=general_one.agency)
+
+
+def test_demo_has_portfolios_delegations_and_field_policies(province: str, db: Any) -> None:
+    assert Portfolio.objects.count() > 300
+    assert Delegation.objects.filter(revoked_at__isnull=True).count() == 2
+    assert DirectoryFieldPolicy.objects.get(field="mobile").visibility == "same_agency"
+
+
+def test_every_agency_office_has_the_office_roles(province: str, db: Any) -> None:
+    for role in (
+        Role.OFFICE_DIRECTOR,
+        Role.OFFICE_SECRETARY,
+        Role.CLERK,
+        Role.SEAL_KEEPER,
+        Role.ARCHIVIST,
+        Role.MEETING_ADMIN,
+    ):
+        holders = set(Agency.objects.filter(role_grants__role=role).values_list("pk", flat=True))
+        assert Agency.objects.filter(number_prefix="粤财").get().pk in holders, role
+
+
+def test_rerun_with_if_empty_keeps_the_data(province: str, db: Any) -> None:
+    before = (Agency.objects.count(), User.objects.count())
+    out = StringIO()
+    call_command("load_demo", "--if-empty", stdout=out)
+    assert (Agency.objects.count(), User.objects.count()) == before
+    assert "保留现有数据" in out.getvalue()
+
+
+def test_rerun_without_if_empty_is_refused_with_a_clear_message(province: str, db: Any) -> None:
+    before = User.objects.count()
+    with pytest.raises(CommandError, match="拒绝加载演示省份"):
+        call_command("load_demo", stdout=StringIO())
+    assert User.objects.count() == before
+
+
+def test_demo_accounts_list_every_role_with_a_chinese_description() -> None:
+    accounts = demo_accounts()
+    assert [a[0] for a in accounts] == [
+        "lin.xiaomei",
+        "chen.zhiqiang",
+        "huang.lihua",
+        "zhou.jianguo",
+        "wang.deming",
+        "li.guohua",
+        "zheng.haitao",
+        "sysadmin",
+        "secadmin",
+        "auditor",
+    ]
+    assert all(password == DEMO_PASSWORD for _, password, _ in accounts)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in description) for _, _, description in accounts)

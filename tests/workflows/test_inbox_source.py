@@ -1,0 +1,126 @@
+"""The unified inbox's viewflow source: a user's own open tasks (待办) and done tasks (已办)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import STATUS
+
+from officeapp.registries import inbox_sources
+from workflows.inbox import COUNT_CAP, InboxItem, source
+
+FLOW = "workflows/flows.OutgoingFlow"
+
+
+def make_task(
+    owner: Any, title: str, *, status: str = STATUS.ASSIGNED, minutes_ago: int = 0, **data: Any
+) -> Task:
+    created = timezone.now() - timedelta(minutes=minutes_ago)
+    process = Process.objects.create(flow_class=FLOW, created=created)
+    return Task.objects.create(
+        process=process,
+        flow_task=f"{FLOW}.dept_review",
+        flow_task_type="HUMAN",
+        owner=owner,
+        status=status,
+        created=created,
+        finished=created + timedelta(minutes=1) if status == STATUS.DONE else None,
+        data={"title": title, **data},
+    )
+
+
+def test_source_is_registered_for_the_workbench() -> None:
+    assert inbox_sources["workflows"] is source
+    assert source.label == "公文流转"
+
+
+def test_user_sees_own_open_task_and_not_anothers(cast: Any) -> None:
+    make_task(cast.drafter, "关于做好防汛工作的通知")
+    make_task(cast.outsider, "关于教育经费的请示")
+    titles = [item.title for item in source.to_do(cast.drafter)]
+    assert titles == ["关于做好防汛工作的通知"]
+    assert [item.title for item in source.to_do(cast.outsider)] == ["关于教育经费的请示"]
+    assert source.to_do_count(cast.drafter) == 1
+
+
+def test_done_and_canceled_tasks_leave_the_to_do_list(cast: Any) -> None:
+    make_task(cast.drafter, "已办完的函", status=STATUS.DONE)
+    make_task(cast.drafter, "已取消的通知", status=STATUS.CANCELED)
+    make_task(cast.drafter, "仍待办的报告", status=STATUS.STARTED)
+    assert [i.title for i in source.to_do(cast.drafter)] == ["仍待办的报告"]
+    assert [i.title for i in source.done(cast.drafter)] == ["已办完的函"]
+    assert (source.to_do_count(cast.drafter), source.done_count(cast.drafter)) == (1, 1)
+
+
+def test_items_carry_title_url_time_and_urgency_newest_first(cast: Any) -> None:
+    make_task(cast.drafter, "较早的事项", minutes_ago=60)
+    make_task(cast.drafter, "特急事项", minutes_ago=5, urgency="urgent", url="/documents/7/")
+    first, second = source.to_do(cast.drafter)
+    assert isinstance(first, InboxItem)
+    assert (first.title, first.url, first.urgency) == ("特急事项", "/documents/7/", "urgent")
+    assert (second.title, second.url, second.urgency) == ("较早的事项", "", "normal")
+    assert first.created > second.created and first.when == first.created
+
+
+def test_task_without_title_falls_back_to_a_generic_label(cast: Any) -> None:
+    process = Process.objects.create(flow_class=FLOW)
+    Task.objects.create(
+        process=process,
+        flow_task=f"{FLOW}.dept_review",
+        flow_task_type="HUMAN",
+        owner=cast.drafter,
+        status=STATUS.NEW,
+    )
+    assert [i.title for i in source.to_do(cast.drafter)] == ["待办事项"]
+
+
+def test_anonymous_user_has_an_empty_inbox(cast: Any) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    make_task(cast.drafter, "某事项")
+    assert list(source.to_do(AnonymousUser())) == []
+    assert source.to_do_count(AnonymousUser()) == 0 and source.done_count(AnonymousUser()) == 0
+
+
+def test_a_page_of_items_costs_one_query_however_many_tasks(cast: Any) -> None:
+    for i in range(30):
+        make_task(cast.drafter, f"事项{i}", minutes_ago=i)
+    with CaptureQueriesContext(connection) as queries:
+        items = list(source.to_do(cast.drafter)[:20])
+    assert len(items) == 20 and items[0].title == "事项0"
+    assert len(queries.captured_queries) == 1
+
+
+def test_workbench_loader_gets_count_and_items_in_one_query(cast: Any) -> None:
+    from officeapp.workbench.tiles import inbox_loader
+
+    for i in range(7):
+        make_task(cast.drafter, f"事项{i}", minutes_ago=i)
+    with CaptureQueriesContext(connection) as queries:
+        count, items = inbox_loader("to_do")(cast.drafter, 5)
+    assert count == 7 and [i.title for i in items] == [f"事项{i}" for i in range(5)]
+    assert len(queries.captured_queries) == 1
+
+
+def test_counts_stop_at_the_cap(cast: Any) -> None:
+    process = Process.objects.create(flow_class=FLOW)
+    Task.objects.bulk_create(
+        [
+            Task(
+                process=process,
+                flow_task=f"{FLOW}.dept_review",
+                flow_task_type="HUMAN",
+                owner=cast.drafter,
+                status=STATUS.ASSIGNED,
+                data={"title": f"事项{i}"},
+            )
+            for i in range(COUNT_CAP + 5)
+        ]
+    )
+    assert source.to_do_count(cast.drafter) == COUNT_CAP
+    assert source.to_do_count(cast.outsider) == 0
