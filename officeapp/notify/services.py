@@ -6,13 +6,10 @@ officeapp/notify/relay.py for how a push crosses processes at both scales.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
@@ -23,10 +20,9 @@ from officeapp.audit.services import record
 from officeapp.notify import presence
 from officeapp.notify.access import can_mark_read, unread_count_for
 from officeapp.notify.models import Notification, OfflineChannel, Urgency
+from officeapp.notify.push import send_to_groups
 from officeapp.notify.relay import user_group
 from officeapp.notify.sms import get_sms_backend
-
-logger = logging.getLogger(__name__)
 
 TITLE_MAX = Notification._meta.get_field("title").max_length or 200
 BODY_MAX = Notification._meta.get_field("body").max_length or 500
@@ -38,20 +34,7 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _send_frames(frames: list[tuple[str, dict[str, Any]]]) -> None:
-    """After commit: one event-loop hop for all frames. A failed push is logged, not raised — the
-    change is committed and the client catches up with `hello` on its next connect."""
-
-    async def send_all() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group, frame in frames:
-            await layer.group_send(group, frame)
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:
-        logger.exception("notification push failed")
+    send_to_groups(frames)
 
 
 def _enqueue_offline_delivery(notification_ids: list[int]) -> None:
