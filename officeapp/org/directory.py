@@ -30,7 +30,7 @@ DEFAULT_VISIBILITY: dict[str, str] = {
 }
 POLICY_FIELDS: tuple[str, ...] = tuple(DEFAULT_VISIBILITY)
 # Candidates read per lookup; bounds the work of one search whatever the size of the province.
-CANDIDATE_CAP = 200
+CANDIDATE_CAP = 100
 MAX_QUERY_LENGTH = 40
 _PHONE = re.compile(r"^[0-9+\-]{3,}$")
 _LATIN = re.compile(r"^[a-z]+$")
@@ -92,12 +92,12 @@ def _base(agency: Agency | None, department: Department | None) -> QuerySet[User
     return qs
 
 
-def _phone_scope(visibility: str, viewer_agency: int | None, viewer_department: int | None) -> Q | None:
+def _phone_scope(visibility: str, own_departments: list[int], viewer_department: int | None) -> Q | None:
     """Who a phone-number search may match: only people whose number the viewer may see."""
     if visibility == DirectoryVisibility.EVERYONE:
         return Q()
-    if visibility == DirectoryVisibility.SAME_AGENCY and viewer_agency is not None:
-        return Q(department__agency_id=viewer_agency)
+    if visibility == DirectoryVisibility.SAME_AGENCY and own_departments:
+        return Q(department_id__in=own_departments)
     if visibility == DirectoryVisibility.SAME_DEPARTMENT and viewer_department is not None:
         return Q(department_id=viewer_department)
     return None
@@ -116,9 +116,16 @@ def _candidate_ids(
     lookups: list[Q] = []
     exact: set[int] = set()
     lowered = query.lower()
+    # The viewer's own agency first, so colleagues are never crowded out by the cap. Its departments
+    # are a short list; filtering on it avoids a join per lookup.
+    own_departments: list[int] = []
+    if viewer_agency is not None:
+        own_departments = list(
+            Department.objects.filter(agency_id=viewer_agency).order_by().values_list("pk", flat=True)[:5000]
+        )
     if _PHONE.match(query):
         for name in ("mobile", "office_phone"):
-            scope = _phone_scope(policies[name], viewer_agency, viewer_department)
+            scope = _phone_scope(policies[name], own_departments, viewer_department)
             if scope is not None:
                 lookups.append(Q(**{f"{name}__startswith": query}) & scope)
         # One's own number always finds oneself.
@@ -130,18 +137,17 @@ def _candidate_ids(
         exact = set(base.filter(real_name=query).values_list("pk", flat=True)[:cap])
         lookups.append(Q(real_name__startswith=query))
         department_ids = list(
-            Department.objects.filter(name__startswith=query, is_active=True).values_list("pk", flat=True)[
-                :cap
-            ]
+            Department.objects.filter(name__startswith=query, is_active=True)
+            .order_by()
+            .values_list("pk", flat=True)[:cap]
         )
         if department_ids:
             lookups.append(Q(department_id__in=department_ids))
     found: set[int] = set(exact)
     for condition in lookups:
-        # The viewer's own agency first, so colleagues are never crowded out by the cap.
-        if viewer_agency is not None:
+        if own_departments:
             found.update(
-                base.filter(condition, department__agency_id=viewer_agency).values_list("pk", flat=True)[:cap]
+                base.filter(condition, department_id__in=own_departments).values_list("pk", flat=True)[:cap]
             )
         found.update(base.filter(condition).values_list("pk", flat=True)[:cap])
     return found, exact
@@ -208,20 +214,23 @@ def search_people(
     ids, exact = _candidate_ids(viewer, query, base, policies, viewer_agency, viewer_department, cap)
     if not ids:
         return []
-    users = list(User.objects.filter(pk__in=ids).select_related("department__agency", "position"))
-    users.sort(
-        key=lambda u: (
-            u.pk not in exact,
-            u.department.agency_id != viewer_agency,
-            u.department.agency.path,
-            u.department.sort_order,
-            u.department.path,
-            u.sort_order,
-            u.name_pinyin,
-            u.pk,
-        )
+    # Rank on a few columns of every candidate, then load the one page in full.
+    ranked = sorted(
+        User.objects.filter(pk__in=ids).values_list(
+            "pk",
+            "department__agency_id",
+            "department__agency__path",
+            "department__sort_order",
+            "department__path",
+            "sort_order",
+            "name_pinyin",
+        ),
+        key=lambda r: (r[0] not in exact, r[1] != viewer_agency, r[2], r[3], r[4], r[5], r[6], r[0]),
     )
-    return entries_for(viewer, users[offset : offset + limit], policies)
+    page = [r[0] for r in ranked[offset : offset + limit]]
+    loaded = User.objects.select_related("department__agency", "position").in_bulk(page)
+    users = [loaded[pk] for pk in page if pk in loaded]
+    return entries_for(viewer, users, policies)
 
 
 def get_person(viewer: Any, user_id: Any) -> DirectoryEntry | None:
