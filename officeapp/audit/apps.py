@@ -38,21 +38,14 @@ class AuditConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from officeapp.registries import worker_schedules
+        from officeapp.worker.schedules import Schedule
 
         connection_created.connect(
             _register_sqlite_functions, dispatch_uid="officeapp.audit.sqlite_functions"
         )
-        try:
-            from officeapp.worker.schedules import Schedule
-        except ImportError:  # the worker app defines Schedule; until then the worker reads a plain dict
-            entry: Any = {
-                "name": CHAIN_SCHEDULE,
-                "func": "officeapp.audit.chain.chain_pending",
-                "seconds": CHAIN_EVERY_SECONDS,
-            }
-        else:
-            entry = Schedule(
-                name=CHAIN_SCHEDULE, func="officeapp.audit.chain.chain_pending", seconds=CHAIN_EVERY_SECONDS
-            )
+        # Every few seconds, on the worker's ticker: a row is chained (tamper-evident) moments after commit.
+        entry = Schedule(
+            name=CHAIN_SCHEDULE, func="officeapp.audit.chain.chain_pending", seconds=CHAIN_EVERY_SECONDS
+        )
         if CHAIN_SCHEDULE not in worker_schedules:
             worker_schedules.register(CHAIN_SCHEDULE, entry)

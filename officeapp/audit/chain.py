@@ -79,9 +79,12 @@ def row_digest(row: dict[str, Any], *, chain_seq: int, prev_hash: str) -> str:
     return hashlib.sha256(canonical(row, chain_seq=chain_seq, prev_hash=prev_hash)).hexdigest()
 
 
-def pending_chains() -> list[str]:
+def pending_chains(*, settled_before: datetime | None = None) -> list[str]:
     """Chains that have unchained rows (served by the partial index audit_unchained_idx)."""
-    return sorted(set(AuditEvent.objects.filter(row_hash="").values_list("chain", flat=True).distinct()))
+    pending = AuditEvent.objects.filter(row_hash="")
+    if settled_before is not None:
+        pending = pending.filter(occurred_at__lte=settled_before)
+    return sorted(set(pending.values_list("chain", flat=True).distinct()))
 
 
 def chain_pending(settle_seconds: float = SETTLE_SECONDS, max_rows: int = MAX_ROWS_PER_RUN) -> int:
@@ -104,7 +107,8 @@ def chain_pending(settle_seconds: float = SETTLE_SECONDS, max_rows: int = MAX_RO
        no committed row can be left behind forever, because every run looks at all of them.
     """
     total = 0
-    for chain in pending_chains():
+    # Chains with settled rows only: on SQLite each chain_one() takes the database's write lock.
+    for chain in pending_chains(settled_before=timezone.now() - timedelta(seconds=settle_seconds)):
         while total < max_rows:
             done = chain_one(chain, settle_seconds=settle_seconds, limit=min(BATCH_SIZE, max_rows - total))
             total += done

@@ -116,10 +116,8 @@ def test_a_large_backlog_is_chained_in_bounded_runs(db: Any) -> None:
 
 def test_the_worker_runs_the_chaining_job_every_few_seconds() -> None:
     entry = worker_schedules["audit.chain_pending"]
-    func = entry["func"] if isinstance(entry, dict) else entry.func
-    seconds = entry["seconds"] if isinstance(entry, dict) else entry.seconds
-    assert func == "officeapp.audit.chain.chain_pending"
-    assert 1 <= seconds <= 10
+    assert entry.func == "officeapp.audit.chain.chain_pending"
+    assert 1 <= entry.seconds <= 10 and entry.runs_on_ticker
 
 
 @only_postgres
