@@ -25,8 +25,14 @@ class Agency(models.Model):
     name = models.CharField("机关名称", max_length=100)
     short_name = models.CharField("简称", max_length=40, blank=True)
     level = models.CharField("层级", max_length=10, choices=AgencyLevel.choices)
-    parent = models.ForeignKey("self", verbose_name="上级机关", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级机关",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     code = models.CharField("机构代码", max_length=32, unique=True)
     number_prefix = models.CharField("机关代字", max_length=20, blank=True)
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
@@ -53,9 +59,17 @@ class Department(models.Model):
         SUPERVISION = "supervision", "督查室"
         LEADERSHIP = "leadership", "领导班子"
 
-    agency = models.ForeignKey(Agency, verbose_name="所属机关", on_delete=models.PROTECT, related_name="departments")
-    parent = models.ForeignKey("self", verbose_name="上级部门", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    agency = models.ForeignKey(
+        Agency, verbose_name="所属机关", on_delete=models.PROTECT, related_name="departments"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     name = models.CharField("部门名称", max_length=100)
     kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.GENERAL)
     code = models.CharField("部门代码", max_length=40, unique=True)
@@ -73,7 +87,11 @@ class Department(models.Model):
             # 通讯录: "people of 办公室" is a prefix search on the department name across 20,000 agencies.
             models.Index(fields=["name"], name="department_name_like_idx", opclasses=["varchar_pattern_ops"]),
         ]
-        constraints = [models.UniqueConstraint(fields=["agency", "parent", "name"], name="department_name_unique_in_parent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "parent", "name"], name="department_name_unique_in_parent"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency.short_name or self.agency.name}·{self.name}"
@@ -105,9 +123,17 @@ class User(AbstractUser):
     employee_no = models.CharField("工号", max_length=32, unique=True, null=True, blank=True)
     mobile = models.CharField("手机", max_length=20, blank=True, db_index=True)
     office_phone = models.CharField("办公电话", max_length=40, blank=True)
-    department = models.ForeignKey(Department, verbose_name="主部门", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="members")
-    position = models.ForeignKey(Position, verbose_name="职务", null=True, blank=True, on_delete=models.SET_NULL)
+    department = models.ForeignKey(
+        Department,
+        verbose_name="主部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    position = models.ForeignKey(
+        Position, verbose_name="职务", null=True, blank=True, on_delete=models.SET_NULL
+    )
     sort_order = models.PositiveIntegerField("排序", default=0)
     # Kept for the address book's prefix search by 拼音 and 首字母 (set by org services).
     name_pinyin = models.CharField(max_length=120, blank=True, db_index=True, editable=False)
@@ -130,9 +156,12 @@ class User(AbstractUser):
             # The address book searches by prefix (LIKE 'x%'). On PostgreSQL a plain btree serves that only
             # under the C collation, so these carry varchar_pattern_ops (ignored by SQLite). name_pinyin,
             # name_initials and mobile get theirs from db_index (Django adds a *_like index on PostgreSQL).
-            models.Index(fields=["real_name"], name="user_real_name_like_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["office_phone"], name="user_office_phone_like_idx",
-                         opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["real_name"], name="user_real_name_like_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["office_phone"], name="user_office_phone_like_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,8 +222,12 @@ class RoleGrant(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
     role = models.CharField("角色", max_length=20, choices=Role.choices)
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants"
+    )
     granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
 
@@ -206,9 +239,12 @@ class RoleGrant(models.Model):
             models.Index(fields=["role", "agency"], name="rolegrant_role_agency_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=Q(role__in=ADMIN_ROLES), name="one_admin_role_per_user"),
-            models.UniqueConstraint(fields=["user", "role", "agency", "department"], name="rolegrant_unique",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(role__in=ADMIN_ROLES), name="one_admin_role_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "agency", "department"], name="rolegrant_unique", nulls_distinct=False
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,14 +256,20 @@ class Portfolio(models.Model):
     """分管: a leader oversees departments (or whole agencies)."""
 
     leader = models.ForeignKey(User, on_delete=models.CASCADE, related_name="portfolios")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE, related_name="overseen_by")
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="overseen_by")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="overseen_by"
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="overseen_by"
+    )
 
     class Meta:
         verbose_name = "分管"
         verbose_name_plural = "分管"
         constraints = [
-            models.CheckConstraint(condition=Q(department__isnull=False) | Q(agency__isnull=False), name="portfolio_has_scope"),
+            models.CheckConstraint(
+                condition=Q(department__isnull=False) | Q(agency__isnull=False), name="portfolio_has_scope"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -245,11 +287,17 @@ class DelegationScope(models.TextChoices):
 class Delegation(models.Model):
     """委托 / 代理: from_user's tasks are handled by to_user for a period."""
 
-    from_user = models.ForeignKey(User, verbose_name="委托人", on_delete=models.CASCADE, related_name="delegations_out")
-    to_user = models.ForeignKey(User, verbose_name="受托人", on_delete=models.CASCADE, related_name="delegations_in")
+    from_user = models.ForeignKey(
+        User, verbose_name="委托人", on_delete=models.CASCADE, related_name="delegations_out"
+    )
+    to_user = models.ForeignKey(
+        User, verbose_name="受托人", on_delete=models.CASCADE, related_name="delegations_in"
+    )
     starts_at = models.DateTimeField("开始时间")
     ends_at = models.DateTimeField("结束时间")
-    scope = models.CharField("委托范围", max_length=12, choices=DelegationScope.choices, default=DelegationScope.ALL)
+    scope = models.CharField(
+        "委托范围", max_length=12, choices=DelegationScope.choices, default=DelegationScope.ALL
+    )
     reason = models.CharField("事由", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -259,8 +307,12 @@ class Delegation(models.Model):
         verbose_name_plural = "委托"
         indexes = [models.Index(fields=["from_user", "starts_at", "ends_at"], name="delegation_active_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="delegation_ends_after_start"),
-            models.CheckConstraint(condition=~Q(from_user=models.F("to_user")), name="delegation_not_to_self"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="delegation_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_user=models.F("to_user")), name="delegation_not_to_self"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -277,10 +329,23 @@ class DirectoryVisibility(models.TextChoices):
 class DirectoryFieldPolicy(models.Model):
     """Who sees which address-book field (e.g. mobile numbers); set by the 安全管理员."""
 
-    field = models.CharField("字段", max_length=20, unique=True,
-                             choices=[("mobile", "手机"), ("office_phone", "办公电话"), ("email", "电子邮箱"), ("employee_no", "工号")])
-    visibility = models.CharField("可见范围", max_length=16, choices=DirectoryVisibility.choices,
-                                  default=DirectoryVisibility.SAME_AGENCY)
+    field = models.CharField(
+        "字段",
+        max_length=20,
+        unique=True,
+        choices=[
+            ("mobile", "手机"),
+            ("office_phone", "办公电话"),
+            ("email", "电子邮箱"),
+            ("employee_no", "工号"),
+        ],
+    )
+    visibility = models.CharField(
+        "可见范围",
+        max_length=16,
+        choices=DirectoryVisibility.choices,
+        default=DirectoryVisibility.SAME_AGENCY,
+    )
 
     class Meta:
         verbose_name = "通讯录字段策略"

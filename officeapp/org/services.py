@@ -22,6 +22,8 @@ from officeapp.org.models import (
     Delegation,
     DelegationScope,
     Department,
+    DirectoryFieldPolicy,
+    DirectoryVisibility,
     Portfolio,
     Position,
     Role,
@@ -37,11 +39,27 @@ def _child_path(parent_path: str, pk: int) -> str:
 
 
 @transaction.atomic
-def create_agency(*, actor: Any, name: str, level: str, code: str, parent: Agency | None = None,
-                  short_name: str = "", number_prefix: str = "", sort_order: int = 0) -> Agency:
+def create_agency(
+    *,
+    actor: Any,
+    name: str,
+    level: str,
+    code: str,
+    parent: Agency | None = None,
+    short_name: str = "",
+    number_prefix: str = "",
+    sort_order: int = 0,
+) -> Agency:
     _require_scope(actor, parent)
-    agency = Agency.objects.create(name=name, level=level, code=code, parent=parent, short_name=short_name,
-                                   number_prefix=number_prefix, sort_order=sort_order)
+    agency = Agency.objects.create(
+        name=name,
+        level=level,
+        code=code,
+        parent=parent,
+        short_name=short_name,
+        number_prefix=number_prefix,
+        sort_order=sort_order,
+    )
     agency.path = _child_path(parent.path if parent else "", agency.pk)
     agency.save(update_fields=["path"])
     record("org.agency.create", actor=actor, obj=agency)
@@ -50,13 +68,23 @@ def create_agency(*, actor: Any, name: str, level: str, code: str, parent: Agenc
 
 
 @transaction.atomic
-def create_department(*, actor: Any, agency: Agency, name: str, code: str, parent: Department | None = None,
-                      kind: str = Department.Kind.GENERAL, sort_order: int = 0, phone: str = "") -> Department:
+def create_department(
+    *,
+    actor: Any,
+    agency: Agency,
+    name: str,
+    code: str,
+    parent: Department | None = None,
+    kind: str = Department.Kind.GENERAL,
+    sort_order: int = 0,
+    phone: str = "",
+) -> Department:
     _require_scope(actor, agency)
     if parent is not None and parent.agency_id != agency.pk:
         raise OrgError("上级部门必须属于同一机关。")
-    department = Department.objects.create(agency=agency, parent=parent, name=name, code=code, kind=kind,
-                                           sort_order=sort_order, phone=phone)
+    department = Department.objects.create(
+        agency=agency, parent=parent, name=name, code=code, kind=kind, sort_order=sort_order, phone=phone
+    )
     department.path = _child_path(parent.path if parent else "", department.pk)
     department.save(update_fields=["path"])
     record("org.department.create", actor=actor, obj=department)
@@ -65,15 +93,37 @@ def create_department(*, actor: Any, agency: Agency, name: str, code: str, paren
 
 
 @transaction.atomic
-def create_user(*, actor: Any, username: str, real_name: str, department: Department | None,
-                password: str | None = None, employee_no: str | None = None, mobile: str = "",
-                email: str = "", position: Position | None = None, must_change_password: bool = False,
-                sort_order: int = 0, office_phone: str = "") -> User:
+def create_user(
+    *,
+    actor: Any,
+    username: str,
+    real_name: str,
+    department: Department | None,
+    password: str | None = None,
+    employee_no: str | None = None,
+    mobile: str = "",
+    email: str = "",
+    position: Position | None = None,
+    must_change_password: bool = False,
+    sort_order: int = 0,
+    office_phone: str = "",
+) -> User:
     _require_scope(actor, department.agency_id if department else None)
     full, initials = pinyin_keys(real_name)
-    user = User(username=username, real_name=real_name, department=department, employee_no=employee_no,
-                mobile=mobile, office_phone=office_phone, email=email, position=position, must_change_password=must_change_password,
-                name_pinyin=full, name_initials=initials, sort_order=sort_order)
+    user = User(
+        username=username,
+        real_name=real_name,
+        department=department,
+        employee_no=employee_no,
+        mobile=mobile,
+        office_phone=office_phone,
+        email=email,
+        position=position,
+        must_change_password=must_change_password,
+        name_pinyin=full,
+        name_initials=initials,
+        sort_order=sort_order,
+    )
     if password:
         user.set_password(password)
     else:
@@ -85,14 +135,24 @@ def create_user(*, actor: Any, username: str, real_name: str, department: Depart
 
 
 @transaction.atomic
-def grant_role(*, actor: Any, user: User, role: str, agency: Agency | None = None,
-               department: Department | None = None) -> RoleGrant:
+def grant_role(
+    *, actor: Any, user: User, role: str, agency: Agency | None = None, department: Department | None = None
+) -> RoleGrant:
     """Grant a role. 三员分立 is enforced by the partial unique index; the caller's access check
     (only the 安全管理员 grants roles) lives in the pages' services."""
-    grant = RoleGrant.objects.create(user=user, role=role, agency=agency, department=department,
-                                     granted_by=actor if getattr(actor, "is_authenticated", False) else None)
-    record("org.role.grant", actor=actor, obj=user, details={"role": role, "agency": agency and agency.pk,
-                                                              "department": department and department.pk})
+    grant = RoleGrant.objects.create(
+        user=user,
+        role=role,
+        agency=agency,
+        department=department,
+        granted_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    record(
+        "org.role.grant",
+        actor=actor,
+        obj=user,
+        details={"role": role, "agency": agency and agency.pk, "department": department and department.pk},
+    )
     emit("org.user.changed", user, payload={"event": "role_granted", "role": role})
     return grant
 
@@ -127,8 +187,16 @@ def _changed(obj: Any, values: dict[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def update_agency(agency: Agency, *, actor: Any, name: str, short_name: str = "", number_prefix: str = "",
-                  level: str | None = None, sort_order: int | None = None) -> Agency:
+def update_agency(
+    agency: Agency,
+    *,
+    actor: Any,
+    name: str,
+    short_name: str = "",
+    number_prefix: str = "",
+    level: str | None = None,
+    sort_order: int | None = None,
+) -> Agency:
     _require_scope(actor, agency)
     values: dict[str, Any] = {"name": name, "short_name": short_name, "number_prefix": number_prefix}
     if level is not None:
@@ -156,15 +224,24 @@ def move_agency(agency: Agency, *, actor: Any, parent: Agency | None) -> Agency:
     agency.save(update_fields=["parent"])
     moved = _move_subtree(Agency, old_path, new_path)
     agency.path = new_path
-    record("org.agency.move", actor=actor, obj=agency,
-           details={"parent": parent and parent.pk, "subtree": moved})
+    record(
+        "org.agency.move", actor=actor, obj=agency, details={"parent": parent and parent.pk, "subtree": moved}
+    )
     emit("org.agency.changed", agency, payload={"event": "moved", "parent": parent and parent.pk})
     return agency
 
 
 @transaction.atomic
-def update_department(department: Department, *, actor: Any, name: str, kind: str | None = None,
-                      phone: str = "", sort_order: int | None = None, code: str | None = None) -> Department:
+def update_department(
+    department: Department,
+    *,
+    actor: Any,
+    name: str,
+    kind: str | None = None,
+    phone: str = "",
+    sort_order: int | None = None,
+    code: str | None = None,
+) -> Department:
     _require_scope(actor, department.agency_id)
     values: dict[str, Any] = {"name": name, "phone": phone}
     if kind is not None:
@@ -190,7 +267,12 @@ def move_department(department: Department, *, actor: Any, parent: Department | 
             raise OrgError("上级部门必须属于同一机关。")
         if parent.path.startswith(department.path):
             raise OrgError("不能把部门移到它自己或其下级部门之下。")
-    if parent is None and department.parent_id is None or parent is not None and parent.pk == department.parent_id:
+    if (
+        parent is None
+        and department.parent_id is None
+        or parent is not None
+        and parent.pk == department.parent_id
+    ):
         return department
     old_path = department.path
     new_path = _child_path(parent.path if parent else "", department.pk)
@@ -198,22 +280,42 @@ def move_department(department: Department, *, actor: Any, parent: Department | 
     department.save(update_fields=["parent"])
     moved = _move_subtree(Department, old_path, new_path)
     department.path = new_path
-    record("org.department.move", actor=actor, obj=department,
-           details={"parent": parent and parent.pk, "subtree": moved})
+    record(
+        "org.department.move",
+        actor=actor,
+        obj=department,
+        details={"parent": parent and parent.pk, "subtree": moved},
+    )
     emit("org.department.changed", department, payload={"event": "moved", "parent": parent and parent.pk})
     return department
 
 
 @transaction.atomic
-def update_user(user: User, *, actor: Any, real_name: str, employee_no: str | None = None, mobile: str = "",
-                office_phone: str = "", email: str = "", position: Position | None = None,
-                sort_order: int | None = None) -> User:
+def update_user(
+    user: User,
+    *,
+    actor: Any,
+    real_name: str,
+    employee_no: str | None = None,
+    mobile: str = "",
+    office_phone: str = "",
+    email: str = "",
+    position: Position | None = None,
+    sort_order: int | None = None,
+) -> User:
     """Edit a user's details; the address book's pinyin keys follow the name."""
     _require_scope(actor, user.agency_id)
     full, initials = pinyin_keys(real_name)
-    values: dict[str, Any] = {"real_name": real_name, "employee_no": employee_no or None, "mobile": mobile,
-                              "office_phone": office_phone, "email": email, "position": position,
-                              "name_pinyin": full, "name_initials": initials}
+    values: dict[str, Any] = {
+        "real_name": real_name,
+        "employee_no": employee_no or None,
+        "mobile": mobile,
+        "office_phone": office_phone,
+        "email": email,
+        "position": position,
+        "name_pinyin": full,
+        "name_initials": initials,
+    }
     if sort_order is not None:
         values["sort_order"] = sort_order
     fields = _changed(user, values)
@@ -234,8 +336,9 @@ def create_position(*, actor: Any, name: str, rank: int = 0) -> Position:
 
 
 @transaction.atomic
-def add_concurrent_post(user: User, *, actor: Any, department: Department,
-                        position: Position | None = None) -> ConcurrentPost:
+def add_concurrent_post(
+    user: User, *, actor: Any, department: Department, position: Position | None = None
+) -> ConcurrentPost:
     """兼职: the user also works in `department` (its administrator must be the actor's too)."""
     _require_scope(actor, user.agency_id)
     _require_scope(actor, department.agency_id)
@@ -259,8 +362,9 @@ def remove_concurrent_post(post: ConcurrentPost, *, actor: Any) -> None:
 
 
 @transaction.atomic
-def add_portfolio(*, actor: Any, leader: User, department: Department | None = None,
-                  agency: Agency | None = None) -> Portfolio:
+def add_portfolio(
+    *, actor: Any, leader: User, department: Department | None = None, agency: Agency | None = None
+) -> Portfolio:
     """分管: `leader` oversees a department or a whole agency; routes 签发, 批办 and escalation."""
     if (department is None) == (agency is None):
         raise OrgError("请选择分管的部门或机关（二选一）。")
@@ -271,8 +375,12 @@ def add_portfolio(*, actor: Any, leader: User, department: Department | None = N
     if Portfolio.objects.filter(leader=leader, department=department, agency=agency).exists():
         raise OrgError("该分管关系已存在。")
     portfolio = Portfolio.objects.create(leader=leader, department=department, agency=agency)
-    record("org.portfolio.add", actor=actor, obj=leader,
-           details={"department": department and department.pk, "agency": agency and agency.pk})
+    record(
+        "org.portfolio.add",
+        actor=actor,
+        obj=leader,
+        details={"department": department and department.pk, "agency": agency and agency.pk},
+    )
     emit("org.user.changed", leader, payload={"event": "portfolio_added"})
     return portfolio
 
@@ -288,8 +396,16 @@ def remove_portfolio(portfolio: Portfolio, *, actor: Any) -> None:
 
 
 @transaction.atomic
-def create_delegation(*, actor: Any, from_user: User, to_user: User, starts_at: datetime, ends_at: datetime,
-                      scope: str = DelegationScope.ALL, reason: str = "") -> Delegation:
+def create_delegation(
+    *,
+    actor: Any,
+    from_user: User,
+    to_user: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    scope: str = DelegationScope.ALL,
+    reason: str = "",
+) -> Delegation:
     """委托: `to_user` handles `from_user`'s tasks in [starts_at, ends_at). The leave-taker or an
     administrator of their agency creates it; periods of the same scope must not overlap."""
     if not org_access.can_delegate_for(actor, from_user):
@@ -304,14 +420,24 @@ def create_delegation(*, actor: Any, from_user: User, to_user: User, starts_at: 
         raise OrgError("委托范围无效。")
     # Lock the delegator's row so two concurrent requests cannot both pass the overlap check.
     User.objects.select_for_update().filter(pk=from_user.pk).first()
-    overlapping = Delegation.objects.filter(from_user=from_user, scope=scope, revoked_at__isnull=True,
-                                            starts_at__lt=ends_at, ends_at__gt=starts_at)
+    overlapping = Delegation.objects.filter(
+        from_user=from_user,
+        scope=scope,
+        revoked_at__isnull=True,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
     if overlapping.exists():
         raise OrgError("该时间段内已有相同范围的委托，请先撤销或调整时间。")
-    delegation = Delegation.objects.create(from_user=from_user, to_user=to_user, starts_at=starts_at,
-                                           ends_at=ends_at, scope=scope, reason=reason)
-    record("org.delegation.create", actor=actor, obj=delegation,
-           details={"from_user": from_user.pk, "to_user": to_user.pk, "scope": scope})
+    delegation = Delegation.objects.create(
+        from_user=from_user, to_user=to_user, starts_at=starts_at, ends_at=ends_at, scope=scope, reason=reason
+    )
+    record(
+        "org.delegation.create",
+        actor=actor,
+        obj=delegation,
+        details={"from_user": from_user.pk, "to_user": to_user.pk, "scope": scope},
+    )
     emit("org.user.changed", from_user, payload={"event": "delegation_created", "delegation": delegation.pk})
     return delegation
 
@@ -325,8 +451,11 @@ def revoke_delegation(delegation: Delegation, *, actor: Any) -> Delegation:
     delegation.revoked_at = timezone.now()
     delegation.save(update_fields=["revoked_at"])
     record("org.delegation.revoke", actor=actor, obj=delegation)
-    emit("org.user.changed", delegation.from_user,
-         payload={"event": "delegation_revoked", "delegation": delegation.pk})
+    emit(
+        "org.user.changed",
+        delegation.from_user,
+        payload={"event": "delegation_revoked", "delegation": delegation.pk},
+    )
     return delegation
 
 
@@ -338,7 +467,9 @@ def default_successor(user: User, department: Department | None = None) -> User 
     return access.dept_heads_of(department_id).exclude(pk=user.pk).order_by("pk").first()
 
 
-def _hand_over(user: User, *, actor: Any, successor: User | None, department: Department | None = None) -> HandoverReport:
+def _hand_over(
+    user: User, *, actor: Any, successor: User | None, department: Department | None = None
+) -> HandoverReport:
     successor = successor or default_successor(user, department)
     if successor is not None:
         if successor.pk == user.pk:
@@ -390,8 +521,14 @@ def enable_user(user: User, *, actor: Any) -> User:
 
 
 @transaction.atomic
-def transfer_user(user: User, *, actor: Any, department: Department, position: Position | None = None,
-                  successor: User | None = None) -> HandoverReport:
+def transfer_user(
+    user: User,
+    *,
+    actor: Any,
+    department: Department,
+    position: Position | None = None,
+    successor: User | None = None,
+) -> HandoverReport:
     """调动: the user's open work stays with the old post (to `successor` or the old department's head);
     the user moves to `department`, and roles tied to the old department (or old agency) end."""
     _require_scope(actor, user.agency_id)
@@ -417,9 +554,13 @@ def transfer_user(user: User, *, actor: Any, department: Department, position: P
     ConcurrentPost.objects.filter(user=user, department=department).delete()
     # The grants cached on this object (officeapp.access.grants_of) no longer hold.
     user.__dict__.pop("_officeapp_grants", None)
-    details = {"from_department": old_department and old_department.pk, "to_department": department.pk,
-               "successor": report.successor and report.successor.pk, "moved": report.moved,
-               "ended_roles": ended_roles}
+    details = {
+        "from_department": old_department and old_department.pk,
+        "to_department": department.pk,
+        "successor": report.successor and report.successor.pk,
+        "moved": report.moved,
+        "ended_roles": ended_roles,
+    }
     record("org.user.transfer", actor=actor, obj=user, details=details)
     emit("org.user.changed", user, payload={"event": "transferred", **details})
     return report
@@ -431,7 +572,11 @@ def generate_initial_password() -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
     while True:
         body = "".join(secrets.choice(alphabet) for _ in range(12))
-        if any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body):
+        if (
+            any(c.isupper() for c in body)
+            and any(c.islower() for c in body)
+            and any(c.isdigit() for c in body)
+        ):
             return f"{body[:6]}-{body[6:]}!"
 
 
@@ -448,3 +593,24 @@ def reset_password(user: User, *, actor: Any) -> str:
     record("org.user.reset_password", actor=actor, obj=user)
     emit("org.user.changed", user, payload={"event": "password_reset"})
     return password
+
+
+@transaction.atomic
+def set_directory_policy(*, actor: Any, field: str, visibility: str) -> DirectoryFieldPolicy:
+    """Who sees an address-book field (手机, 办公电话 ...): the 安全管理员's decision alone."""
+    if actor is not None and not access.is_security_admin(actor):
+        raise PermissionDenied("只有安全管理员可以设置通讯录字段的可见范围。")
+    if field not in dict(DirectoryFieldPolicy._meta.get_field("field").choices):
+        raise OrgError("未知的通讯录字段。")
+    if visibility not in DirectoryVisibility.values:
+        raise OrgError("可见范围无效。")
+    policy, _ = DirectoryFieldPolicy.objects.update_or_create(
+        field=field, defaults={"visibility": visibility}
+    )
+    record(
+        "org.directory_policy.set",
+        actor=actor,
+        obj=policy,
+        details={"field": field, "visibility": visibility},
+    )
+    return policy

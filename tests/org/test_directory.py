@@ -105,3 +105,14 @@ def test_limit_and_offset_page_through_results(cast):
 
 def test_search_can_be_narrowed_to_an_agency(cast):
     assert names(directory.search_people(cast.drafter, "办公室", agency=cast.finance)) == ["李国华"]
+
+
+def test_only_the_security_admin_sets_the_field_policy(cast):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.set_directory_policy(actor=cast.system_admin, field="mobile", visibility="everyone")
+    services.set_directory_policy(actor=cast.security_admin, field="mobile", visibility="everyone")
+    assert directory.field_policies()["mobile"] == "everyone"
+    with pytest.raises(services.OrgError):
+        services.set_directory_policy(actor=cast.security_admin, field="password", visibility="everyone")
