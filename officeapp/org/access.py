@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from officeapp import access
-from officeapp.org.models import Agency, Delegation, Department, Portfolio, User
+from officeapp.org.models import ADMIN_ROLES, Agency, Delegation, Department, Portfolio, Role, RoleGrant, User
 
 FORBIDDEN_MESSAGE = "您没有维护组织机构的权限。"
 
@@ -42,8 +42,23 @@ def managed_departments(user: Any) -> QuerySet[Department]:
     return Department.objects.filter(agency__in=access.administered_agencies(user))
 
 
+# Accounts an agency administrator may not touch: the 三员 and other agency administrators. Otherwise
+# resetting a 安全管理员's password would hand the agency administrator the security role.
+PROTECTED_ROLES: tuple[str, ...] = (*ADMIN_ROLES, Role.AGENCY_ADMIN)
+
+
 def managed_users(user: Any) -> QuerySet[User]:
-    return User.objects.filter(department__agency__in=access.administered_agencies(user))
+    users = User.objects.filter(department__agency__in=access.administered_agencies(user))
+    if not access.is_system_admin(user):
+        users = users.exclude(pk__in=RoleGrant.objects.filter(role__in=PROTECTED_ROLES).values("user_id"))
+    return users
+
+
+def can_manage_user(actor: Any, subject: User) -> bool:
+    """`actor` None is the system itself (management commands)."""
+    if actor is None:
+        return True
+    return managed_users(actor).filter(pk=subject.pk).exists()
 
 
 def can_manage_agency(user: Any, agency: Agency | int | None) -> bool:

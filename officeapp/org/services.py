@@ -172,6 +172,11 @@ def _require_scope(actor: Any, agency: Agency | int | None) -> None:
         raise PermissionDenied(org_access.FORBIDDEN_MESSAGE)
 
 
+def _require_user_scope(actor: Any, user: User) -> None:
+    if not org_access.can_manage_user(actor, user):
+        raise PermissionDenied(org_access.FORBIDDEN_MESSAGE)
+
+
 def _move_subtree(model: type[Agency] | type[Department], old_prefix: str, new_prefix: str) -> int:
     """Rewrite `path` of a whole subtree in one UPDATE, so "everything under" stays one prefix query."""
     return model.objects.filter(path__startswith=old_prefix).update(
@@ -304,7 +309,7 @@ def update_user(
     sort_order: int | None = None,
 ) -> User:
     """Edit a user's details; the address book's pinyin keys follow the name."""
-    _require_scope(actor, user.agency_id)
+    _require_user_scope(actor, user)
     full, initials = pinyin_keys(real_name)
     values: dict[str, Any] = {
         "real_name": real_name,
@@ -340,7 +345,7 @@ def add_concurrent_post(
     user: User, *, actor: Any, department: Department, position: Position | None = None
 ) -> ConcurrentPost:
     """兼职: the user also works in `department` (its administrator must be the actor's too)."""
-    _require_scope(actor, user.agency_id)
+    _require_user_scope(actor, user)
     _require_scope(actor, department.agency_id)
     if department.pk == user.department_id:
         raise OrgError("兼职部门不能是该用户的主部门。")
@@ -354,7 +359,7 @@ def add_concurrent_post(
 
 @transaction.atomic
 def remove_concurrent_post(post: ConcurrentPost, *, actor: Any) -> None:
-    _require_scope(actor, post.user.agency_id)
+    _require_user_scope(actor, post.user)
     user, department_id = post.user, post.department_id
     post.delete()
     record("org.user.concurrent_post.remove", actor=actor, obj=user, details={"department": department_id})
@@ -490,7 +495,7 @@ def _hand_over(
 def disable_user(user: User, *, actor: Any, successor: User | None = None) -> HandoverReport:
     """停用: hand every open item to `successor` (default: the department head) through the registered
     providers, end the user's sessions and keep the account for the record."""
-    _require_scope(actor, user.agency_id)
+    _require_user_scope(actor, user)
     if actor is not None and actor.pk == user.pk:
         raise OrgError("不能停用自己的账号。")
     if not user.is_active:
@@ -509,7 +514,7 @@ def disable_user(user: User, *, actor: Any, successor: User | None = None) -> Ha
 
 @transaction.atomic
 def enable_user(user: User, *, actor: Any) -> User:
-    _require_scope(actor, user.agency_id)
+    _require_user_scope(actor, user)
     if user.is_active:
         raise OrgError("该用户未被停用。")
     user.is_active = True
@@ -531,7 +536,7 @@ def transfer_user(
 ) -> HandoverReport:
     """调动: the user's open work stays with the old post (to `successor` or the old department's head);
     the user moves to `department`, and roles tied to the old department (or old agency) end."""
-    _require_scope(actor, user.agency_id)
+    _require_user_scope(actor, user)
     _require_scope(actor, department.agency_id)
     if not user.is_active:
         raise OrgError("已停用的用户不能调动。")
@@ -584,7 +589,7 @@ def generate_initial_password() -> str:
 def reset_password(user: User, *, actor: Any) -> str:
     """重置密码: a new random password, shown once to the administrator; the user must change it at
     the next sign-in and every open session of the user ends."""
-    _require_scope(actor, user.agency_id)
+    _require_user_scope(actor, user)
     password = generate_initial_password()
     user.set_password(password)
     user.must_change_password = True

@@ -341,3 +341,21 @@ def test_outsider_gets_404_for_someone_elses_delegation(cast, sign_in):
     )
     response = sign_in(cast.outsider).post(reverse("org:delegation_revoke", args=[delegation.pk]))
     assert response.status_code == 404
+
+
+def test_agency_admin_cannot_touch_the_three_administrators(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    for name in ("org:user_edit", "org:user_disable", "org:user_transfer"):
+        assert client.get(reverse(name, args=[cast.security_admin.pk])).status_code == 404
+    assert client.post(reverse("org:user_reset_password", args=[cast.security_admin.pk])).status_code == 404
+    assert not User.objects.get(pk=cast.security_admin.pk).must_change_password
+    # The system administrator maintains accounts, those included.
+    assert (
+        sign_in(cast.system_admin).get(reverse("org:user_edit", args=[cast.security_admin.pk])).status_code
+        == 200
+    )
+
+
+def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in):
+    response = sign_in(cast.audit_admin).get(reverse("workbench:home"))
+    assert response.status_code == 302 and response["Location"] == reverse("audit:events")
