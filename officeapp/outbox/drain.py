@@ -189,7 +189,20 @@ def drain(
     if consumer is None:
         raise UnknownConsumer(consumer_name)
     result = DrainResult(consumer=consumer_name)
-    OutboxCursor.objects.get_or_create(consumer=consumer_name)
+    cursor = OutboxCursor.objects.filter(consumer=consumer_name).first()
+    if cursor is not None and not cursor.pending_gaps:
+        # The ticker calls this every second: when idle, answer from two reads without opening a
+        # write transaction (on SQLite every transaction takes the database's write lock).
+        if cursor.retry_at is not None and cursor.retry_at > (now or timezone.now()):
+            result.skipped = "backoff"
+            return result
+        if not OutboxEvent.objects.filter(id__gt=cursor.last_id).exists():
+            return result
+    if cursor is None:
+        # A new consumer starts at the oldest retained row, not at 0: ids below it were purged, and
+        # treating them as a hole would only delay its first delivery.
+        oldest = OutboxEvent.objects.order_by("id").values_list("id", flat=True).first()
+        OutboxCursor.objects.get_or_create(consumer=consumer_name, defaults={"last_id": (oldest or 1) - 1})
     for _ in range(max_batches):
         at = now or timezone.now()
         try:

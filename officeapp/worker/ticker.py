@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.module_loading import import_string
 
 from officeapp.worker.schedules import Schedule, ticker_schedules
@@ -41,8 +41,10 @@ class Ticker:
             now = self.clock()
             if now < self._next.get(schedule.name, 0.0):
                 continue
-            # Drop connections that CONN_MAX_AGE retired or an error broke, as a request would.
-            close_old_connections()
+            # Drop connections that CONN_MAX_AGE retired or an error broke, as a request would
+            # (never inside a transaction: `ticker --once` may run inside a caller's).
+            if not connection.in_atomic_block:
+                close_old_connections()
             try:
                 import_string(schedule.func)()
             except Exception:
@@ -55,4 +57,4 @@ class Ticker:
         while not stop.is_set():
             self.tick()
             stop.wait(self.tick_seconds)
-        close_old_connections()
+        connection.close()
