@@ -13,7 +13,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from officeapp import access
-from officeapp.org.models import ADMIN_ROLES, Agency, Delegation, Department, Portfolio, Role, RoleGrant, User
+from officeapp.org.models import (
+    ADMIN_ROLES,
+    Agency,
+    ConcurrentPost,
+    Delegation,
+    Department,
+    Portfolio,
+    Role,
+    RoleGrant,
+    User,
+)
 
 FORBIDDEN_MESSAGE = "您没有维护组织机构的权限。"
 
@@ -84,6 +94,14 @@ def get_department_for_admin(user: Any, department_id: Any) -> Department:
 def get_user_for_admin(user: Any, user_id: Any) -> User:
     require_org_admin(user)
     return access.get_or_404(managed_users(user).select_related("department__agency", "position"), pk=user_id)
+
+
+def get_concurrent_post_for_admin(user: Any, post_id: Any) -> ConcurrentPost:
+    require_org_admin(user)
+    return access.get_or_404(
+        ConcurrentPost.objects.filter(user__in=managed_users(user)).select_related("user__department"),
+        pk=post_id,
+    )
 
 
 def get_portfolio_for_admin(user: Any, portfolio_id: Any) -> Portfolio:

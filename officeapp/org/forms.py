@@ -207,3 +207,14 @@ class PortfolioForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="Excel 文件（.xlsx）", error_messages={"required": "请选择要导入的文件。"})
+
+
+class ConcurrentPostForm(forms.Form):
+    department = forms.ModelChoiceField(label="兼职部门", queryset=Department.objects.none())
+    position = forms.ModelChoiceField(
+        label="兼任职务", queryset=Position.objects.all(), required=False, empty_label="（无）"
+    )
+
+    def __init__(self, *args: Any, departments: QuerySet[Department], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments

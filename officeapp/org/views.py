@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from officeapp.org import access as org_access
 from officeapp.org import directory, services, spreadsheets
 from officeapp.org.forms import (
     AgencyForm,
+    ConcurrentPostForm,
     DelegationForm,
     DepartmentForm,
     ImportForm,
@@ -103,7 +105,8 @@ def directory_search(request: HttpRequest) -> HttpResponse:
     _require_directory_reader(request.user)
     query = request.GET.get("q", "").strip()
     if not request.htmx:
-        return redirect(f"{reverse('org:directory')}?q={query}") if query else redirect("org:directory")
+        target = reverse("org:directory")
+        return redirect(f"{target}?{urlencode({'q': query})}" if query else target)
     return render(request, "org/_directory_results.html", _search_context(request, query))
 
 
@@ -331,7 +334,54 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         services.update_user(subject, actor=request.user, **form.cleaned_data)
         messages.success(request, f"已保存 {subject.real_name} 的信息。")
         return redirect(back)
-    return _form_page(request, form, f"编辑用户 · {subject.real_name}", back, subject=subject)
+    posts = subject.concurrent_posts.select_related("department__agency", "position").order_by("pk")
+    post_form = ConcurrentPostForm(departments=_post_departments(request.user, subject))
+    return _form_page(
+        request,
+        form,
+        f"编辑用户 · {subject.real_name}",
+        back,
+        subject=subject,
+        posts=posts,
+        post_form=post_form,
+    )
+
+
+def _post_departments(actor: Any, subject: User) -> Any:
+    return (
+        org_access.managed_departments(actor)
+        .filter(is_active=True)
+        .exclude(pk=subject.department_id)
+        .select_related("agency")
+        .order_by("agency__path", "path")
+    )
+
+
+@login_required
+@require_POST
+def concurrent_post_add(request: HttpRequest, user_id: int) -> HttpResponse:
+    subject = org_access.get_user_for_admin(request.user, user_id)
+    form = ConcurrentPostForm(request.POST, departments=_post_departments(request.user, subject))
+    if form.is_valid():
+        try:
+            services.add_concurrent_post(subject, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"已为 {subject.real_name} 添加兼职。")
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("org:user_edit", subject.pk)
+
+
+@login_required
+@require_POST
+def concurrent_post_remove(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = org_access.get_concurrent_post_for_admin(request.user, post_id)
+    user_id = post.user_id
+    services.remove_concurrent_post(post, actor=request.user)
+    messages.success(request, "兼职已解除。")
+    return redirect("org:user_edit", user_id)
 
 
 @login_required

@@ -359,3 +359,27 @@ def test_agency_admin_cannot_touch_the_three_administrators(cast, sign_in, agenc
 def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in):
     response = sign_in(cast.audit_admin).get(reverse("workbench:home"))
     assert response.status_code == 302 and response["Location"] == reverse("audit:events")
+
+
+def test_admin_adds_and_removes_a_concurrent_post(cast, sign_in, agency_admin):
+    client = sign_in(agency_admin)
+    response = client.post(
+        reverse("org:concurrent_post_add", args=[cast.drafter.pk]),
+        {"department": cast.office.pk, "position": ""},
+    )
+    assert response.status_code == 302
+    post = cast.drafter.concurrent_posts.get()
+    assert post.department == cast.office
+    assert "办公室" in client.get(reverse("org:user_edit", args=[cast.drafter.pk])).text
+    # A department of another agency is not offered, and posting it anyway is refused.
+    client.post(
+        reverse("org:concurrent_post_add", args=[cast.drafter.pk]), {"department": cast.finance_office.pk}
+    )
+    assert cast.drafter.concurrent_posts.count() == 1
+    assert client.post(reverse("org:concurrent_post_remove", args=[post.pk])).status_code == 302
+    assert not cast.drafter.concurrent_posts.exists()
+
+
+def test_directory_search_without_htmx_goes_to_the_page_with_the_query(cast, sign_in):
+    response = sign_in(cast.drafter).get(reverse("org:directory_search"), {"q": "林 &x"})
+    assert response.status_code == 302 and response["Location"].endswith("?q=%E6%9E%97+%26x")
