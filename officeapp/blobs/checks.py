@@ -66,7 +66,8 @@ TYPES: dict[str, FileType] = {
         ),
         FileType("ofd", "application/ofd", "OFD 版式文件", (".ofd",), zipped=True),
         FileType("pdf", "application/pdf", "PDF", (".pdf",)),
-        FileType("txt", "text/plain; charset=utf-8", "纯文本", (".txt",)),
+        # No charset: GB18030 text passes too, and a wrong charset claim garbles it in the browser.
+        FileType("txt", "text/plain", "纯文本", (".txt",)),
         FileType("png", "image/png", "PNG 图片", (".png",)),
         FileType("jpeg", "image/jpeg", "JPEG 图片", (".jpg", ".jpeg")),
         FileType("gif", "image/gif", "GIF 图片", (".gif",)),

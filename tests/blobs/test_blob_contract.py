@@ -47,7 +47,7 @@ def test_put_returns_blob_with_hash_size_detected_type_and_server_key(blob_store
     sha = hashlib.sha256(content).hexdigest()
     assert blob.sha256 == sha
     assert blob.size == len(content)
-    assert blob.content_type == "text/plain; charset=utf-8"
+    assert blob.content_type == "text/plain"
     assert blob.key == f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"
     assert read_all(blob) == content
 

@@ -65,7 +65,7 @@ def many_entries_docx(count: int = 5001) -> bytes:
             ["document"],
             "application/pdf",
         ),
-        ("说明.txt", "会议于上午九时开始。".encode("gb18030"), ["document"], "text/plain; charset=utf-8"),
+        ("说明.txt", "会议于上午九时开始。".encode("gb18030"), ["document"], "text/plain"),
         ("合影.PNG", PNG_BYTES, ["image"], "image/png"),
     ],
 )
