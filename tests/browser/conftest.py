@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -46,7 +49,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = REPO_ROOT / "test-results"
 # Expectations wait this long by default: generous for a loaded CI machine, still short when broken.
 EXPECT_TIMEOUT_MS = 5_000
 
@@ -303,3 +307,42 @@ def committed(server: LiveServer) -> Callable[..., Any]:
 def screenshot_dir() -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
     return RESULTS_DIR
+
+
+def _database_url_of_test_database() -> str:
+    """DATABASE_URL for another process to reach the database this test (and the server) uses."""
+    settings_dict = connections[DEFAULT_DB_ALIAS].settings_dict
+    if connections[DEFAULT_DB_ALIAS].vendor == "sqlite":
+        return f"sqlite:///{settings_dict['NAME']}"
+    credentials = quote(settings_dict.get("USER") or "", safe="")
+    if settings_dict.get("PASSWORD"):
+        credentials += ":" + quote(settings_dict["PASSWORD"], safe="")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def other_process(server: LiveServer) -> Callable[[str], str]:
+    """Run Python code in a separate Django process (as the worker is) on this test's database.
+
+    With no REDIS_URL its in-memory channel layer reaches nobody, which is the point: only the
+    server's relay can bring what it commits to an open page.
+    """
+
+    def _run(code: str) -> str:
+        env = {**os.environ, "DATABASE_URL": _database_url_of_test_database(), "TESTING": "1"}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    return _run

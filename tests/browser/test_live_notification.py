@@ -67,3 +67,20 @@ def test_a_notification_sent_while_the_page_was_closed_shows_on_the_next_visit(
     page.goto("/")
 
     expect(_bell(page)).to_have_text("1")
+
+
+def test_notification_committed_by_another_process_reaches_the_open_page(
+    signed_in_page: Callable[..., Any], server: Any, cast: Any, other_process: Callable[[str], str]
+) -> None:
+    # The worker is another process: with no REDIS_URL only the server's relay can carry this.
+    page = signed_in_page(cast.drafter)
+    _open_workbench_with_socket(page)
+
+    other_process(
+        "from officeapp.org.models import User\n"
+        "from officeapp.notify.services import notify\n"
+        f"notify([User.objects.get(username='drafter')], kind='test', title='{TITLE}', url='/')\n"
+    )
+
+    expect(_bell(page)).to_have_text("1", timeout=LIVE_WITHIN_MS)
+    expect(page.locator("body")).to_contain_text(TITLE, timeout=LIVE_WITHIN_MS)
