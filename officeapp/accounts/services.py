@@ -15,7 +15,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -198,6 +198,21 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
         account.save(update_fields=["failures", "locked_until"])
     record("accounts.sign_in", actor=user, obj=user, client_address=client_address)
     return SignInOutcome(user)
+
+
+@transaction.atomic
+def forget_stale_sign_in_failures() -> int:
+    """Delete counters whose lock is over and whose last failure left the window: every typed name
+    gets a row, so without this a guesser trying random names would grow the table without end.
+    Housekeeping of counters, not a change anyone made: no audit event."""
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.SIGN_IN_LOCK_MINUTES)
+    deleted, _ = (
+        SignInThrottle.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .filter(Q(last_failure_at__isnull=True) | Q(last_failure_at__lt=cutoff))
+        .delete()
+    )
+    return deleted
 
 
 def otp_required(user: User) -> bool:

@@ -188,3 +188,19 @@ def test_sign_out_needs_post_and_ends_the_session(client, cast, post_sign_in, ca
 def test_signed_in_user_opening_sign_in_goes_to_the_workbench(client, cast, sign_in):
     sign_in(cast.drafter)
     assert client.get(SIGN_IN_URL)["Location"] == reverse("workbench:home")
+
+
+def test_stale_failure_counters_are_forgotten_but_live_locks_are_kept(cast, post_sign_in):
+    from officeapp.accounts.tasks import forget_stale_failures
+    from officeapp.registries import worker_schedules
+
+    with time_machine.travel(T0, tick=False) as clock:
+        post_sign_in("random-name-1", "Wrong-Passw0rd")
+        for _ in range(5):
+            post_sign_in("drafter", "Wrong-Passw0rd")
+        clock.shift(timedelta(minutes=14))
+        assert forget_stale_failures() == 0
+        clock.shift(timedelta(minutes=2))
+        assert forget_stale_failures() >= 2
+    assert not SignInThrottle.objects.filter(kind=ThrottleKind.ACCOUNT).exists()
+    assert "accounts.forget_stale_failures" in worker_schedules
