@@ -21,10 +21,11 @@ from django.db.models import Q, QuerySet
 
 from officeapp.org.models import Agency, Department, DirectoryFieldPolicy, DirectoryVisibility, User
 
-# Defaults when the 安全管理员 has not set a policy for a field.
+# Until the 安全管理员 sets a field (accounts:security), it is visible within the person's own agency:
+# the model's default, which is also what the policy page shows for an unset field.
 DEFAULT_VISIBILITY: dict[str, str] = {
     "mobile": DirectoryVisibility.SAME_AGENCY,
-    "office_phone": DirectoryVisibility.EVERYONE,
+    "office_phone": DirectoryVisibility.SAME_AGENCY,
     "email": DirectoryVisibility.SAME_AGENCY,
     "employee_no": DirectoryVisibility.SAME_AGENCY,
 }

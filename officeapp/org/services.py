@@ -22,8 +22,6 @@ from officeapp.org.models import (
     Delegation,
     DelegationScope,
     Department,
-    DirectoryFieldPolicy,
-    DirectoryVisibility,
     Portfolio,
     Position,
     Role,
@@ -598,24 +596,3 @@ def reset_password(user: User, *, actor: Any) -> str:
     record("org.user.reset_password", actor=actor, obj=user)
     emit("org.user.changed", user, payload={"event": "password_reset"})
     return password
-
-
-@transaction.atomic
-def set_directory_policy(*, actor: Any, field: str, visibility: str) -> DirectoryFieldPolicy:
-    """Who sees an address-book field (手机, 办公电话 ...): the 安全管理员's decision alone."""
-    if actor is not None and not access.is_security_admin(actor):
-        raise PermissionDenied("只有安全管理员可以设置通讯录字段的可见范围。")
-    if field not in dict(DirectoryFieldPolicy._meta.get_field("field").choices):
-        raise OrgError("未知的通讯录字段。")
-    if visibility not in DirectoryVisibility.values:
-        raise OrgError("可见范围无效。")
-    policy, _ = DirectoryFieldPolicy.objects.update_or_create(
-        field=field, defaults={"visibility": visibility}
-    )
-    record(
-        "org.directory_policy.set",
-        actor=actor,
-        obj=policy,
-        details={"field": field, "visibility": visibility},
-    )
-    return policy
