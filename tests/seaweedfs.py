@@ -11,6 +11,7 @@ fail loudly rather than skip.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import json
 import os
@@ -64,6 +65,16 @@ def _free_ports(count: int) -> list[int]:
         for s in holders:
             s.close()
     return ports
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, ask for SIGKILL when pytest dies, so a killed or crashed
+    test run never leaves a server holding ports. Elsewhere the session fixture's stop() must do."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -140,7 +151,12 @@ class SeaweedFS:
         self._remove_stale_sockets()
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
         self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.root,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # only a prctl call: safe between fork and exec
         )
         log.close()
         self._wait_ready()
