@@ -36,7 +36,11 @@ PAGE = engines["django"].from_string(
 def attach(request: HttpRequest) -> HttpResponse:
     """Test-only view shaped like every upload view in the project: validate, put, one service."""
     form = AttachmentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid() and (blobs := form.put_uploads(actor=request.user)):
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (blobs := form.put_uploads(actor=request.user)) is not None
+    ):
         return redirect(f"/done/{blobs['file'].pk}")
     return HttpResponse(PAGE.render({"form": form}, request))
 
