@@ -151,6 +151,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Unreferenced blobs younger than this are kept: an upload may be waiting for its form to commit.
 BLOB_RETENTION_GRACE_HOURS: int = env.int("BLOB_RETENTION_GRACE_HOURS", default=24)
 
+# /healthz runs every registered probe in parallel under this deadline.
+HEALTH_CHECK_TIMEOUT_SECONDS: float = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=3.0)
+
 # --- Search (the search app reads these) ----------------------------------------------------
 ELASTICSEARCH_URL: str = env.str("ELASTICSEARCH_URL", default="")
 

@@ -159,3 +159,10 @@ def _block_internet() -> Any:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _blobs_in_a_temporary_folder(settings: Any, tmp_path: Any) -> None:
+    """Files a test stores go to its own folder, never into var/blobs of a developer's `make run`."""
+    if not settings.S3_ENDPOINT:
+        settings.BLOB_DIR = tmp_path / "blobs"
