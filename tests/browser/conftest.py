@@ -170,6 +170,8 @@ class LiveServer:
 
         reactor.callFromThread(self.server.stop)
         self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            raise RuntimeError("daphne did not stop within 15 s")
 
 
 @pytest.fixture(scope="package")
@@ -235,20 +237,38 @@ def server(live_asgi: LiveServer, transactional_db: Any) -> LiveServer:
 
 @pytest.fixture
 def new_context(chromium: Any, server: LiveServer) -> Iterator[Callable[..., Any]]:
-    """Open browser contexts (separate cookie jars: separate people) on the server; all closed after."""
+    """Open browser contexts (separate cookie jars: separate people) on the server; all closed after.
+
+    A test whose pages met a server error (5xx, also on htmx and asset requests) or an uncaught
+    script error fails at teardown, naming it: a page can look right while a live part of it broke.
+    """
     opened: list[Any] = []
+    problems: list[str] = []
+
+    def _watch_page(page: Any) -> None:
+        page.on("pageerror", lambda error: problems.append(f"脚本错误 {page.url}: {error}"))
 
     def _open(**options: Any) -> Any:
         options.setdefault("locale", "zh-CN")
         options.setdefault("timezone_id", "Asia/Shanghai")
         context = chromium.new_context(base_url=server.url, **options)
         context.set_default_timeout(10_000)
+        context.on("page", _watch_page)
+        context.on(
+            "response",
+            lambda response: (
+                problems.append(f"服务器错误 {response.status} {response.url}")
+                if response.status >= 500
+                else None
+            ),
+        )
         opened.append(context)
         return context
 
     yield _open
     for context in opened:
         context.close()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
