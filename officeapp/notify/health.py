@@ -8,7 +8,7 @@ import uuid
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-ROUND_TRIP_TIMEOUT = 3.0
+ROUND_TRIP_TIMEOUT = 2.0
 
 
 def check_channel_layer() -> None:

@@ -64,8 +64,10 @@ async def test_socket_of_a_session_signed_out_everywhere_is_closed(cast, socket_
     session_key = headers[1][1].decode().split("=", 1)[1]
 
     def sign_out_everywhere() -> None:
-        from django.contrib.sessions.backends.db import SessionStore
+        from django.conf import settings
+        from django.utils.module_loading import import_string
 
+        SessionStore = import_string(settings.SESSION_ENGINE + ".SessionStore")  # noqa: N806
         # The session policy middleware stamps each session with the user's epoch; "sign out
         # everywhere" bumps the epoch, so the stamp no longer matches.
         store = SessionStore(session_key=session_key)
