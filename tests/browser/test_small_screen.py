@@ -33,6 +33,10 @@ def _overflow(page: Any) -> dict[str, Any]:
     )
 
 
+def _slug(path: str) -> str:
+    return path.strip("/").replace("/", "-") or "home"
+
+
 def _assert_fits(page: Any) -> None:
     page.wait_for_load_state("networkidle")
     measured = _overflow(page)
@@ -78,3 +82,45 @@ def test_sign_in_page_fits_a_375px_phone_even_with_an_error_shown(
     expect(page.locator("body")).to_contain_text("用户名或密码错误")
     _assert_fits(page)
     page.screenshot(path=screenshot_dir / "sign-in-375.png", full_page=True)
+
+
+def test_every_page_a_civil_servant_opens_fits_a_375px_phone(
+    signed_in_page: Callable[..., Any],
+    server: Any,
+    cast: Any,
+    committed: Callable[..., Any],
+    screenshot_dir: Path,
+) -> None:
+    from officeapp.notify.services import notify
+
+    # Long unbroken text is what usually pushes a narrow page sideways.
+    committed(
+        notify,
+        [cast.drafter],
+        kind="test",
+        title="关于做好2026年汛期防汛防台风和安全生产工作的紧急通知（粤府办明电〔2026〕12号）",
+        body="请各地各部门立即部署落实，https://example.invalid/一个很长很长的不可断开的链接地址",
+        url="/",
+    )
+    page = signed_in_page(cast.drafter, **PHONE)
+    paths = [
+        "/",
+        "/profile/",
+        "/notifications/",
+        "/org/directory/",
+        f"/org/directory/agencies/{cast.gov_office.pk}/",
+        f"/org/directory/departments/{cast.general_dept.pk}/",
+        f"/org/people/{cast.leader.pk}/",
+        "/org/delegations/",
+        "/accounts/password/",
+        "/accounts/two-factor/",
+    ]
+    too_wide: dict[str, Any] = {}
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        measured = _overflow(page)
+        if measured["scrollWidth"] > measured["innerWidth"]:
+            too_wide[path] = measured
+        page.screenshot(path=screenshot_dir / f"375-{_slug(path)}.png", full_page=True)
+    assert not too_wide, f"这些页面在 375px 宽时横向滚动：{too_wide}"
