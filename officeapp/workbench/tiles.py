@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet, Window
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from officeapp.registries import inbox_sources, workbench_tiles
 
@@ -75,16 +76,40 @@ class RenderedTile:
     items: list[Any]
 
 
-def head_and_count(rows: QuerySet[Any] | Iterable[Any], limit: int) -> tuple[int, list[Any]]:
-    """The first `limit` rows and the total, in one query for a queryset (a window count rides along
-    on each row; when there is no row the total is 0 and no second query is needed)."""
+class TileCount(int):
+    """A tile's number; `capped` when the real number may be larger (shown as "1000+")."""
+
+    capped: bool = False
+
+    @classmethod
+    def of(cls, value: int, cap: int) -> TileCount:
+        count = cls(min(value, cap))
+        count.capped = value >= cap
+        return count
+
+
+# Counting stops here: counting a user's million old tasks would make the workbench slower the longer
+# someone works, and "1000+" says all a person needs.
+COUNT_CAP = 1000
+
+
+def head_and_count(
+    rows: QuerySet[Any] | Iterable[Any], limit: int, cap: int = COUNT_CAP
+) -> tuple[int, list[Any]]:
+    """The first `limit` rows and the total (capped), in one query for a queryset: each row carries
+    `SELECT COUNT(*) FROM (<the same filter> LIMIT cap)`, which stops after `cap` index entries;
+    when there is no row the total is 0 and no second query is needed."""
     if isinstance(rows, QuerySet):
+        capped = rows.order_by().values("pk")[:cap]
         if limit <= 0:
-            return rows.count(), []
-        head = list(rows.annotate(_tile_total=Window(Count("pk")))[:limit])
-        return (head[0]._tile_total if head else 0), head
+            return TileCount.of(capped.count(), cap), []
+        # Django's own compiled SQL with its parameters kept apart: nothing typed by a user is pasted in.
+        sql, params = capped.query.sql_with_params()
+        total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) tile_capped", params)  # noqa: S608, S611
+        head = list(rows.annotate(_tile_total=total)[:limit])
+        return TileCount.of(head[0]._tile_total if head else 0, cap), head
     items = list(rows)
-    return len(items), items[:limit]
+    return TileCount.of(len(items), cap), items[:limit]
 
 
 def as_item(obj: Any) -> TileItem:
@@ -102,16 +127,19 @@ def inbox_loader(method: str) -> Loader:
     """Merge one list (to_do / to_read / done) of every registered inbox source."""
 
     def load(user: Any, limit: int) -> tuple[int | None, list[Any]]:
-        total, items = 0, []
+        total, capped, items = 0, False, []
         for source in inbox_sources.values():
             fetch = getattr(source, method, None)
             if fetch is None:
                 continue
             count, head = head_and_count(fetch(user), limit)
             total += count
+            capped = capped or getattr(count, "capped", False)
             items.extend(as_item(i) for i in head)
         items.sort(key=lambda i: i.when.timestamp() if i.when else 0, reverse=True)
-        return total, items[:limit]
+        result = TileCount(total)
+        result.capped = capped
+        return result, items[:limit]
 
     return load
 

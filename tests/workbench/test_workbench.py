@@ -176,3 +176,13 @@ def test_every_signed_in_page_carries_the_watermark_with_name_and_number(cast, s
 def test_navigation_offers_org_management_only_to_administrators(cast, sign_in):
     assert reverse("org:manage") not in sign_in(cast.drafter).get(reverse("workbench:home")).text
     assert reverse("org:manage") in sign_in(cast.system_admin).get(reverse("workbench:home")).text
+
+
+def test_a_huge_backlog_is_counted_up_to_the_cap_and_shown_with_a_plus(cast, sign_in, monkeypatch):
+    from officeapp.workbench import tiles
+
+    monkeypatch.setattr(tiles, "COUNT_CAP", 3)
+    monkeypatch.setattr(tiles.head_and_count, "__defaults__", (3,))
+    notify(cast.drafter, 7)
+    text = sign_in(cast.drafter).get(reverse("workbench:home")).text
+    assert 'aria-label="通知 3+ 项"' in text
