@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from officeapp.audit.access import can_read_audit, visible_events
 from officeapp.audit.export import EXPORT_MAX_ROWS, FORMATS
 from officeapp.audit.forms import EventFilterForm
-from officeapp.audit.models import AuditEvent
-from officeapp.audit.services import export_events
+from officeapp.audit.models import AuditEvent, Outcome
+from officeapp.audit.services import export_events, record
 
 PAGE_SIZE = 50
 
@@ -24,6 +24,15 @@ def _require_auditor(request: HttpRequest) -> None:
     # The audit log is the 审计管理员's page and nobody else's: others get 403, not 404 — the page's
     # existence is no secret, only its content.
     if not can_read_audit(request.user):
+        # Someone reaching for the audit log is itself worth an entry in it.
+        record(
+            "audit.access",
+            actor=request.user,
+            outcome=Outcome.DENIED,
+            object_type="audit.auditevent",
+            details={"path": request.path},
+            client_address=getattr(request, "client_address", None),
+        )
         raise PermissionDenied("仅审计管理员可查看审计日志。")
 
 

@@ -79,6 +79,9 @@ def test_everyone_but_the_audit_admin_gets_403(cast: Any, sign_in_verified: Any,
     assert client.get(EVENTS).status_code == 403
     assert client.post(EXPORT, {"format": "csv"}).status_code == 403
     assert not AuditEvent.objects.filter(action="audit.export").exists()
+    # and the attempts are on record
+    attempts = AuditEvent.objects.filter(action="audit.access", actor=getattr(cast, name), outcome="denied")
+    assert sorted(e.details["path"] for e in attempts) == [EVENTS, EXPORT]
 
 
 def test_audit_admin_sees_events_newest_first(auditor: Client, trail: dict[str, AuditEvent]) -> None:
