@@ -19,11 +19,16 @@ created for 待办, finished for 已办), `urgency` ("normal" unless the flow se
 task's data), `meta` (a short line: the flow's name) and `source` (the source's key).
 
 `to_do()` and `done()` return a lazy queryset that yields those items (not Task rows), so a caller
-slices it (`[:5]`) and, if it likes, annotates it (a window count) and it costs one query; no item
-costs a query of its own. The counts are capped: counting a user's million old tasks would make the
-workbench slower the longer someone works; "1000+" says all a person needs. The queries run on two
-partial indexes (workflows/migrations/0001_inbox_indexes.py): (owner, created) over open tasks and
-(owner, finished) over done ones, so the first page is an index range scan at any table size.
+slices it (`[:5]`) and, if it likes, annotates it (a window count, as the workbench's tiles do) and
+it costs one query; no item costs a query of its own.
+
+Both lists hold at most the newest COUNT_CAP tasks, and both counts stop at COUNT_CAP: counting (or
+window-counting) a user's million old tasks would make the workbench slower the longer someone
+works, and "1000+" says all a person needs; a caller shows "1000+" when a count reaches the cap.
+The full lists, for a paged 待办/已办 page with filters, are `open_tasks(user)` and
+`done_tasks(user)`. The queries run on two partial indexes (workflows/migrations/0001_inbox_indexes.py):
+(owner, created) over open tasks and (owner, finished) over done ones, so a list's first page and its
+capped count read at most COUNT_CAP index entries at any table size.
 """
 
 from __future__ import annotations
@@ -145,7 +150,11 @@ class WorkflowTasksSource:
     label = "公文流转"
 
     def _items(self, queryset: QuerySet[Task]) -> InboxQuerySet:
-        return InboxQuerySet(model=Task, query=queryset.only(*_ITEM_FIELDS).query)
+        # The newest COUNT_CAP ids (an index range scan), then the items in the same order: whatever
+        # a caller adds (a window count) works on at most COUNT_CAP rows.
+        newest = queryset.values("pk")[:COUNT_CAP]
+        bounded = Task.objects.filter(pk__in=newest).order_by(*queryset.query.order_by)
+        return InboxQuerySet(model=Task, query=bounded.only(*_ITEM_FIELDS).query)
 
     def to_do(self, user: Any) -> InboxQuerySet:
         if not getattr(user, "is_authenticated", False):

@@ -124,3 +124,27 @@ def test_counts_stop_at_the_cap(cast: Any) -> None:
     )
     assert source.to_do_count(cast.drafter) == COUNT_CAP
     assert source.to_do_count(cast.outsider) == 0
+
+
+def test_lists_hold_at_most_the_newest_cap_items_and_window_counts_stop_there(cast: Any) -> None:
+    from django.db.models import Count, Window
+
+    process = Process.objects.create(flow_class=FLOW)
+    now = timezone.now()
+    Task.objects.bulk_create(
+        [
+            Task(
+                process=process,
+                flow_task=f"{FLOW}.dept_review",
+                flow_task_type="HUMAN",
+                owner=cast.drafter,
+                status=STATUS.ASSIGNED,
+                created=now - timedelta(minutes=i),
+                data={"title": f"事项{i}"},
+            )
+            for i in range(COUNT_CAP + 5)
+        ]
+    )
+    head = list(source.to_do(cast.drafter).annotate(total=Window(Count("pk")))[:3])
+    assert [i.title for i in head] == ["事项0", "事项1", "事项2"]
+    assert head[0].total == COUNT_CAP
