@@ -277,3 +277,36 @@ async def test_push_from_any_process_crosses_the_redis_layer(cast, socket_header
     assert frame["id"] == 10**9
     await other.flush()
     await communicator.disconnect()
+
+
+@pytest.mark.skipif(not relay_enabled(), reason="the relay runs only with the in-memory layer (no REDIS_URL)")
+async def test_relay_delivers_a_row_that_commits_after_a_newer_one(cast, socket_headers):
+    communicator = await open_socket(await socket_headers(cast.office_secretary))
+
+    def create(**fields: Any) -> Notification:
+        return Notification.objects.create(recipient=cast.office_secretary, kind="worker.done", **fields)
+
+    base = await database_sync_to_async(
+        lambda: Notification.objects.order_by("-id").values_list("id", flat=True).first()
+    )()
+    newer = await database_sync_to_async(create)(id=(base or 0) + 2, title="先提交的新行")
+    assert (await communicator.receive_json_from(timeout=2))["id"] == newer.pk
+    # A transaction that took the lower id earlier commits only now: the cursor has not passed it.
+    older = await database_sync_to_async(create)(id=(base or 0) + 1, title="后提交的旧行")
+    assert (await communicator.receive_json_from(timeout=2))["id"] == older.pk
+    await communicator.disconnect()
+
+
+async def test_heartbeat_renews_presence_that_would_expire(cast, socket_headers, monkeypatch):
+    from django.core.cache import cache
+
+    monkeypatch.setattr(presence, "HEARTBEAT_SECONDS", 0.1)
+    communicator = await open_socket(await socket_headers(cast.supervisor))
+    await database_sync_to_async(cache.delete_many)(
+        presence.presence_keys(cast.supervisor.pk)
+    )  # as if expired
+    assert not await database_sync_to_async(presence.is_online)(cast.supervisor.pk)
+    await asyncio.sleep(0.5)
+    assert await database_sync_to_async(presence.is_online)(cast.supervisor.pk)
+    await communicator.disconnect()
+    assert not await database_sync_to_async(presence.is_online)(cast.supervisor.pk)
