@@ -198,13 +198,15 @@ class Command(BaseCommand):
             raise CommandError("--agencies 至少为 30（省、21 个市及其下属机关）。")
         self.rng = random.Random(options["seed"])
         started = time.monotonic()
+        wrote = False
         if agencies and Agency.objects.filter(code__startswith=CODE_PREFIX).exists():
             self.stdout.write("已存在生成的机关与用户，跳过组织数据生成。")
         elif agencies:
             self.generate_org(users=users, agencies=agencies)
+            wrote = True
         if tasks:
-            self.generate_tasks(tasks, options["task_owner"])
-        if connection.vendor == "postgresql":
+            wrote = self.generate_tasks(tasks, options["task_owner"]) or wrote
+        if wrote and connection.vendor == "postgresql":
             # Fresh statistics for the planner; VACUUM also sets the visibility map so index-only scans
             # skip the heap (it cannot run inside a transaction, e.g. in tests).
             with connection.cursor() as cursor:
@@ -402,7 +404,8 @@ class Command(BaseCommand):
         )
 
     # --- viewflow tasks -----------------------------------------------------------------------
-    def generate_tasks(self, count: int, owner_name: str) -> None:
+    def generate_tasks(self, count: int, owner_name: str) -> bool:
+        """Tasks for one owner up to `count`; False when the owner already had them."""
         from viewflow.workflow.models import Process, Task
         from viewflow.workflow.status import PROCESS, STATUS
         from viewflow.workflow.token import Token
@@ -418,7 +421,7 @@ class Command(BaseCommand):
         existing = Task.objects.filter(owner=owner).count()
         if existing >= count:
             self.stdout.write(f"{owner_name} 已有 {existing} 个任务，跳过。")
-            return
+            return False
         missing = count - existing
         rng = self.rng
         now = timezone.now()
@@ -471,3 +474,4 @@ class Command(BaseCommand):
             copy_or_bulk(Task, tasks(), total=missing, desc="任务")
             _reset_sequences(Process, Task)
         self.stdout.write(f"为 {owner_name} 生成任务 {missing} 个（共 {count} 个）。")
+        return True
