@@ -1,5 +1,6 @@
 """Composition root: the one place in officeapp allowed to know the apps above it."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,5 +15,9 @@ urlpatterns = [
     path("files/", include("officeapp.blobs.urls")),
     path("calendar/", include("officeapp.calendar.urls")),
     path("healthz", healthz, name="healthz"),
-    path("django-admin/", admin.site.urls),
 ]
+
+# Django's admin answers to is_staff, which sits beside our 三员 and grants; in production the
+# org is maintained in our own audited pages, so the admin exists only for a developer in DEBUG.
+if settings.DEBUG:
+    urlpatterns.append(path("django-admin/", admin.site.urls))
