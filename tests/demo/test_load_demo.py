@@ -156,3 +156,31 @@ def test_demo_accounts_list_every_role_with_a_chinese_description() -> None:
     ]
     assert all(password == DEMO_PASSWORD for _, password, _ in accounts)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in description) for _, _, description in accounts)
+
+
+def test_drafter_signs_in_through_the_form_and_reaches_the_workbench(
+    province: str, db: Any, client: Any
+) -> None:
+    from django.urls import reverse
+
+    response = client.post(
+        reverse("accounts:sign_in"), {"username": "lin.xiaomei", "password": DEMO_PASSWORD}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "lin.xiaomei"
+    assert client.get("/").status_code == 200
+
+
+def test_administrator_needs_the_demo_totp_code_after_the_password(
+    province: str, db: Any, client: Any
+) -> None:
+    from django.urls import reverse
+
+    response = client.post(reverse("accounts:sign_in"), {"username": "sysadmin", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    # Not yet in: every page sends the administrator to the code first.
+    response = client.get(reverse("org:manage"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:verify_otp"))
+    response = client.post(reverse("accounts:verify_otp"), {"token": demo_totp_code("sysadmin")})
+    assert response.status_code == 302
+    assert client.get(reverse("org:manage")).status_code == 200
