@@ -44,6 +44,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -102,6 +103,10 @@ def _replay(user: Any, last_id: int | None) -> dict[str, Any]:
         "last_id": rows[-1].pk if rows else max(last_id, 0),
         "unread": unread,
     }
+
+
+# What officeapp.registries.socket_handlers holds (see the module docstring).
+SocketHandler = Callable[["SocketConsumer", dict[str, Any]], Awaitable[None]]
 
 
 class SocketConsumer(AsyncJsonWebsocketConsumer):
@@ -166,7 +171,7 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
-            handler = socket_handlers.get(kind)
+            handler: SocketHandler | None = socket_handlers.get(kind)
             if handler is None:
                 await self.send_error(f"未知的消息类型：{kind[:40]}")
                 return
