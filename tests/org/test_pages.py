@@ -20,29 +20,29 @@ def agency_admin(cast):
 # --- 通讯录 ------------------------------------------------------------------------------------------
 
 
-def test_directory_search_page_lists_matches(cast, sign_in):
-    client = sign_in(cast.outsider)
+def test_directory_search_page_lists_matches(cast, sign_in_verified):
+    client = sign_in_verified(cast.outsider)
     response = client.get(reverse("org:directory"), {"q": "lxm"})
     assert response.status_code == 200
     assert "林小梅" in response.text
     assert "13800000001" not in response.text  # another agency's mobile stays hidden
 
 
-def test_directory_live_search_returns_only_the_results_fragment(cast, sign_in):
-    client = sign_in(cast.clerk)
+def test_directory_live_search_returns_only_the_results_fragment(cast, sign_in_verified):
+    client = sign_in_verified(cast.clerk)
     response = client.get(reverse("org:directory_search"), {"q": "综合"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "<html" not in response.text
     assert "陈志强" in response.text and "13800000002" in response.text
 
 
-def test_directory_search_without_results_says_so(cast, sign_in):
-    response = sign_in(cast.drafter).get(reverse("org:directory"), {"q": "不存在的人"})
+def test_directory_search_without_results_says_so(cast, sign_in_verified):
+    response = sign_in_verified(cast.drafter).get(reverse("org:directory"), {"q": "不存在的人"})
     assert "没有找到" in response.text
 
 
-def test_org_tree_expands_agency_then_department(cast, sign_in):
-    client = sign_in(cast.outsider)
+def test_org_tree_expands_agency_then_department(cast, sign_in_verified):
+    client = sign_in_verified(cast.outsider)
     home = client.get(reverse("org:directory"))
     assert "广东省人民政府" in home.text
     level = client.get(reverse("org:directory_agency", args=[cast.gov_office.pk]), HTTP_HX_REQUEST="true")
@@ -53,14 +53,14 @@ def test_org_tree_expands_agency_then_department(cast, sign_in):
     assert "林小梅" in members.text and "陈志强" in members.text
 
 
-def test_person_card_respects_the_mobile_policy(cast, sign_in):
+def test_person_card_respects_the_mobile_policy(cast, sign_in_verified):
     url = reverse("org:person", args=[cast.drafter.pk])
-    assert "13800000001" not in sign_in(cast.outsider).get(url).text
-    assert "13800000001" in sign_in(cast.clerk).get(url).text
+    assert "13800000001" not in sign_in_verified(cast.outsider).get(url).text
+    assert "13800000001" in sign_in_verified(cast.clerk).get(url).text
 
 
-def test_person_card_of_a_missing_user_is_404(cast, sign_in):
-    assert sign_in(cast.drafter).get(reverse("org:person", args=[999999])).status_code == 404
+def test_person_card_of_a_missing_user_is_404(cast, sign_in_verified):
+    assert sign_in_verified(cast.drafter).get(reverse("org:person", args=[999999])).status_code == 404
 
 
 def test_directory_needs_sign_in(cast, client):
@@ -68,21 +68,21 @@ def test_directory_needs_sign_in(cast, client):
     assert response.status_code == 302
 
 
-def test_audit_admin_does_not_use_the_directory(cast, sign_in):
-    assert sign_in(cast.audit_admin).get(reverse("org:directory")).status_code == 403
+def test_audit_admin_does_not_use_the_directory(cast, sign_in_verified):
+    assert sign_in_verified(cast.audit_admin).get(reverse("org:directory")).status_code == 403
 
 
 # --- 组织管理 ------------------------------------------------------------------------------------------
 
 
-def test_drafter_gets_403_on_org_management(cast, sign_in):
-    client = sign_in(cast.drafter)
+def test_drafter_gets_403_on_org_management(cast, sign_in_verified):
+    client = sign_in_verified(cast.drafter)
     assert client.get(reverse("org:manage")).status_code == 403
     assert client.get(reverse("org:department_edit", args=[cast.general_dept.pk])).status_code == 403
 
 
-def test_system_admin_sees_the_whole_tree(cast, sign_in):
-    client = sign_in(cast.system_admin)
+def test_system_admin_sees_the_whole_tree(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
     response = client.get(reverse("org:manage"))
     assert response.status_code == 200 and "广东省人民政府" in response.text
     children = client.get(
@@ -91,8 +91,8 @@ def test_system_admin_sees_the_whole_tree(cast, sign_in):
     assert "广东省财政厅" in children.text and "广东省教育厅" in children.text
 
 
-def test_system_admin_edits_a_department_of_any_agency(cast, sign_in):
-    client = sign_in(cast.system_admin)
+def test_system_admin_edits_a_department_of_any_agency(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
     url = reverse("org:department_edit", args=[cast.finance_office.pk])
     response = client.post(
         url,
@@ -110,8 +110,8 @@ def test_system_admin_edits_a_department_of_any_agency(cast, sign_in):
     assert cast.finance_office.name == "厅办公室"
 
 
-def test_agency_admin_edits_a_department_of_their_agency(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_agency_admin_edits_a_department_of_their_agency(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     url = reverse("org:department_edit", args=[cast.general_dept.pk])
     assert client.get(url).status_code == 200
     response = client.post(
@@ -131,8 +131,8 @@ def test_agency_admin_edits_a_department_of_their_agency(cast, sign_in, agency_a
     assert cast.general_dept.path.startswith(cast.office.path)
 
 
-def test_agency_admin_gets_404_for_another_agencys_department(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_agency_admin_gets_404_for_another_agencys_department(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     url = reverse("org:department_edit", args=[cast.finance_office.pk])
     assert client.get(url).status_code == 404
     assert (
@@ -144,8 +144,8 @@ def test_agency_admin_gets_404_for_another_agencys_department(cast, sign_in, age
     assert client.get(reverse("org:user_edit", args=[cast.other_clerk.pk])).status_code == 404
 
 
-def test_invalid_department_form_re_renders_with_what_was_typed(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_invalid_department_form_re_renders_with_what_was_typed(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     response = client.post(
         reverse("org:department_create", args=[cast.gov_office.pk]),
         {"name": "秘书处", "code": "BRAND-NEW", "kind": "general", "sort_order": "0"},
@@ -155,8 +155,8 @@ def test_invalid_department_form_re_renders_with_what_was_typed(cast, sign_in, a
     assert 'value="BRAND-NEW"' in response.text
 
 
-def test_creating_a_user_shows_the_initial_password_once(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_creating_a_user_shows_the_initial_password_once(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     response = client.post(
         reverse("org:user_create", args=[cast.gov_office.pk]),
         {
@@ -177,8 +177,8 @@ def test_creating_a_user_shows_the_initial_password_once(cast, sign_in, agency_a
     assert response["Cache-Control"] == "no-store"
 
 
-def test_bad_mobile_is_refused_in_chinese(cast, sign_in):
-    client = sign_in(cast.system_admin)
+def test_bad_mobile_is_refused_in_chinese(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
     response = client.post(
         reverse("org:user_edit", args=[cast.drafter.pk]),
         {"real_name": "林小梅", "mobile": "12345", "sort_order": "0"},
@@ -187,8 +187,8 @@ def test_bad_mobile_is_refused_in_chinese(cast, sign_in):
     assert "手机号格式不正确" in response.text and 'value="12345"' in response.text
 
 
-def test_disable_page_hands_work_to_a_named_successor(cast, sign_in):
-    client = sign_in(cast.system_admin)
+def test_disable_page_hands_work_to_a_named_successor(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
     now = timezone.now()
     Delegation.objects.create(
         from_user=cast.leader, to_user=cast.drafter, starts_at=now, ends_at=now + timedelta(days=1)
@@ -202,16 +202,16 @@ def test_disable_page_hands_work_to_a_named_successor(cast, sign_in):
     assert not User.objects.get(pk=cast.drafter.pk).is_active
 
 
-def test_disable_with_an_unknown_successor_re_renders(cast, sign_in):
-    response = sign_in(cast.system_admin).post(
+def test_disable_with_an_unknown_successor_re_renders(cast, sign_in_verified):
+    response = sign_in_verified(cast.system_admin).post(
         reverse("org:user_disable", args=[cast.drafter.pk]), {"successor": "nobody"}
     )
     assert response.status_code == 200 and "未找到该用户" in response.text
     assert User.objects.get(pk=cast.drafter.pk).is_active
 
 
-def test_transfer_moves_the_user(cast, sign_in):
-    response = sign_in(cast.system_admin).post(
+def test_transfer_moves_the_user(cast, sign_in_verified):
+    response = sign_in_verified(cast.system_admin).post(
         reverse("org:user_transfer", args=[cast.drafter.pk]),
         {"department": cast.office.pk, "position": "", "successor": ""},
     )
@@ -219,8 +219,8 @@ def test_transfer_moves_the_user(cast, sign_in):
     assert User.objects.get(pk=cast.drafter.pk).department == cast.office
 
 
-def test_reset_password_needs_post_and_forces_a_change(cast, sign_in):
-    client = sign_in(cast.system_admin)
+def test_reset_password_needs_post_and_forces_a_change(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
     url = reverse("org:user_reset_password", args=[cast.drafter.pk])
     assert client.get(url).status_code == 405
     response = client.post(url)
@@ -228,7 +228,7 @@ def test_reset_password_needs_post_and_forces_a_change(cast, sign_in):
     assert User.objects.get(pk=cast.drafter.pk).must_change_password
 
 
-def test_import_page_lists_every_bad_row_and_imports_nothing(cast, sign_in):
+def test_import_page_lists_every_bad_row_and_imports_nothing(cast, sign_in_verified):
     from tests.org.test_spreadsheets import xlsx
 
     upload = xlsx(
@@ -238,7 +238,7 @@ def test_import_page_lists_every_bad_row_and_imports_nothing(cast, sign_in):
         ]
     )
     upload.name = "人员.xlsx"
-    response = sign_in(cast.system_admin).post(
+    response = sign_in_verified(cast.system_admin).post(
         reverse("org:import", args=[cast.gov_office.pk]), {"file": upload}
     )
     assert response.status_code == 200
@@ -247,10 +247,10 @@ def test_import_page_lists_every_bad_row_and_imports_nothing(cast, sign_in):
     assert not User.objects.filter(username__in=["u1", "u2"]).exists()
 
 
-def test_import_page_refuses_a_file_that_is_not_excel(cast, sign_in):
+def test_import_page_refuses_a_file_that_is_not_excel(cast, sign_in_verified):
     upload = io.BytesIO(b"not a spreadsheet")
     upload.name = "人员.xlsx"
-    response = sign_in(cast.system_admin).post(
+    response = sign_in_verified(cast.system_admin).post(
         reverse("org:import", args=[cast.gov_office.pk]), {"file": upload}
     )
     assert response.status_code == 200
@@ -258,34 +258,34 @@ def test_import_page_refuses_a_file_that_is_not_excel(cast, sign_in):
     assert not User.objects.filter(username="u1").exists()
 
 
-def test_import_page_offers_the_initial_passwords_for_download(cast, sign_in):
+def test_import_page_offers_the_initial_passwords_for_download(cast, sign_in_verified):
     from tests.org.test_spreadsheets import xlsx
 
     upload = xlsx(users=[("u1", "甲", "", "GD-BGT-ZH", "", "", "", "", "", "")])
     upload.name = "人员.xlsx"
-    response = sign_in(cast.system_admin).post(
+    response = sign_in_verified(cast.system_admin).post(
         reverse("org:import", args=[cast.gov_office.pk]), {"file": upload}
     )
     assert "导入成功" in response.text and "下载初始密码表" in response.text
     assert User.objects.get(username="u1").must_change_password
 
 
-def test_export_downloads_an_xlsx_for_an_admin_only(cast, sign_in, agency_admin):
-    response = sign_in(agency_admin).get(reverse("org:export", args=[cast.gov_office.pk]))
+def test_export_downloads_an_xlsx_for_an_admin_only(cast, sign_in_verified, agency_admin):
+    response = sign_in_verified(agency_admin).get(reverse("org:export", args=[cast.gov_office.pk]))
     assert response.status_code == 200
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     assert {"部门", "用户"} <= set(workbook.sheetnames)
-    assert sign_in(agency_admin).get(reverse("org:export", args=[cast.finance.pk])).status_code == 404
+    assert sign_in_verified(agency_admin).get(reverse("org:export", args=[cast.finance.pk])).status_code == 404
 
 
-def test_template_download(cast, sign_in):
-    response = sign_in(cast.system_admin).get(reverse("org:import_template"))
+def test_template_download(cast, sign_in_verified):
+    response = sign_in_verified(cast.system_admin).get(reverse("org:import_template"))
     assert response.status_code == 200 and response.content[:2] == b"PK"
 
 
-def test_portfolio_page_adds_and_removes(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_portfolio_page_adds_and_removes(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     url = reverse("org:portfolios", args=[cast.gov_office.pk])
     assert client.post(url, {"leader": "leader", "department": cast.secretariat.pk}).status_code == 302
     portfolio = Portfolio.objects.get(leader=cast.leader, department=cast.secretariat)
@@ -298,8 +298,8 @@ def test_portfolio_page_adds_and_removes(cast, sign_in, agency_admin):
 # --- 委托 -----------------------------------------------------------------------------------------------
 
 
-def test_user_delegates_their_own_work_and_revokes_it(cast, sign_in):
-    client = sign_in(cast.leader)
+def test_user_delegates_their_own_work_and_revokes_it(cast, sign_in_verified):
+    client = sign_in_verified(cast.leader)
     start = timezone.localtime() + timedelta(days=1)
     response = client.post(
         reverse("org:delegations"),
@@ -319,9 +319,9 @@ def test_user_delegates_their_own_work_and_revokes_it(cast, sign_in):
     assert delegation.revoked_at is not None
 
 
-def test_delegation_with_end_before_start_re_renders_with_the_reason(cast, sign_in):
+def test_delegation_with_end_before_start_re_renders_with_the_reason(cast, sign_in_verified):
     start = timezone.localtime() + timedelta(days=1)
-    response = sign_in(cast.leader).post(
+    response = sign_in_verified(cast.leader).post(
         reverse("org:delegations"),
         {
             "to_user": "dept_head",
@@ -334,35 +334,35 @@ def test_delegation_with_end_before_start_re_renders_with_the_reason(cast, sign_
     assert not Delegation.objects.exists()
 
 
-def test_outsider_gets_404_for_someone_elses_delegation(cast, sign_in):
+def test_outsider_gets_404_for_someone_elses_delegation(cast, sign_in_verified):
     now = timezone.now()
     delegation = Delegation.objects.create(
         from_user=cast.leader, to_user=cast.dept_head, starts_at=now, ends_at=now + timedelta(days=1)
     )
-    response = sign_in(cast.outsider).post(reverse("org:delegation_revoke", args=[delegation.pk]))
+    response = sign_in_verified(cast.outsider).post(reverse("org:delegation_revoke", args=[delegation.pk]))
     assert response.status_code == 404
 
 
-def test_agency_admin_cannot_touch_the_three_administrators(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_agency_admin_cannot_touch_the_three_administrators(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     for name in ("org:user_edit", "org:user_disable", "org:user_transfer"):
         assert client.get(reverse(name, args=[cast.security_admin.pk])).status_code == 404
     assert client.post(reverse("org:user_reset_password", args=[cast.security_admin.pk])).status_code == 404
     assert not User.objects.get(pk=cast.security_admin.pk).must_change_password
     # The system administrator maintains accounts, those included.
     assert (
-        sign_in(cast.system_admin).get(reverse("org:user_edit", args=[cast.security_admin.pk])).status_code
+        sign_in_verified(cast.system_admin).get(reverse("org:user_edit", args=[cast.security_admin.pk])).status_code
         == 200
     )
 
 
-def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in):
-    response = sign_in(cast.audit_admin).get(reverse("workbench:home"))
+def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in_verified):
+    response = sign_in_verified(cast.audit_admin).get(reverse("workbench:home"))
     assert response.status_code == 302 and response["Location"] == reverse("audit:events")
 
 
-def test_admin_adds_and_removes_a_concurrent_post(cast, sign_in, agency_admin):
-    client = sign_in(agency_admin)
+def test_admin_adds_and_removes_a_concurrent_post(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
     response = client.post(
         reverse("org:concurrent_post_add", args=[cast.drafter.pk]),
         {"department": cast.office.pk, "position": ""},
@@ -380,6 +380,6 @@ def test_admin_adds_and_removes_a_concurrent_post(cast, sign_in, agency_admin):
     assert not cast.drafter.concurrent_posts.exists()
 
 
-def test_directory_search_without_htmx_goes_to_the_page_with_the_query(cast, sign_in):
-    response = sign_in(cast.drafter).get(reverse("org:directory_search"), {"q": "林 &x"})
+def test_directory_search_without_htmx_goes_to_the_page_with_the_query(cast, sign_in_verified):
+    response = sign_in_verified(cast.drafter).get(reverse("org:directory_search"), {"q": "林 &x"})
     assert response.status_code == 302 and response["Location"].endswith("?q=%E6%9E%97+%26x")

@@ -48,8 +48,8 @@ def notify(user, count):
     )
 
 
-def test_workbench_shows_the_foundation_tiles_with_friendly_empty_states(cast, sign_in):
-    response = sign_in(cast.drafter).get(reverse("workbench:home"))
+def test_workbench_shows_the_foundation_tiles_with_friendly_empty_states(cast, sign_in_verified):
+    response = sign_in_verified(cast.drafter).get(reverse("workbench:home"))
     assert response.status_code == 200
     for title in ("待办", "待阅", "已办", "通知", "应用"):
         assert f">{title}<" in response.text
@@ -61,12 +61,12 @@ def test_workbench_needs_sign_in(client, db):
     assert client.get(reverse("workbench:home")).status_code == 302
 
 
-def test_notification_tile_shows_the_latest_five_unread_and_the_count(cast, sign_in):
+def test_notification_tile_shows_the_latest_five_unread_and_the_count(cast, sign_in_verified):
     notify(cast.drafter, 7)
     from officeapp.notify.models import Notification
 
     Notification.objects.filter(title="第6条通知").update(read_at=timezone.now())
-    response = sign_in(cast.drafter).get(reverse("workbench:home"))
+    response = sign_in_verified(cast.drafter).get(reverse("workbench:home"))
     text = response.text
     assert "第5条通知" in text and "第1条通知" in text
     assert "第0条通知" not in text  # sixth newest unread: beyond the five shown
@@ -74,19 +74,19 @@ def test_notification_tile_shows_the_latest_five_unread_and_the_count(cast, sign
     assert 'aria-label="通知 6 项"' in text
 
 
-def test_someone_elses_notifications_do_not_appear(cast, sign_in):
+def test_someone_elses_notifications_do_not_appear(cast, sign_in_verified):
     notify(cast.clerk, 2)
-    assert "第1条通知" not in sign_in(cast.drafter).get(reverse("workbench:home")).text
+    assert "第1条通知" not in sign_in_verified(cast.drafter).get(reverse("workbench:home")).text
 
 
 @pytest.mark.parametrize("count", [1, 50])
 def test_workbench_query_count_does_not_grow_with_notifications(
-    cast, sign_in, django_assert_max_num_queries, count
+    cast, sign_in_verified, django_assert_max_num_queries, count
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = sign_in(cast.drafter)
+    client = sign_in_verified(cast.drafter)
     client.get(reverse("workbench:home"))  # warm the session
     # The baseline is measured with no notification at all, in this run: other apps' tiles add their
     # own (constant) queries, and what matters is that rows do not add any.
@@ -100,12 +100,12 @@ def test_workbench_query_count_does_not_grow_with_notifications(
 
 
 def test_workbench_query_count_is_the_same_for_1_and_50_notifications_and_tasks(
-    cast, sign_in, django_assert_num_queries
+    cast, sign_in_verified, django_assert_num_queries
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = sign_in(cast.drafter)
+    client = sign_in_verified(cast.drafter)
     counts = []
     now = timezone.now()
     for n in (1, 50):
@@ -122,7 +122,7 @@ def test_workbench_query_count_is_the_same_for_1_and_50_notifications_and_tasks(
     assert counts[0] == counts[1]
 
 
-def test_registered_inbox_source_fills_the_todo_tile(cast, sign_in):
+def test_registered_inbox_source_fills_the_todo_tile(cast, sign_in_verified):
     now = timezone.now()
     tasks = [
         FakeTask("关于印发年度计划的请示", "/tasks/1/", now),
@@ -130,7 +130,7 @@ def test_registered_inbox_source_fills_the_todo_tile(cast, sign_in):
     ]
     inbox_sources.register("test_tasks", ListSource(tasks))
     try:
-        response = sign_in(cast.drafter).get(reverse("workbench:home"))
+        response = sign_in_verified(cast.drafter).get(reverse("workbench:home"))
     finally:
         inbox_sources.unregister("test_tasks")
     text = response.text
@@ -139,50 +139,50 @@ def test_registered_inbox_source_fills_the_todo_tile(cast, sign_in):
     assert text.index("关于印发年度计划的请示") < text.index("旧任务")
 
 
-def test_app_launcher_shows_links_by_agency_and_role(cast, sign_in):
+def test_app_launcher_shows_links_by_agency_and_role(cast, sign_in_verified):
     AppLink.objects.create(name="全省公文", url="/apps/docs/", icon="文")
     finance_only = AppLink.objects.create(name="预算系统", url="/apps/budget/", icon="预")
     finance_only.agencies.add(cast.finance)
     AppLink.objects.create(name="收发登记", url="/apps/clerk/", roles=[Role.CLERK])
     AppLink.objects.create(name="停用的应用", url="/apps/off/", is_active=False)
 
-    drafter_page = sign_in(cast.drafter).get(reverse("workbench:home")).text
+    drafter_page = sign_in_verified(cast.drafter).get(reverse("workbench:home")).text
     assert "全省公文" in drafter_page
     assert (
         "预算系统" not in drafter_page and "收发登记" not in drafter_page and "停用的应用" not in drafter_page
     )
 
-    other_clerk_page = sign_in(cast.other_clerk).get(reverse("workbench:home")).text
+    other_clerk_page = sign_in_verified(cast.other_clerk).get(reverse("workbench:home")).text
     assert (
         "全省公文" in other_clerk_page and "预算系统" in other_clerk_page and "收发登记" in other_clerk_page
     )
 
 
-def test_profile_shows_own_details_and_account_links(cast, sign_in):
-    response = sign_in(cast.drafter).get(reverse("workbench:profile"))
+def test_profile_shows_own_details_and_account_links(cast, sign_in_verified):
+    response = sign_in_verified(cast.drafter).get(reverse("workbench:profile"))
     assert response.status_code == 200
     text = response.text
     assert "林小梅" in text and "BGT001" in text and "综合处" in text and "拟稿人" in text
     assert reverse("org:delegations") in text
 
 
-def test_every_signed_in_page_carries_the_watermark_with_name_and_number(cast, sign_in):
-    text = sign_in(cast.drafter).get(reverse("workbench:home")).text
+def test_every_signed_in_page_carries_the_watermark_with_name_and_number(cast, sign_in_verified):
+    text = sign_in_verified(cast.drafter).get(reverse("workbench:home")).text
     assert 'class="watermark"' in text
     assert 'data-text="林小梅 BGT001 ' in text
     assert "officeapp/shell.js" in text and "officeapp/shell.css" in text
 
 
-def test_navigation_offers_org_management_only_to_administrators(cast, sign_in):
-    assert reverse("org:manage") not in sign_in(cast.drafter).get(reverse("workbench:home")).text
-    assert reverse("org:manage") in sign_in(cast.system_admin).get(reverse("workbench:home")).text
+def test_navigation_offers_org_management_only_to_administrators(cast, sign_in_verified):
+    assert reverse("org:manage") not in sign_in_verified(cast.drafter).get(reverse("workbench:home")).text
+    assert reverse("org:manage") in sign_in_verified(cast.system_admin).get(reverse("workbench:home")).text
 
 
-def test_a_huge_backlog_is_counted_up_to_the_cap_and_shown_with_a_plus(cast, sign_in, monkeypatch):
+def test_a_huge_backlog_is_counted_up_to_the_cap_and_shown_with_a_plus(cast, sign_in_verified, monkeypatch):
     from officeapp.workbench import tiles
 
     monkeypatch.setattr(tiles, "COUNT_CAP", 3)
     monkeypatch.setattr(tiles.head_and_count, "__defaults__", (3,))
     notify(cast.drafter, 7)
-    text = sign_in(cast.drafter).get(reverse("workbench:home")).text
+    text = sign_in_verified(cast.drafter).get(reverse("workbench:home")).text
     assert 'aria-label="通知 3+ 项"' in text
