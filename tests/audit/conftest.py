@@ -49,20 +49,3 @@ def chained(cast: Any) -> Any:
 
     chain_pending(settle_seconds=0)
     return cast
-
-
-@pytest.fixture
-def sign_in_verified(sign_in: Any) -> Any:
-    """Sign in and pass the second factor, as the three administrators must before any page."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    def _sign_in(user: Any) -> Any:
-        client = sign_in(user)
-        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
-    return _sign_in
