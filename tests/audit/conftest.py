@@ -40,12 +40,3 @@ def triggers_off() -> Iterator[None]:
 def tamper() -> Any:
     """`with tamper(): ...` runs raw SQL past the append-only triggers."""
     return triggers_off
-
-
-@pytest.fixture
-def chained(cast: Any) -> Any:
-    """The cast's org events, chained."""
-    from officeapp.audit.chain import chain_pending
-
-    chain_pending(settle_seconds=0)
-    return cast
