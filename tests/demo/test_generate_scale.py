@@ -6,7 +6,9 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from viewflow.workflow.models import Task
 
 from officeapp.org.models import Agency, Department, Role, RoleGrant, User
@@ -36,13 +38,7 @@ def test_generated_trees_are_consistent(db: Any) -> None:
     # Every department has exactly one head, and the head is a member of it.
     heads = RoleGrant.objects.filter(role=Role.DEPT_HEAD)
     assert heads.count() == Department.objects.count()
-    assert not heads.exclude(user__department_id=models_f("department_id")).exists()
-
-
-def models_f(name: str) -> Any:
-    from django.db.models import F
-
-    return F(name)
+    assert not heads.exclude(user__department_id=F("department_id")).exists()
 
 
 def test_generated_users_share_one_password_and_carry_pinyin_keys(db: Any) -> None:
@@ -89,3 +85,24 @@ def test_bad_sizes_are_refused(db: Any, args: list[str], message: str) -> None:
 def test_tasks_without_any_department_are_refused(db: Any) -> None:
     with pytest.raises(CommandError, match="请先生成组织数据"):
         _generate("--agencies", "0", "--tasks", "5")
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="索引重建只在 PostgreSQL 的 COPY 路径上发生")
+def test_large_loads_rebuild_every_index_they_dropped(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connection
+
+    from officeapp.management.commands import generate_scale
+
+    def index_names() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename IN ('org_user', 'viewflow_task')"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    before = index_names()
+    monkeypatch.setattr(generate_scale, "REBUILD_INDEXES_FROM", 10)
+    _generate("--users", "300", "--agencies", "40", "--tasks", "50", "--task-owner", "bench.owner")
+    assert index_names() == before
+    assert "viewflow_task_inbox_open_idx" in before and "user_real_name_like_idx" in before
+    assert User.objects.filter(real_name__startswith=User.objects.first().real_name[:1]).exists()
