@@ -1,0 +1,43 @@
+"""Objects the permission matrix needs for URL arguments, built on the cast."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+
+def matrix_objects(cast: Any) -> dict[str, Any]:
+    from officeapp.blobs.models import Blob
+    from officeapp.calendar.models import CalendarDay
+    from officeapp.notify.services import notify
+    from officeapp.org.models import ConcurrentPost, Delegation, Portfolio, RoleGrant
+
+    now = timezone.now()
+    delegation = Delegation.objects.create(
+        from_user=cast.dept_head,
+        to_user=cast.drafter,
+        starts_at=now,
+        ends_at=now + timedelta(days=3),
+        reason="出差",
+    )
+    post = ConcurrentPost.objects.create(user=cast.drafter, department=cast.office)
+    (notification,) = notify([cast.drafter], kind="test", title="防汛工作通知", url="/")
+    blob = Blob.objects.create(
+        sha256="0" * 64, size=1, content_type="text/plain", key="sha256/00/00/" + "0" * 64
+    )
+    return {
+        "agency_id": cast.gov_office.pk,
+        "department_id": cast.general_dept.pk,
+        "user_id": cast.drafter.pk,
+        "grant_id": RoleGrant.objects.get(user=cast.drafter).pk,
+        "portfolio_id": Portfolio.objects.get(leader=cast.leader).pk,
+        "post_id": post.pk,
+        "delegation_id": delegation.pk,
+        "notification_id": notification.pk,
+        "pk": CalendarDay.objects.filter(date__year=2026).first().pk,
+        "year": 2026,
+        "ref": blob.pk,
+        "filename": "说明.txt",
+    }
