@@ -32,7 +32,6 @@ from officeapp.org.models import (
     AgencyLevel,
     DelegationScope,
     Department,
-    DirectoryFieldPolicy,
     DirectoryVisibility,
     Position,
     Role,
@@ -408,8 +407,8 @@ class ProvinceBuilder:
     # -- small builders
     def position(self, name: str) -> Position:
         if name not in self.positions:
-            self.positions[name], _ = Position.objects.get_or_create(
-                name=name, defaults={"rank": POSITIONS[name]}
+            self.positions[name] = Position.objects.filter(name=name).first() or services.create_position(
+                actor=None, name=name, rank=POSITIONS[name]
             )
         return self.positions[name]
 
@@ -919,15 +918,19 @@ class ProvinceBuilder:
         self.staff(o_gen, office, head="科长", deputy=None, staff=self.staff_list(1, 3))
 
     def build_policies(self) -> None:
-        """Address-book field policy defaults: mobiles inside one's agency, office numbers province-wide."""
+        """Address-book field policy defaults: mobiles inside one's agency, office numbers province-wide,
+        set by the demo's 安全管理员 as a real one would."""
+        from officeapp.accounts.services import set_directory_policy
+
         defaults = {
             "mobile": DirectoryVisibility.SAME_AGENCY,
             "office_phone": DirectoryVisibility.EVERYONE,
             "email": DirectoryVisibility.EVERYONE,
             "employee_no": DirectoryVisibility.SAME_DEPARTMENT,
         }
-        for field_name, visibility in defaults.items():
-            DirectoryFieldPolicy.objects.get_or_create(field=field_name, defaults={"visibility": visibility})
+        set_directory_policy(
+            actor=self.fixed["secadmin"], visibility={k: str(v) for k, v in defaults.items()}
+        )
 
     def build_delegations(self, provincial: list[Agency]) -> None:
         """Two active delegations (委托): a leader on a business trip, a section chief on leave."""
