@@ -14,7 +14,17 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from officeapp.org.models import ADMIN_ROLES, Agency, Delegation, DelegationScope, Department, Portfolio, Role, RoleGrant, User
+from officeapp.org.models import (
+    ADMIN_ROLES,
+    Agency,
+    Delegation,
+    DelegationScope,
+    Department,
+    Portfolio,
+    Role,
+    RoleGrant,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 

@@ -44,9 +44,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_q",
+    # Before viewflow: viewflow ships its own 400/403/404/500 and registration templates, ours are Chinese.
+    "officeapp",
     "viewflow",
     "viewflow.workflow",
-    "officeapp",
     "officeapp.org",
     "officeapp.accounts",
     "officeapp.audit",

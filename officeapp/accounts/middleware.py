@@ -93,6 +93,43 @@ def start_session(session: SessionBase, user: User, *, otp_required: bool) -> No
     session[SESSION_OTP_REQUIRED] = otp_required
 
 
+def session_end_reason(session: SessionBase, user: Any, now: float | None = None) -> str | None:
+    """Why this signed-in session is over (ENDED_ELSEWHERE, ENDED_TIMEOUT), or None. Reads only:
+    the page middleware and the websocket consumer apply the same rules through here."""
+    now = time.time() if now is None else now
+    started = session.get(SESSION_STARTED, now)
+    seen = session.get(SESSION_SEEN, now)
+    if session.get(SESSION_EPOCH, user.session_epoch) != user.session_epoch:
+        return ENDED_ELSEWHERE
+    if (
+        now - seen > settings.SESSION_IDLE_MINUTES * 60
+        or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600
+    ):
+        return ENDED_TIMEOUT
+    return None
+
+
+def _otp_verified_in(session: SessionBase, user: Any) -> bool:
+    """django-otp's OTPMiddleware decides this for pages; a socket has only its session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is not None and device.user_id == user.pk and getattr(device, "confirmed", False)
+
+
+def session_fully_signed_in(session: SessionBase, user: Any) -> bool:
+    """A live session that has passed every step (second factor, first password change): what a
+    websocket needs before it may receive anything."""
+    if not user.is_active or session_end_reason(session, user) is not None:
+        return False
+    needs_otp = session.get(SESSION_OTP_REQUIRED) or admin_role_of(user) is not None
+    if needs_otp and not _otp_verified_in(session, user):
+        return False
+    return not user.must_change_password
+
+
 class SessionPolicyMiddleware:
     """The session rules, on every request of a signed-in user:
 
@@ -123,18 +160,12 @@ class SessionPolicyMiddleware:
     def _enforce_timeouts(request: HttpRequest, user: Any) -> str | None:
         now = time.time()
         session = request.session
-        started = session.get(SESSION_STARTED, now)
+        ended = session_end_reason(session, user, now)
+        if ended:
+            return ended
         seen = session.get(SESSION_SEEN, now)
-        epoch = session.get(SESSION_EPOCH, user.session_epoch)
-        if epoch != user.session_epoch:
-            return ENDED_ELSEWHERE
-        if (
-            now - seen > settings.SESSION_IDLE_MINUTES * 60
-            or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600
-        ):
-            return ENDED_TIMEOUT
-        session[SESSION_STARTED] = started
-        session[SESSION_EPOCH] = epoch
+        session[SESSION_STARTED] = session.get(SESSION_STARTED, now)
+        session[SESSION_EPOCH] = session.get(SESSION_EPOCH, user.session_epoch)
         # Write the last-seen stamp at most once a minute to spare the session store.
         if now - seen > 60 or SESSION_SEEN not in session:
             session[SESSION_SEEN] = now

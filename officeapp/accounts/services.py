@@ -24,6 +24,7 @@ from officeapp.accounts import totp
 from officeapp.accounts.models import SignInThrottle, ThrottleKind
 from officeapp.audit.models import Outcome
 from officeapp.audit.services import record
+from officeapp.notify.services import end_socket_sessions
 from officeapp.org import services as org_services
 from officeapp.org.models import (
     ADMIN_ROLES,
@@ -236,8 +237,9 @@ def sign_out_everywhere(*, actor: User) -> int:
     epoch = User.objects.filter(pk=actor.pk).values_list("session_epoch", flat=True).get()
     actor.session_epoch = epoch
     record("accounts.sign_out_everywhere", actor=actor, obj=actor)
-    # Open sockets belong to those sessions too; the notify app may close them from the outbox.
     emit("accounts.sessions.ended", actor, payload={"epoch": epoch})
+    # Open sockets belong to those sessions too: close them after commit.
+    end_socket_sessions(actor.pk)
     return epoch
 
 

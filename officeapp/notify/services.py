@@ -37,6 +37,14 @@ def _send_frames(frames: list[tuple[str, dict[str, Any]]]) -> None:
     send_to_groups(frames)
 
 
+def end_socket_sessions(user_id: int) -> None:
+    """After commit, close every open socket of the user ("sign out everywhere", disabling): the
+    session check runs at connect, so sockets opened before must be told."""
+    transaction.on_commit(
+        partial(_send_frames, [(user_group(user_id), {"type": "session.end"})]), robust=True
+    )
+
+
 def _enqueue_offline_delivery(notification_ids: list[int]) -> None:
     for notification_id in notification_ids:
         async_task("officeapp.notify.tasks.deliver_offline", notification_id, group="notify")

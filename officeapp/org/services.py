@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from officeapp import access
 from officeapp.audit.services import record
+from officeapp.notify.services import end_socket_sessions
 from officeapp.org import access as org_access
 from officeapp.org.handover import HandoverReport, open_work
 from officeapp.org.models import (
@@ -507,6 +508,7 @@ def disable_user(user: User, *, actor: Any, successor: User | None = None) -> Ha
     details = {"successor": report.successor and report.successor.pk, "moved": report.moved}
     record("org.user.disable", actor=actor, obj=user, details=details)
     emit("org.user.changed", user, payload={"event": "disabled", **details})
+    end_socket_sessions(user.pk)
     return report
 
 
