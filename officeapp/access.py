@@ -51,8 +51,9 @@ def grants_of(user: User) -> list[RoleGrant]:
     return cached
 
 
-def has_role(user: User, role: str, *, agency: Agency | int | None = None,
-             department: Department | int | None = None) -> bool:
+def has_role(
+    user: User, role: str, *, agency: Agency | int | None = None, department: Department | int | None = None
+) -> bool:
     """True when the user holds `role` with a scope that covers the given agency/department.
 
     A province-wide grant (no scope) covers everything; an agency grant covers the agency and its
@@ -124,8 +125,9 @@ def administered_agencies(user: User) -> QuerySet[Agency]:
 
 def dept_heads_of(department: Department | int) -> QuerySet[User]:
     department_id = department.pk if isinstance(department, Department) else department
-    return User.objects.filter(is_active=True, role_grants__role=Role.DEPT_HEAD,
-                               role_grants__department_id=department_id).distinct()
+    return User.objects.filter(
+        is_active=True, role_grants__role=Role.DEPT_HEAD, role_grants__department_id=department_id
+    ).distinct()
 
 
 def leaders_over(department: Department) -> QuerySet[User]:
@@ -137,15 +139,25 @@ def leaders_over(department: Department) -> QuerySet[User]:
 
 
 def oversees(leader: User, department: Department) -> bool:
-    return Portfolio.objects.filter(Q(department=department) | Q(agency_id=department.agency_id), leader=leader).exists()
+    return Portfolio.objects.filter(
+        Q(department=department) | Q(agency_id=department.agency_id), leader=leader
+    ).exists()
 
 
-def active_delegate(user: User, *, scope: str = DelegationScope.ALL, at: datetime | None = None) -> User | None:
+def active_delegate(
+    user: User, *, scope: str = DelegationScope.ALL, at: datetime | None = None
+) -> User | None:
     """The user who acts for `user` now (委托), or None. A scope-specific delegation wins over 'all'."""
     at = at or timezone.now()
     delegations = (
-        Delegation.objects.filter(from_user=user, starts_at__lte=at, ends_at__gt=at, revoked_at__isnull=True,
-                                  to_user__is_active=True, scope__in=[scope, DelegationScope.ALL])
+        Delegation.objects.filter(
+            from_user=user,
+            starts_at__lte=at,
+            ends_at__gt=at,
+            revoked_at__isnull=True,
+            to_user__is_active=True,
+            scope__in=[scope, DelegationScope.ALL],
+        )
         .select_related("to_user")
         .order_by("-starts_at")
     )
@@ -157,8 +169,9 @@ def active_delegate(user: User, *, scope: str = DelegationScope.ALL, at: datetim
     return chosen
 
 
-def effective_assignees(users: Iterable[User], *, scope: str = DelegationScope.ALL,
-                        at: datetime | None = None) -> list[User]:
+def effective_assignees(
+    users: Iterable[User], *, scope: str = DelegationScope.ALL, at: datetime | None = None
+) -> list[User]:
     """Who actually receives a task meant for `users`, honouring delegations. Every later task
     assignment goes through here, so a leader on a business trip never blocks a flow."""
     result: list[User] = []

@@ -20,9 +20,13 @@ env = environ.Env()
 DEBUG: bool = env.bool("DEBUG", default=False)
 # The embedded default is for one machine; production sets SECRET_KEY (a check refuses the default
 # under --deploy). The default is stable so that sessions survive a restart of `make run`.
-SECRET_KEY: str = env.str("SECRET_KEY", default="officeapp-embedded-insecure-key-set-SECRET_KEY-in-production")
+SECRET_KEY: str = env.str(
+    "SECRET_KEY", default="officeapp-embedded-insecure-key-set-SECRET_KEY-in-production"
+)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list(
+    "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
+)
 # Origins a browser socket may come from. Never "*": the session cookie rides along with any site's socket.
 WEBSOCKET_ALLOWED_ORIGINS: list[str] = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
 # Proxy headers are believed only when a trusted proxy is configured (their addresses).
@@ -169,8 +173,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-     "OPTIONS": {"user_attributes": ("username", "real_name", "employee_no", "mobile")}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "real_name", "employee_no", "mobile")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "officeapp.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},

@@ -276,7 +276,9 @@ def test_export_downloads_an_xlsx_for_an_admin_only(cast, sign_in_verified, agen
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     assert {"部门", "用户"} <= set(workbook.sheetnames)
-    assert sign_in_verified(agency_admin).get(reverse("org:export", args=[cast.finance.pk])).status_code == 404
+    assert (
+        sign_in_verified(agency_admin).get(reverse("org:export", args=[cast.finance.pk])).status_code == 404
+    )
 
 
 def test_template_download(cast, sign_in_verified):
@@ -351,7 +353,9 @@ def test_agency_admin_cannot_touch_the_three_administrators(cast, sign_in_verifi
     assert not User.objects.get(pk=cast.security_admin.pk).must_change_password
     # The system administrator maintains accounts, those included.
     assert (
-        sign_in_verified(cast.system_admin).get(reverse("org:user_edit", args=[cast.security_admin.pk])).status_code
+        sign_in_verified(cast.system_admin)
+        .get(reverse("org:user_edit", args=[cast.security_admin.pk]))
+        .status_code
         == 200
     )
 
