@@ -30,6 +30,7 @@ system-packages:
 	fi
 
 run: install
+	@mkdir -p "$${DATA_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_demo --if-empty

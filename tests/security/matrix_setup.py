@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 def matrix_objects(cast: Any) -> dict[str, Any]:
     from officeapp.blobs.models import Blob
-    from officeapp.calendar.models import CalendarDay
+    from officeapp.calendar.models import CalendarDay, DayKind
     from officeapp.notify.services import notify
     from officeapp.org.models import ConcurrentPost, Delegation, Portfolio, RoleGrant
 
@@ -24,6 +24,10 @@ def matrix_objects(cast: Any) -> dict[str, Any]:
     )
     post = ConcurrentPost.objects.create(user=cast.drafter, department=cast.office)
     (notification,) = notify([cast.drafter], kind="test", title="防汛工作通知", url="/")
+    # Not the seeded row: a transactional test before this one may have flushed the seed data.
+    day, _ = CalendarDay.objects.get_or_create(
+        date=date(2026, 10, 1), defaults={"kind": DayKind.HOLIDAY, "name": "国庆节"}
+    )
     blob = Blob.objects.create(
         sha256="0" * 64, size=1, content_type="text/plain", key="sha256/00/00/" + "0" * 64
     )
@@ -36,7 +40,7 @@ def matrix_objects(cast: Any) -> dict[str, Any]:
         "post_id": post.pk,
         "delegation_id": delegation.pk,
         "notification_id": notification.pk,
-        "pk": CalendarDay.objects.filter(date__year=2026).first().pk,
+        "pk": day.pk,
         "year": 2026,
         "ref": blob.pk,
         "filename": "说明.txt",
