@@ -247,7 +247,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "officeapp.static_storage.StaticStorage"},
 }
 if DEBUG or TESTING:
     WHITENOISE_USE_FINDERS = True

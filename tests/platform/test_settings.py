@@ -90,3 +90,11 @@ def test_redis_url_switches_the_channel_layer_and_the_worker_broker() -> None:
     env = {"REDIS_URL": "redis://127.0.0.1:6379/15"}
     assert "RedisPubSubChannelLayer" in _setting("CHANNEL_LAYERS", env=env)
     assert "redis://127.0.0.1:6379/15" in _setting("Q_CLUSTER", env=env)
+
+
+def test_collectstatic_succeeds_with_hashed_names(tmp_path: Path) -> None:
+    # make run and every deployment collect static files with the production storage.
+    result = _manage("collectstatic", "--noinput", "-v", "0", env={"DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "officeapp/socket.js" in manifest and "officeapp/vendor/htmx-2.0.11.min.js" in manifest
