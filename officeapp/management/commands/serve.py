@@ -30,6 +30,17 @@ GRACE_SECONDS = 15.0
 POLL_SECONDS = 0.2
 
 
+def _env_with_own_origin(environ: Mapping[str, str], host: str, port: int) -> dict[str, str]:
+    """On another port than the default, the browser's Origin is http://host:port: without it in the
+    allowlists the socket would be refused and forms would fail CSRF. Explicit settings win."""
+    env = dict(environ)
+    origin = f"http://{host}:{port}"
+    for name in ("CSRF_TRUSTED_ORIGINS", "WEBSOCKET_ALLOWED_ORIGINS"):
+        if name not in env:
+            env[name] = ",".join(dict.fromkeys([*settings.CSRF_TRUSTED_ORIGINS, origin]))
+    return env
+
+
 def _format_account(account: Any) -> str:
     if isinstance(account, Mapping):
         return "  ".join(str(v) for v in account.values())
@@ -79,11 +90,12 @@ class Command(BaseCommand):
             "worker": [python, manage, "qcluster"],
             "ticker": [python, manage, "ticker"],
         }
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        child_env = _env_with_own_origin(os.environ, shown_host, port)
         children: dict[str, subprocess.Popen[bytes]] = {}
         try:
             for name, command in commands.items():
-                children[name] = subprocess.Popen(command, start_new_session=True)  # noqa: S603
-            shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+                children[name] = subprocess.Popen(command, start_new_session=True, env=child_env)  # noqa: S603
             self.stdout.write(f"协同办公平台已启动：http://{shown_host}:{port}/   （Ctrl-C 停止）")
             lines = demo_account_lines()
             if lines:
