@@ -263,6 +263,26 @@ def update_department(
 
 
 @transaction.atomic
+def edit_department(
+    department: Department,
+    *,
+    actor: Any,
+    parent: Department | None,
+    name: str,
+    kind: str | None = None,
+    phone: str = "",
+    sort_order: int | None = None,
+    code: str | None = None,
+) -> Department:
+    """The edit form's one call: new details and a new place in the tree, both or neither (a refused
+    move must not leave the rename behind)."""
+    update_department(
+        department, actor=actor, name=name, kind=kind, phone=phone, sort_order=sort_order, code=code
+    )
+    return move_department(department, actor=actor, parent=parent)
+
+
+@transaction.atomic
 def move_department(department: Department, *, actor: Any, parent: Department | None) -> Department:
     """Move a department under another one of the same agency (None: top level)."""
     _require_scope(actor, department.agency_id)

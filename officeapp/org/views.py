@@ -268,16 +268,16 @@ def department_edit(request: HttpRequest, department_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.update_department(
+            services.edit_department(
                 department,
                 actor=request.user,
+                parent=data["parent"],
                 name=data["name"],
                 kind=data["kind"],
                 phone=data["phone"],
                 sort_order=data["sort_order"],
                 code=data["code"],
             )
-            services.move_department(department, actor=request.user, parent=data["parent"])
         except ValidationError as exc:
             form.add_error("parent", _error_text(exc))
         else:

@@ -306,3 +306,19 @@ def test_portfolio_and_concurrent_post_are_recorded(cast):
     assert cast.drafter.concurrent_posts.get().department == cast.office
     with pytest.raises(OrgError):
         services.add_concurrent_post(cast.drafter, actor=cast.system_admin, department=cast.general_dept)
+
+
+def test_refused_move_leaves_the_department_as_it_was(cast):
+    # given: a 科 under 综合处
+    from officeapp.org import services
+
+    section = services.create_department(
+        actor=None, agency=cast.gov_office, name="文字科", code="GD-BGT-ZH-WZ", parent=cast.general_dept
+    )
+    # when: an edit renames 综合处 and tries to move it under its own 科
+    with pytest.raises(services.OrgError):
+        services.edit_department(cast.general_dept, actor=cast.system_admin, parent=section, name="综合一处")
+    # then: neither the rename nor the move happened
+    cast.general_dept.refresh_from_db()
+    assert cast.general_dept.name == "综合处"
+    assert cast.general_dept.parent_id is None
