@@ -236,7 +236,7 @@ def test_push_latency_commit_to_socket_against_bare_group_send(
 ) -> None:
     if not os.environ.get("REDIS_URL"):
         pytest.skip(
-            "push latency is measured on the Redis layer: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+            reason="push latency is measured on the Redis layer: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
         )
     user_id, session_key = sessions[0]
     bare_env = {**bench_env, "PUSH_BENCH_ROLE": "bare-server"}
