@@ -235,9 +235,8 @@ def test_push_latency_commit_to_socket_against_bare_group_send(
     bench_env: dict[str, str], sessions: list[list[Any]]
 ) -> None:
     if not os.environ.get("REDIS_URL"):
-        pytest.skip(
-            reason="push latency is measured on the Redis layer: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
-        )
+        why = "push latency is measured on the Redis layer: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+        pytest.skip(reason=why)
     user_id, session_key = sessions[0]
     bare_env = {**bench_env, "PUSH_BENCH_ROLE": "bare-server"}
     with (

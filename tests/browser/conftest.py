@@ -64,9 +64,8 @@ def _require_chromium() -> None:
         pytest.fail(
             f"CI 中浏览器测试必须运行，但未找到 {CHROMIUM}（apt-get install chromium）", pytrace=False
         )
-    pytest.skip(
-        reason=f"未找到 {CHROMIUM}：以 root 运行 `make system-packages` 安装 Debian 的 chromium 后可运行浏览器测试"
-    )
+    why = f"未找到 {CHROMIUM}：以 root 运行 `make system-packages` 安装 Debian 的 chromium 后可运行浏览器测试"
+    pytest.skip(reason=why)
 
 
 @contextmanager
