@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from officeapp import access
+from officeapp.calendar.access import can_manage_calendar
+from officeapp.org.access import is_org_admin
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,11 @@ def _item(request: HttpRequest, label: str, name: str) -> NavItem | None:
 def nav_for(request: HttpRequest) -> list[NavItem]:
     user = request.user
     names = [("工作台", "workbench:home"), ("通讯录", "org:directory")]
-    if access.is_system_admin(user) or access.administered_agencies(user).exists():
-        names += [("组织管理", "org:manage"), ("工作日历", "calendar:manage")]
+    if is_org_admin(user):
+        names += [("组织管理", "org:manage")]
+    if can_manage_calendar(user):
+        # The holiday table is the 系统管理员's alone: an agency administrator would only meet a 403.
+        names += [("工作日历", "calendar:manage")]
     if access.is_security_admin(user):
         names += [("安全策略", "accounts:security")]
     if access.is_audit_admin(user):

@@ -178,6 +178,22 @@ def test_navigation_offers_org_management_only_to_administrators(cast, sign_in_v
     assert reverse("org:manage") in sign_in_verified(cast.system_admin).get(reverse("workbench:home")).text
 
 
+def test_agency_administrator_sees_org_management_but_no_calendar_link_that_would_refuse_them(
+    cast, sign_in_verified
+):
+    from officeapp.org.services import grant_role
+
+    grant_role(actor=None, user=cast.office_director, role=Role.AGENCY_ADMIN, agency=cast.gov_office)
+    client = sign_in_verified(cast.office_director)
+    text = client.get(reverse("workbench:home")).text
+    assert reverse("org:manage") in text
+    assert reverse("calendar:manage") not in text
+    assert client.get(reverse("calendar:manage")).status_code == 403
+    assert (
+        reverse("calendar:manage") in sign_in_verified(cast.system_admin).get(reverse("workbench:home")).text
+    )
+
+
 def test_a_huge_backlog_is_counted_up_to_the_cap_and_shown_with_a_plus(cast, sign_in_verified, monkeypatch):
     from officeapp.workbench import tiles
 
