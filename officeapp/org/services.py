@@ -617,4 +617,6 @@ def reset_password(user: User, *, actor: Any) -> str:
     user.save(update_fields=["password", "must_change_password", "session_epoch"])
     record("org.user.reset_password", actor=actor, obj=user)
     emit("org.user.changed", user, payload={"event": "password_reset"})
+    # Sockets opened with the old password belong to the sessions that just ended.
+    end_socket_sessions(user.pk)
     return password

@@ -291,6 +291,25 @@ def test_reset_password_forces_a_change_and_ends_sessions(cast):
     assert cast.drafter.session_epoch == before + 1
 
 
+def test_reset_password_closes_the_users_open_sockets_after_commit(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: a tab someone else may have opened with the old password is connected
+    from officeapp.notify import services as notify_services
+    from officeapp.notify.relay import user_group
+
+    sent = []
+    monkeypatch.setattr(notify_services, "send_to_groups", sent.extend)
+
+    # when: the administrator resets the password
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reset_password(cast.drafter, actor=cast.system_admin)
+        assert sent == []
+
+    # then: the user's sockets are told their session ended, once the reset is committed
+    assert (user_group(cast.drafter.pk), {"type": "session.end"}) in sent
+
+
 def test_a_drafter_cannot_disable_anyone(cast):
     with pytest.raises(PermissionDenied):
         services.disable_user(cast.clerk, actor=cast.drafter)
