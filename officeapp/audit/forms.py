@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -45,6 +46,23 @@ class EventFilterForm(forms.Form):
         self.fields["end"].error_messages["invalid"] = "请输入有效的时间。"
         self.fields["before"].error_messages["invalid"] = "分页参数无效。"
         self.fields["outcome"].error_messages["invalid_choice"] = "请选择有效的结果。"
+
+    def _clean_moment(self, name: str) -> datetime | None:
+        # A time the database cannot hold once turned into UTC (0001-01-01 in Shanghai is still
+        # year 0 in UTC) is as invalid as one that does not parse.
+        value: datetime | None = self.cleaned_data[name]
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError as exc:
+                raise forms.ValidationError("请输入有效的时间。") from exc
+        return value
+
+    def clean_start(self) -> datetime | None:
+        return self._clean_moment("start")
+
+    def clean_end(self) -> datetime | None:
+        return self._clean_moment("end")
 
     def clean_actor(self) -> str:
         value: str = self.cleaned_data["actor"].strip()

@@ -154,6 +154,8 @@ def test_time_range_filter(auditor: Client, db: Any) -> None:
         ({"chain": "NO-SUCH-AGENCY"}, "未找到该机关。"),
         ({"client_address": "10.1.2"}, "请输入有效的 IP 地址。"),
         ({"start": "昨天"}, "请输入有效的时间。"),
+        ({"start": "0001-01-01T00:00"}, "请输入有效的时间。"),
+        ({"end": "0001-01-01T07:59"}, "请输入有效的时间。"),
         ({"start": "2026-02-01T00:00", "end": "2026-01-01T00:00"}, "结束时间须晚于开始时间。"),
         ({"outcome": "maybe"}, "请选择有效的结果。"),
         ({"before": "abc"}, "分页参数无效。"),
