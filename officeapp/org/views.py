@@ -199,10 +199,17 @@ def manage_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
     page = Paginator(users.order_by("department__path", "sort_order", "pk"), PAGE_SIZE).get_page(
         _page_number(request)
     )
+    # The 三员 and other agency administrators are listed but not offered actions that would 404.
+    manageable = set(
+        org_access.managed_users(request.user)
+        .filter(pk__in=[u.pk for u in page])
+        .values_list("pk", flat=True)
+    )
     context = {
         "agency": agency,
         "departments": departments,
         "page_obj": page,
+        "manageable": manageable,
         "query": query,
         "department_filter": department_id,
         "page_title": f"组织管理 · {agency.name}",

@@ -360,6 +360,21 @@ def test_agency_admin_cannot_touch_the_three_administrators(cast, sign_in_verifi
     )
 
 
+def test_agency_admin_is_not_offered_actions_on_the_three_administrators(
+    cast, sign_in_verified, agency_admin
+):
+    text = sign_in_verified(agency_admin).get(reverse("org:manage_agency", args=[cast.gov_office.pk])).text
+    assert cast.security_admin.real_name in text
+    assert reverse("org:user_edit", args=[cast.security_admin.pk]) not in text
+    assert reverse("org:user_reset_password", args=[cast.security_admin.pk]) not in text
+    assert reverse("org:user_edit", args=[cast.drafter.pk]) in text
+    # The system administrator maintains them, so the actions are there for them.
+    text = (
+        sign_in_verified(cast.system_admin).get(reverse("org:manage_agency", args=[cast.gov_office.pk])).text
+    )
+    assert reverse("org:user_edit", args=[cast.security_admin.pk]) in text
+
+
 def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in_verified):
     response = sign_in_verified(cast.audit_admin).get(reverse("workbench:home"))
     assert response.status_code == 302 and response["Location"] == reverse("audit:events")
