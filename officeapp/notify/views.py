@@ -56,7 +56,8 @@ def _list_url(show: str) -> str:
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     raw_before = request.GET.get("before", "")
-    before = int(raw_before) if raw_before.isdigit() else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; a bad cursor shows the newest page.
+    before = int(raw_before) if raw_before.isdecimal() else None
     return render(request, "notify/list.html", _panel_context(request, _show(request), before))
 
 

@@ -55,6 +55,13 @@ def test_list_pages_backwards_by_id(cast, sign_in):
     assert "回到最新" in second
 
 
+@pytest.mark.parametrize("cursor", ["²", "abc", "-3", "99999999999999999999999"])
+def test_a_malformed_page_cursor_shows_the_newest_page(cast, sign_in, drafter_note, cursor):
+    response = sign_in(cast.drafter).get(reverse("notify:list"), {"before": cursor})
+    assert response.status_code == 200
+    assert "《值班安排》已退回修改" in response.content.decode()
+
+
 def test_nobody_sees_someone_elses_notifications(cast, sign_in, drafter_note):
     page = sign_in(cast.outsider).get(reverse("notify:list")).content.decode()
     assert "《值班安排》已退回修改" not in page
