@@ -51,16 +51,16 @@ def _page(form: EventFilterForm, request: HttpRequest) -> tuple[list[AuditEvent]
 def _render(
     request: HttpRequest, form: EventFilterForm, *, status: int = 200, error: str = ""
 ) -> HttpResponse:
+    filters = [
+        (k, v) for k, v in form.data.items() if k not in ("before", "csrfmiddlewaretoken", "format") and v
+    ]
     rows: list[AuditEvent] = []
     next_url = ""
     if form.is_valid():
         rows, next_before = _page(form, request)
         if next_before:
-            query = {k: v for k, v in request.GET.items() if k != "before" and v}
-            next_url = "?" + urlencode({**query, "before": next_before})
-    filters = [
-        (k, v) for k, v in form.data.items() if k not in ("before", "csrfmiddlewaretoken", "format") and v
-    ]
+            # From the form's data, not request.GET: a refused export re-renders from POST data.
+            next_url = "?" + urlencode([*filters, ("before", next_before)])
     context: dict[str, Any] = {
         "page_title": "审计日志",
         "form": form,

@@ -243,6 +243,18 @@ def test_export_without_a_format_rerenders_with_a_message(
     assert not AuditEvent.objects.filter(action="audit.export").exists()
 
 
+def test_next_page_after_a_refused_export_keeps_the_filters(auditor: Client, db: Any) -> None:
+    AuditEvent.objects.bulk_create([AuditEvent(action=f"test.page.{n:03d}") for n in range(60)])
+    AuditEvent.objects.bulk_create([AuditEvent(action="other.event") for _ in range(60)])
+    refused = auditor.post(EXPORT, {"action": "test.page.", "format": "pdf"})
+    assert refused.status_code == 400
+    next_url = (
+        re.search(r'href="([^"]+)" rel="next"', refused.content.decode()).group(1).replace("&amp;", "&")
+    )
+    second = auditor.get(EVENTS + next_url)
+    assert _ids(second) == [f"test.page.{n:03d}" for n in range(9, -1, -1)]
+
+
 def test_export_with_a_bad_filter_rerenders_with_a_message(
     auditor: Client, trail: dict[str, AuditEvent]
 ) -> None:
