@@ -38,12 +38,15 @@ from officeapp.org.handover import open_work
 from officeapp.org.models import Agency, Department, Portfolio, User
 
 PAGE_SIZE = 50
+# A page number beyond this is a hand-edited URL: it gets the empty last page, not an offset the
+# database refuses (a server error) or a search that reads ever more candidates.
+MAX_PAGE = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _page_number(request: HttpRequest) -> int:
     try:
-        return max(int(request.GET.get("page", "1")), 1)
+        return min(max(int(request.GET.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -192,7 +195,11 @@ def manage_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
     users = User.objects.filter(department__agency=agency).select_related("department", "position")
     department_id = request.GET.get("department", "")
     if department_id.isdigit():
-        users = users.filter(department_id=int(department_id))
+        # Only this agency's departments can match; an id the database could not hold is no error.
+        if int(department_id) in {d.pk for d in departments}:
+            users = users.filter(department_id=int(department_id))
+        else:
+            users = users.none()
     query = request.GET.get("q", "").strip()[:40]
     if query:
         users = users.filter(real_name__startswith=query) | users.filter(username__startswith=query)

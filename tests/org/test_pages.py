@@ -375,6 +375,23 @@ def test_agency_admin_is_not_offered_actions_on_the_three_administrators(
     assert reverse("org:user_edit", args=[cast.security_admin.pk]) in text
 
 
+def test_a_hand_edited_page_or_department_number_gives_an_empty_page_not_a_server_error(
+    cast, sign_in_verified
+):
+    huge = "9" * 30
+    client = sign_in_verified(cast.system_admin)
+    response = client.get(reverse("org:directory"), {"q": "林", "page": huge})
+    assert response.status_code == 200 and "没有找到" in response.text
+    response = client.get(reverse("org:directory_department", args=[cast.general_dept.pk]), {"page": huge})
+    assert response.status_code == 200 and cast.drafter.real_name not in response.text
+    response = client.get(reverse("org:manage_agency", args=[cast.gov_office.pk]), {"department": huge})
+    assert response.status_code == 200 and "没有符合条件的人员" in response.text
+    response = client.get(
+        reverse("org:manage_agency", args=[cast.gov_office.pk]), {"department": cast.general_dept.pk}
+    )
+    assert cast.drafter.real_name in response.text and cast.security_admin.real_name not in response.text
+
+
 def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in_verified):
     response = sign_in_verified(cast.audit_admin).get(reverse("workbench:home"))
     assert response.status_code == 302 and response["Location"] == reverse("audit:events")
