@@ -16,6 +16,8 @@ from officeapp.blobs.models import Blob
 from officeapp.blobs.referrers import all_referrers
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses with a server error.
+_ID = re.compile(r"^[0-9]{1,18}$")
 
 
 def can_read(user: Any, blob: Blob) -> bool:
@@ -26,7 +28,7 @@ def can_read(user: Any, blob: Blob) -> bool:
 
 def get_blob_for(user: Any, ref: str) -> Blob:
     """Look a blob up by id or SHA-256 for `user`; 404 unless a referrer lets the user read it."""
-    if ref.isdigit():
+    if _ID.match(ref):
         blob = Blob.objects.filter(pk=int(ref)).first()
     elif _SHA256.match(ref):
         blob = Blob.objects.filter(sha256=ref).first()

@@ -116,3 +116,12 @@ def test_download_while_store_is_down_explains_in_chinese(
         s3_settings.start()
     assert response.status_code == 503
     assert "文件存储服务暂不可用，请稍后重试" in response.content.decode()
+
+
+@pytest.mark.parametrize("ref", ["²", "١٢", "9" * 40])
+def test_odd_numeric_ref_gives_the_same_404_not_a_server_error(
+    shared_docx: Any, cast: Any, sign_in: Any, ref: str
+) -> None:
+    # "²" passes str.isdigit() but not int(); Arabic-Indic digits and a 40-digit number are not ids.
+    response = sign_in(cast.drafter).get(reverse("blobs:download", args=[ref, NAME]))
+    assert response.status_code == 404
