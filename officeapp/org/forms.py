@@ -11,6 +11,23 @@ from django.db.models import Q, QuerySet
 from officeapp.org.models import Agency, AgencyLevel, DelegationScope, Department, Position, User
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# The 排序 columns' limit (a PostgreSQL integer): a larger number would be a server error on save.
+MAX_SORT_ORDER = 2_147_483_647
+SORT_ORDER_ERROR = f"排序必须是 0 到 {MAX_SORT_ORDER} 之间的整数。"
+
+
+def sort_order_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        label="排序",
+        min_value=0,
+        max_value=MAX_SORT_ORDER,
+        initial=0,
+        error_messages={
+            "invalid": SORT_ORDER_ERROR,
+            "min_value": SORT_ORDER_ERROR,
+            "max_value": SORT_ORDER_ERROR,
+        },
+    )
 
 
 def find_user(text: str, queryset: QuerySet[User] | None = None) -> User | None:
@@ -29,7 +46,7 @@ class AgencyForm(forms.Form):
     short_name = forms.CharField(label="简称", max_length=40, required=False)
     level = forms.ChoiceField(label="层级", choices=AgencyLevel.choices)
     number_prefix = forms.CharField(label="机关代字", max_length=20, required=False)
-    sort_order = forms.IntegerField(label="排序", min_value=0, initial=0)
+    sort_order = sort_order_field()
 
 
 class DepartmentForm(forms.Form):
@@ -40,7 +57,7 @@ class DepartmentForm(forms.Form):
     )
     kind = forms.ChoiceField(label="类型", choices=Department.Kind.choices, initial=Department.Kind.GENERAL)
     phone = forms.CharField(label="办公电话", max_length=40, required=False)
-    sort_order = forms.IntegerField(label="排序", min_value=0, initial=0)
+    sort_order = sort_order_field()
 
     def __init__(self, *args: Any, agency: Agency, instance: Department | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +101,7 @@ class UserForm(forms.Form):
     email = forms.EmailField(
         label="电子邮箱", required=False, error_messages={"invalid": "电子邮箱格式不正确。"}
     )
-    sort_order = forms.IntegerField(label="排序", min_value=0, initial=0)
+    sort_order = sort_order_field()
 
     def __init__(self, *args: Any, agency: Agency, instance: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

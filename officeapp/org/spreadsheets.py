@@ -32,6 +32,7 @@ from openpyxl.styles import Font
 
 from officeapp.audit.services import record
 from officeapp.org import access as org_access
+from officeapp.org.forms import MAX_SORT_ORDER, SORT_ORDER_ERROR
 from officeapp.org.models import ADMIN_ROLES, Agency, Department, Position, Role, RoleGrant, User
 from officeapp.org.pinyin import pinyin_keys
 from officeapp.outbox.models import OutboxEvent
@@ -228,8 +229,8 @@ class _Plan:
 
 
 def _sort_order(value: str, sheet: str, number: int, errors: list[RowError]) -> None:
-    if value and not value.isdigit():
-        errors.append(RowError(sheet, number, "排序", "排序必须是非负整数。"))
+    if value and not (value.isdecimal() and int(value) <= MAX_SORT_ORDER):
+        errors.append(RowError(sheet, number, "排序", SORT_ORDER_ERROR))
 
 
 def _validate(

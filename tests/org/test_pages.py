@@ -392,6 +392,26 @@ def test_a_hand_edited_page_or_department_number_gives_an_empty_page_not_a_serve
     assert cast.drafter.real_name in response.text and cast.security_admin.real_name not in response.text
 
 
+def test_a_sort_order_too_large_is_refused_in_chinese_and_the_form_keeps_what_was_typed(
+    cast, sign_in_verified
+):
+    client = sign_in_verified(cast.system_admin)
+    huge = "9" * 30
+    response = client.post(
+        reverse("org:agency_edit", args=[cast.gov_office.pk]),
+        {"name": "改名的办公厅", "level": cast.gov_office.level, "sort_order": huge},
+    )
+    assert response.status_code == 200
+    assert "排序必须是 0 到 2147483647 之间的整数" in response.text and "改名的办公厅" in response.text
+    cast.gov_office.refresh_from_db()
+    assert cast.gov_office.name != "改名的办公厅"
+    response = client.post(
+        reverse("org:user_edit", args=[cast.drafter.pk]),
+        {"real_name": cast.drafter.real_name, "sort_order": huge},
+    )
+    assert response.status_code == 200 and "排序必须是" in response.text
+
+
 def test_audit_admin_is_sent_from_the_workbench_to_the_audit_log(cast, sign_in_verified):
     response = sign_in_verified(cast.audit_admin).get(reverse("workbench:home"))
     assert response.status_code == 302 and response["Location"] == reverse("audit:events")

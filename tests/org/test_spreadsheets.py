@@ -122,6 +122,19 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(cast):
     assert all(e.message for e in result.errors)
 
 
+def test_a_sort_order_too_large_for_the_database_is_reported_on_its_row(cast):
+    upload = xlsx(
+        departments=[("NEW-1", "新处", "", "", "", "9" * 30)],
+        users=[("big_order", "大排序", "", "GD-BGT-ZH", "", "", "", "", "", "²")],
+    )
+
+    result = spreadsheets.import_org(upload, actor=cast.system_admin, agency=cast.gov_office)
+
+    assert not result.ok
+    assert {("部门", 2, "排序"), ("用户", 2, "排序")} <= {(e.sheet, e.row, e.column) for e in result.errors}
+    assert not Department.objects.filter(code="NEW-1").exists()
+
+
 def test_file_that_is_not_xlsx_is_refused_before_reading(cast):
     with pytest.raises(spreadsheets.ImportRefused, match="Excel"):
         spreadsheets.import_org(io.BytesIO(b"name,mobile\n"), actor=cast.system_admin, agency=cast.gov_office)
