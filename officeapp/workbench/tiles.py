@@ -58,15 +58,7 @@ class Tile:
 
 def loaded(key: str, title: str, order: int, load: Loader, **options: Any) -> Tile:
     """A Tile whose count and items come from one loader (one query)."""
-    return Tile(
-        key,
-        title,
-        order,
-        count=lambda user: load(user, 0)[0],
-        items=lambda user, limit: load(user, limit)[1],
-        load=load,
-        **options,
-    )
+    return Tile(key, title, order, load=load, **options)
 
 
 @dataclass
