@@ -18,6 +18,7 @@ from django.contrib.auth import logout
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django_otp import user_has_device
 
 from officeapp.access import admin_role_of
 
@@ -119,13 +120,21 @@ def _otp_verified_in(session: SessionBase, user: Any) -> bool:
     return device is not None and device.user_id == user.pk and getattr(device, "confirmed", False)
 
 
+def _otp_still_required(session: SessionBase, user: Any) -> bool:
+    """Asked only of a session not (or no longer) verified: administrators always need a code;
+    anyone else only while they still have a device. Someone who turned TOTP off had it when this
+    session started, and must not be sent to enrol again."""
+    if admin_role_of(user) is not None:
+        return True
+    return bool(session.get(SESSION_OTP_REQUIRED)) and user_has_device(user, confirmed=True)
+
+
 def session_fully_signed_in(session: SessionBase, user: Any) -> bool:
     """A live session that has passed every step (second factor, first password change): what a
     websocket needs before it may receive anything."""
     if not user.is_active or session_end_reason(session, user) is not None:
         return False
-    needs_otp = session.get(SESSION_OTP_REQUIRED) or admin_role_of(user) is not None
-    if needs_otp and not _otp_verified_in(session, user):
+    if not _otp_verified_in(session, user) and _otp_still_required(session, user):
         return False
     return not user.must_change_password
 
@@ -178,8 +187,7 @@ class SessionPolicyMiddleware:
             return None
         sign_out = reverse("accounts:sign_out")
         verified = getattr(user, "is_verified", None)
-        needs_otp = request.session.get(SESSION_OTP_REQUIRED) or admin_role_of(user) is not None
-        if needs_otp and not (verified and verified()):
+        if not (verified and verified()) and _otp_still_required(request.session, user):
             target = reverse("accounts:verify_otp")
         elif user.must_change_password:
             target = reverse("accounts:change_password")

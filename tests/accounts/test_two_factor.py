@@ -165,6 +165,24 @@ def test_ordinary_user_disables_totp_with_a_current_code(client, cast, cast_pass
     assert AuditEvent.objects.filter(action="accounts.totp.disable", actor=cast.drafter).exists()
 
 
+def test_after_turning_totp_off_every_session_of_the_user_goes_on_without_a_code(
+    client, cast, cast_password, clock
+):
+    device = _enrolled(cast.drafter)
+    other_tab = Client()
+    for session in (client, other_tab):
+        _sign_in(session, "drafter", cast_password)
+        clock.shift(timedelta(seconds=30))
+        session.post(VERIFY, {"token": code_for_key(device.key)})
+    clock.shift(timedelta(seconds=30))
+    done = client.post(reverse("accounts:two_factor_disable"), {"token": code_for_key(device.key)})
+    assert done["Location"] == reverse("accounts:two_factor")
+    for session in (client, other_tab):
+        page = session.get(reverse("accounts:two_factor"))
+        assert page.status_code == 200
+        assert "未启用" in page.content.decode()
+
+
 def test_administrator_cannot_disable_totp(client, cast, cast_password, clock):
     device = _enrolled(cast.system_admin)
     _sign_in(client, "system_admin", cast_password)
