@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.blobs import services
 from officeapp.blobs.access import get_blob_for
 from officeapp.blobs.backends import BlobMissing, BlobStoreUnavailable
@@ -27,8 +26,9 @@ def download(request: HttpRequest, ref: str, filename: str) -> HttpResponse:
         chunks = services.download(blob, actor=request.user)
     except BlobStoreUnavailable as exc:
         return render(request, "blobs/unavailable.html", {"message": exc.message}, status=503)
-    except BlobMissing as exc:
-        raise Http404(NOT_FOUND_MESSAGE) from exc
+    except BlobMissing:
+        # The user may read it (access passed), so say what happened rather than "not found or not yours".
+        return render(request, "blobs/unavailable.html", {"message": MISSING_MESSAGE}, status=404)
     response = StreamingHttpResponse(chunks, content_type=blob.content_type)
     response["Content-Length"] = str(blob.size)
     # RFC 6266 / 5987: an ASCII fallback plus filename*=utf-8''… so Chinese names survive every browser.

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from officeapp.audit.models import AuditEvent
 from officeapp.blobs import services
+from officeapp.blobs.backends import get_backend
 from officeapp.blobs.models import Blob
 from tests.blobs.conftest import docx_bytes, unique
 
@@ -125,3 +126,22 @@ def test_odd_numeric_ref_gives_the_same_404_not_a_server_error(
     # "²" passes str.isdigit() but not int(); Arabic-Indic digits and a 40-digit number are not ids.
     response = sign_in(cast.drafter).get(reverse("blobs:download", args=[ref, NAME]))
     assert response.status_code == 404
+
+
+def test_reader_whose_file_content_is_lost_is_told_so_in_chinese(
+    shared_docx: Any, cast: Any, sign_in: Any
+) -> None:
+    blob, _ = shared_docx
+    get_backend().delete(blob.key)
+    response = sign_in(cast.dept_head).get(url_for(blob))
+    assert response.status_code == 404
+    assert "文件内容已丢失，请联系系统管理员。" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="blob.download").exists()
+
+
+def test_outsider_is_not_told_that_a_lost_file_existed(shared_docx: Any, cast: Any, sign_in: Any) -> None:
+    blob, _ = shared_docx
+    get_backend().delete(blob.key)
+    response = sign_in(cast.outsider).get(url_for(blob))
+    assert response.status_code == 404
+    assert "文件内容已丢失" not in response.content.decode()
