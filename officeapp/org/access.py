@@ -44,6 +44,16 @@ def require_org_admin(user: Any) -> None:
         raise PermissionDenied(FORBIDDEN_MESSAGE)
 
 
+def can_read_directory(user: Any) -> bool:
+    """Everyone reads the 通讯录 except the 审计管理员, who reads the audit log and nothing else (三员分立)."""
+    return not access.is_audit_admin(user)
+
+
+def require_directory_reader(user: Any) -> None:
+    if not can_read_directory(user):
+        raise PermissionDenied("审计管理员不使用通讯录。")
+
+
 def managed_agencies(user: Any) -> QuerySet[Agency]:
     return access.administered_agencies(user)
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -55,12 +55,6 @@ def _error_text(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
 
-def _require_directory_reader(user: Any) -> None:
-    # 审计管理员 reads the audit log and nothing else (三员分立).
-    if access.is_audit_admin(user):
-        raise PermissionDenied("审计管理员不使用通讯录。")
-
-
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
     from urllib.parse import quote
 
@@ -77,7 +71,7 @@ def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def directory_home(request: HttpRequest) -> HttpResponse:
-    _require_directory_reader(request.user)
+    org_access.require_directory_reader(request.user)
     query = request.GET.get("q", "").strip()
     roots = Agency.objects.filter(parent__isnull=True, is_active=True).order_by("sort_order", "path")[
         :PAGE_SIZE
@@ -105,7 +99,7 @@ def _search_context(request: HttpRequest, query: str) -> dict[str, Any]:
 @login_required
 @require_GET
 def directory_search(request: HttpRequest) -> HttpResponse:
-    _require_directory_reader(request.user)
+    org_access.require_directory_reader(request.user)
     query = request.GET.get("q", "").strip()
     if not request.htmx:
         target = reverse("org:directory")
@@ -117,7 +111,7 @@ def directory_search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def directory_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
     """One level of the org tree: an agency's child agencies (paginated) and its departments."""
-    _require_directory_reader(request.user)
+    org_access.require_directory_reader(request.user)
     agency = access.get_or_404(Agency.objects.filter(is_active=True), pk=agency_id)
     children = Paginator(
         Agency.objects.filter(parent=agency, is_active=True).order_by("sort_order", "path"), PAGE_SIZE
@@ -131,7 +125,7 @@ def directory_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def directory_department(request: HttpRequest, department_id: int) -> HttpResponse:
-    _require_directory_reader(request.user)
+    org_access.require_directory_reader(request.user)
     department = access.get_or_404(
         Department.objects.filter(is_active=True).select_related("agency"), pk=department_id
     )
@@ -153,7 +147,7 @@ def directory_department(request: HttpRequest, department_id: int) -> HttpRespon
 @login_required
 @require_GET
 def person(request: HttpRequest, user_id: int) -> HttpResponse:
-    _require_directory_reader(request.user)
+    org_access.require_directory_reader(request.user)
     entry = directory.get_person(request.user, user_id)
     if entry is None:
         raise Http404(access.NOT_FOUND_MESSAGE)
