@@ -106,3 +106,29 @@ def test_large_loads_rebuild_every_index_they_dropped(db: Any, monkeypatch: pyte
     assert index_names() == before
     assert "viewflow_task_inbox_open_idx" in before and "user_real_name_like_idx" in before
     assert User.objects.filter(real_name__startswith=User.objects.first().real_name[:1]).exists()
+
+
+def test_a_failed_user_load_leaves_no_org_behind_so_a_rerun_generates_everything(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the user load breaks half-way (Ctrl-C, a full disk)
+    from officeapp.management.commands import generate_scale
+
+    calls = 0
+
+    def failing_pinyin_keys(name: str) -> tuple[str, str]:
+        nonlocal calls
+        calls += 1
+        if calls > 100:
+            raise KeyboardInterrupt
+        return pinyin_keys(name)
+
+    monkeypatch.setattr(generate_scale, "pinyin_keys", failing_pinyin_keys)
+    with pytest.raises(KeyboardInterrupt):
+        _generate("--users", "300", "--agencies", "40")
+    # then: nothing of it stays, and a re-run does not skip the users
+    assert not Agency.objects.exists() and not User.objects.exists()
+    monkeypatch.setattr(generate_scale, "pinyin_keys", pinyin_keys)
+    out = _generate("--users", "300", "--agencies", "40")
+    assert "跳过组织数据生成" not in out
+    assert User.objects.count() == 300

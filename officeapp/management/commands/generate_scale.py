@@ -252,6 +252,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"完成，用时 {time.monotonic() - started:.1f} 秒。"))
 
     # --- organisation -------------------------------------------------------------------------
+    # One transaction: agencies without their users would make a re-run skip the org for good.
+    @transaction.atomic
     def generate_org(self, *, users: int, agencies: int) -> None:
         rng = self.rng
         now = timezone.now()
@@ -337,10 +339,9 @@ class Command(BaseCommand):
                     )
                 )
 
-        with transaction.atomic():
-            copy_or_bulk(Agency, tree, total=len(tree), desc="机关")
-            copy_or_bulk(Department, departments, total=len(departments), desc="处室")
-            _reset_sequences(Agency, Department)
+        copy_or_bulk(Agency, tree, total=len(tree), desc="机关")
+        copy_or_bulk(Department, departments, total=len(departments), desc="处室")
+        _reset_sequences(Agency, Department)
         self.stdout.write(f"机关 {len(tree)} 个，处室 {len(departments)} 个。")
 
         positions = {
@@ -432,10 +433,9 @@ class Command(BaseCommand):
                     session_epoch=0,
                 )
 
-        with transaction.atomic():
-            copy_or_bulk(User, user_rows(), total=users, desc="用户")
-            copy_or_bulk(RoleGrant, grants, total=len(grants), desc="角色")
-            _reset_sequences(User, RoleGrant)
+        copy_or_bulk(User, user_rows(), total=users, desc="用户")
+        copy_or_bulk(RoleGrant, grants, total=len(grants), desc="角色")
+        _reset_sequences(User, RoleGrant)
         self.stdout.write(
             f"用户 {users} 名（首个 u{first_user:07d}），角色授权 {len(grants)} 条，"
             f"不同姓名 {len(pinyin_cache)} 个。"
