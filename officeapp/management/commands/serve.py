@@ -41,24 +41,11 @@ def _env_with_own_origin(environ: Mapping[str, str], host: str, port: int) -> di
     return env
 
 
-def _format_account(account: Any) -> str:
-    if isinstance(account, Mapping):
-        return "  ".join(str(v) for v in account.values())
-    if isinstance(account, list | tuple):
-        return "  ".join(str(v) for v in account)
-    return str(account)
-
-
 def demo_account_lines() -> list[str]:
-    """Lines for the demo accounts, from officeapp.demo.demo_accounts() when the demo app provides it."""
-    try:
-        from officeapp.demo import demo_accounts  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return []
-    try:
-        return [_format_account(a) for a in demo_accounts()]
-    except Exception:  # the accounts are a courtesy; never block start-up on them
-        return []
+    """One line per fixed demo account: username, password and what the account is for."""
+    from officeapp.demo import demo_accounts
+
+    return ["  ".join(account) for account in demo_accounts()]
 
 
 class Command(BaseCommand):
