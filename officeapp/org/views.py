@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,8 +57,6 @@ def _error_text(exc: ValidationError) -> str:
 
 
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = (
         f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
@@ -343,7 +342,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.success(request, f"已保存 {subject.real_name} 的信息。")
         return redirect(back)
     posts = subject.concurrent_posts.select_related("department__agency", "position").order_by("pk")
-    post_form = ConcurrentPostForm(departments=_post_departments(request.user, subject))
+    post_form = ConcurrentPostForm(departments=_other_departments(request.user, subject))
     return _form_page(
         request,
         form,
@@ -355,7 +354,8 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def _post_departments(actor: Any, subject: User) -> Any:
+def _other_departments(actor: Any, subject: User) -> QuerySet[Department]:
+    """Active departments the actor maintains, other than the subject's own: where a 兼职 or a 调动 may go."""
     return (
         org_access.managed_departments(actor)
         .filter(is_active=True)
@@ -369,7 +369,7 @@ def _post_departments(actor: Any, subject: User) -> Any:
 @require_POST
 def concurrent_post_add(request: HttpRequest, user_id: int) -> HttpResponse:
     subject = org_access.get_user_for_admin(request.user, user_id)
-    form = ConcurrentPostForm(request.POST, departments=_post_departments(request.user, subject))
+    form = ConcurrentPostForm(request.POST, departments=_other_departments(request.user, subject))
     if form.is_valid():
         try:
             services.add_concurrent_post(subject, actor=request.user, **form.cleaned_data)
@@ -443,11 +443,7 @@ def user_transfer(request: HttpRequest, user_id: int) -> HttpResponse:
         request.POST or None,
         candidates=org_access.managed_users(request.user),
         subject=subject,
-        departments=org_access.managed_departments(request.user)
-        .filter(is_active=True)
-        .exclude(pk=subject.department_id)
-        .select_related("agency")
-        .order_by("agency__path", "path"),
+        departments=_other_departments(request.user, subject),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
