@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -384,7 +384,6 @@ class DemoSummary:
     departments: int = 0
     users: int = 0
     notifications: int = 0
-    skipped: list[str] = field(default_factory=list)
 
 
 class ProvinceBuilder:
@@ -976,11 +975,8 @@ class ProvinceBuilder:
             )
 
     def build_notifications(self) -> None:
-        try:
-            from officeapp.notify.services import notify  # type: ignore[attr-defined]
-        except ImportError:
-            self.summary.skipped.append("演示通知（officeapp.notify.services.notify 尚不可用）")
-            return
+        from officeapp.notify.services import notify
+
         samples = [
             (
                 "lin.xiaomei",

@@ -184,3 +184,14 @@ def test_administrator_needs_the_demo_totp_code_after_the_password(
     response = client.post(reverse("accounts:verify_otp"), {"token": demo_totp_code("sysadmin")})
     assert response.status_code == 302
     assert client.get(reverse("org:manage")).status_code == 200
+
+
+def test_demo_accounts_find_sample_notifications_in_their_bell(province: str, db: Any) -> None:
+    from officeapp.notify.models import Notification
+
+    assert "8 条演示通知" in province
+    titles = set(
+        Notification.objects.filter(recipient__username="lin.xiaomei").values_list("title", flat=True)
+    )
+    assert titles == {"欢迎使用协同办公平台", "请核对本周拟稿安排"}
+    assert "未创建" not in province

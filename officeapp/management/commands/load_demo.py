@@ -40,8 +40,6 @@ class Command(BaseCommand):
                 f"{summary.notifications} 条演示通知，用时 {elapsed:.1f} 秒。"
             )
         )
-        for note in summary.skipped:
-            self.stdout.write(self.style.WARNING(f"未创建：{note}"))
         self.stdout.write("演示账号（密码相同）：")
         for username, password, description in demo_accounts():
             self.stdout.write(f"  {username:<14} {password}  {description}")
