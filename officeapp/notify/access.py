@@ -32,5 +32,10 @@ def unread_count_for(user: Any) -> int:
     return unread_notifications(user).order_by()[:UNREAD_COUNT_CAP].count()
 
 
+def unread_label(count: int) -> str:
+    """The bell's text for an unread count from unread_count_for: "99+" at the cap."""
+    return f"{UNREAD_COUNT_CAP - 1}+" if count >= UNREAD_COUNT_CAP else str(count)
+
+
 def can_mark_read(user: Any, notification: Notification) -> bool:
     return getattr(user, "is_authenticated", False) and notification.recipient_id == user.pk

@@ -40,9 +40,7 @@ def _panel_context(request: HttpRequest, show: str, before: int | None) -> dict[
         "before": before,
         "older_than": rows[-1].pk if has_older else None,
         "unread_count": unread,
-        "unread_label": f"{access.UNREAD_COUNT_CAP - 1}+"
-        if unread >= access.UNREAD_COUNT_CAP
-        else str(unread),
+        "unread_label": access.unread_label(unread),
         "page_title": "通知",
     }
 
@@ -70,7 +68,7 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
         return render(
             request,
             "notify/_item_swap.html",
-            {"n": notification, "unread_label": _panel_context(request, "all", None)["unread_label"]},
+            {"n": notification, "unread_label": access.unread_label(access.unread_count_for(request.user))},
         )
     return HttpResponseRedirect(_list_url(_show(request)))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from officeapp.notify import services
@@ -79,6 +81,23 @@ def test_mark_read_over_htmx_swaps_the_item_and_the_bell(cast, sign_in, drafter_
     assert 'hx-swap-oob="true"' in fragment
     drafter_note.refresh_from_db()
     assert drafter_note.read_at is not None
+
+
+def test_mark_read_over_htmx_shows_the_remaining_unread_count_without_loading_the_list(
+    cast, sign_in, drafter_note
+):
+    services.notify([cast.drafter], kind="x.y", title="另一条")
+    client = sign_in(cast.drafter)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("notify:mark_read", args=[drafter_note.pk]), HTTP_HX_REQUEST="true")
+    assert 'data-bell-count hx-swap-oob="true">1</span>' in response.content.decode()
+    # The bell needs only a count, not a page of rows of the list.
+    row_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "notify_notification"."id"') and "ORDER BY" in q["sql"]
+    ]
+    assert row_reads == []
 
 
 def test_mark_read_without_javascript_redirects_back_to_the_list(cast, sign_in, drafter_note):

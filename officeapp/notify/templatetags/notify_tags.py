@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from officeapp.notify.access import UNREAD_COUNT_CAP, unread_count_for
+from officeapp.notify.access import unread_count_for, unread_label
 
 register = template.Library()
 
@@ -16,6 +16,4 @@ def unread_notification_count(context: template.Context) -> str:
     request = context.get("request")
     user: Any = getattr(request, "user", None) or context.get("user")
     count = unread_count_for(user) if user is not None else 0
-    if count >= UNREAD_COUNT_CAP:
-        return f"{UNREAD_COUNT_CAP - 1}+"
-    return str(count) if count else ""
+    return unread_label(count) if count else ""
