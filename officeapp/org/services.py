@@ -510,6 +510,13 @@ def _hand_over(
     return report
 
 
+def _lock_user(user: User) -> None:
+    """Lock the user's row, then re-read what the checks depend on: a second submit of the same form
+    (a double click, two administrators) waits here and is refused instead of acting twice."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    user.refresh_from_db(fields=["is_active", "disabled_at", "session_epoch", "department"])
+
+
 @transaction.atomic
 def disable_user(user: User, *, actor: Any, successor: User | None = None) -> HandoverReport:
     """停用: hand every open item to `successor` (default: the department head) through the registered
@@ -517,9 +524,9 @@ def disable_user(user: User, *, actor: Any, successor: User | None = None) -> Ha
     _require_user_scope(actor, user)
     if actor is not None and actor.pk == user.pk:
         raise OrgError("不能停用自己的账号。")
+    _lock_user(user)
     if not user.is_active:
         raise OrgError("该用户已停用。")
-    User.objects.select_for_update().filter(pk=user.pk).first()
     report = _hand_over(user, actor=actor, successor=successor)
     user.is_active = False
     user.disabled_at = timezone.now()
@@ -535,6 +542,7 @@ def disable_user(user: User, *, actor: Any, successor: User | None = None) -> Ha
 @transaction.atomic
 def enable_user(user: User, *, actor: Any) -> User:
     _require_user_scope(actor, user)
+    _lock_user(user)
     if user.is_active:
         raise OrgError("该用户未被停用。")
     user.is_active = True
@@ -558,11 +566,11 @@ def transfer_user(
     the user moves to `department`, and roles tied to the old department (or old agency) end."""
     _require_user_scope(actor, user)
     _require_scope(actor, department.agency_id)
+    _lock_user(user)
     if not user.is_active:
         raise OrgError("已停用的用户不能调动。")
     if department.pk == user.department_id:
         raise OrgError("新部门与当前部门相同。")
-    User.objects.select_for_update().filter(pk=user.pk).first()
     old_department = user.department
     report = _hand_over(user, actor=actor, successor=successor, department=old_department)
     ended = RoleGrant.objects.filter(user=user, department=old_department)

@@ -310,6 +310,31 @@ def test_reset_password_closes_the_users_open_sockets_after_commit(
     assert (user_group(cast.drafter.pk), {"type": "session.end"}) in sent
 
 
+def test_disabling_twice_from_the_same_stale_page_acts_once(cast):
+    # given: two requests loaded the drafter before either disabled her (a double click)
+    first, second = User.objects.get(pk=cast.drafter.pk), User.objects.get(pk=cast.drafter.pk)
+    services.disable_user(first, actor=cast.system_admin, successor=cast.dept_head)
+
+    # when: the second one gets the lock after the first committed
+    with pytest.raises(OrgError, match="该用户已停用"):
+        services.disable_user(second, actor=cast.system_admin, successor=cast.dept_head)
+
+    # then: one disable, one audit event
+    assert AuditEvent.objects.filter(action="org.user.disable", object_id=str(cast.drafter.pk)).count() == 1
+
+
+def test_transferring_twice_from_the_same_stale_page_acts_once(cast):
+    first, second = User.objects.get(pk=cast.drafter.pk), User.objects.get(pk=cast.drafter.pk)
+    services.transfer_user(first, actor=cast.system_admin, department=cast.office, successor=cast.dept_head)
+
+    with pytest.raises(OrgError, match="新部门与当前部门相同"):
+        services.transfer_user(
+            second, actor=cast.system_admin, department=cast.office, successor=cast.dept_head
+        )
+
+    assert AuditEvent.objects.filter(action="org.user.transfer", object_id=str(cast.drafter.pk)).count() == 1
+
+
 def test_a_drafter_cannot_disable_anyone(cast):
     with pytest.raises(PermissionDenied):
         services.disable_user(cast.clerk, actor=cast.drafter)
