@@ -8,7 +8,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 from django.utils import timezone
 
-from officeapp.accounts.models import SignInThrottle, ThrottleKind
+from officeapp.accounts.models import SignInThrottle, ThrottleKind, account_key
 
 
 class LockoutAwareBackend(ModelBackend):
@@ -26,7 +26,7 @@ class LockoutAwareBackend(ModelBackend):
             username
             and SignInThrottle.objects.filter(
                 kind=ThrottleKind.ACCOUNT,
-                key=username.strip().casefold()[:150],
+                key=account_key(username),
                 locked_until__gt=timezone.now(),
             ).exists()
         ):

@@ -14,6 +14,12 @@ class ThrottleKind(models.TextChoices):
     ADDRESS = "address", "客户端地址"
 
 
+def account_key(username: str) -> str:
+    """The key of a typed user name's row. Case-folded so "Drafter" and "drafter" share one counter:
+    the limit cannot be multiplied by casing."""
+    return username.strip().casefold()[:150]
+
+
 class SignInThrottle(models.Model):
     """Consecutive sign-in failures of one account name or one client address.
 

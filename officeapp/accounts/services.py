@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from officeapp import access
 from officeapp.accounts import totp
-from officeapp.accounts.models import SignInThrottle, ThrottleKind
+from officeapp.accounts.models import SignInThrottle, ThrottleKind, account_key
 from officeapp.audit.models import Outcome
 from officeapp.audit.services import record
 from officeapp.notify.services import end_socket_sessions
@@ -58,11 +58,6 @@ class SignInOutcome:
     user: User | None
     message: str = ""
     locked_until: datetime | None = None
-
-
-def account_key(username: str) -> str:
-    # Case-folded so "Drafter" and "drafter" share one counter: the limit cannot be multiplied by casing.
-    return username.strip().casefold()[:150]
 
 
 def shown_time(moment: datetime) -> str:

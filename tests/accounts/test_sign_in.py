@@ -131,6 +131,15 @@ def test_locked_account_is_refused_by_the_backend_too(cast, post_sign_in, cast_p
         assert authenticate(None, username="drafter", password=cast_password) is None
 
 
+def test_account_locked_under_another_casing_is_refused_by_the_backend(cast, post_sign_in, cast_password):
+    from django.contrib.auth import authenticate
+
+    with time_machine.travel(T0, tick=False):
+        for _ in range(5):
+            post_sign_in(" DRAFTER", "Wrong-Passw0rd")
+        assert authenticate(None, username="drafter", password=cast_password) is None
+
+
 def test_client_address_is_limited_across_accounts(settings, cast, post_sign_in, cast_password):
     settings.SIGN_IN_MAX_FAILURES_PER_ADDRESS = 3
     with time_machine.travel(T0, tick=False):
