@@ -329,3 +329,9 @@ def test_drain_command_fails_when_a_consumer_fails(register: Any) -> None:
     emit("test.changed", object_type="test.thing", object_id="1")
     with pytest.raises(CommandError, match="投递失败"):
         call_command("outbox_drain", "--consumer", "test.broken", "--once")
+
+
+@pytest.mark.parametrize("interval", ["0", "-1"])
+def test_drain_command_refuses_an_interval_that_would_spin_without_pause(interval: str) -> None:
+    with pytest.raises(CommandError, match="--interval 必须大于 0"):
+        call_command("outbox_drain", "--interval", interval)

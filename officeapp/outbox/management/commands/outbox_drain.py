@@ -30,6 +30,8 @@ class Command(BaseCommand):
             names = [options["consumer"]]
         if options["batch_size"] < 1:
             raise CommandError("--batch-size 必须大于 0")
+        if options["interval"] <= 0:
+            raise CommandError("--interval 必须大于 0（秒）")
 
         def round_() -> list[DrainResult]:
             return [drain(name, options["batch_size"]) for name in names]
