@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from officeapp.audit.access import can_read_audit
 from officeapp.audit.export import ExportedFile, write_events
 from officeapp.audit.models import AuditEvent, Outcome
 
@@ -78,7 +80,10 @@ def export_events(
     """Export the filtered audit events as xlsx or csv, and audit the export itself.
 
     `filters` is what the 审计管理员 filtered by (for the export's own audit event: who exported
-    what); `events` is already narrowed by the caller's access check and filters."""
+    what); `events` is already narrowed by the caller's access check and filters, and the check
+    is made again here: only the 审计管理员 may take the log away."""
+    if not can_read_audit(actor):
+        raise PermissionDenied("仅审计管理员可导出审计日志。")
     exported = write_events(events, fmt=fmt)
     record(
         "audit.export",

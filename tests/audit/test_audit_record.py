@@ -84,3 +84,14 @@ def test_details_hold_ids_and_kinds_never_text(cast: Any, sign_in_verified: Any)
     assert set(export.details) == {"format", "rows", "truncated", "filters"}
     assert "林小梅" not in json.dumps(export.details, ensure_ascii=False)
     assert "林小梅" in response.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("name", ["security_admin", "system_admin", "outsider"])
+def test_only_the_audit_admin_may_export_even_calling_the_service_directly(cast: Any, name: str) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from officeapp.audit.services import export_events
+
+    with pytest.raises(PermissionDenied):
+        export_events(actor=getattr(cast, name), events=AuditEvent.objects.all(), fmt="csv", filters={})
+    assert not AuditEvent.objects.filter(action="audit.export").exists()
