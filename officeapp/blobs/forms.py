@@ -62,7 +62,7 @@ class BlobUploadFormMixin:
         try:
             for field_name, value in self.cleaned_data.items():
                 if isinstance(value, CheckedUpload):
-                    blobs[field_name] = services.put(value, actor=actor, original_name=value.name)
+                    blobs[field_name] = services.put(value, actor=actor)
         except BlobStoreUnavailable as exc:
             self.add_error(None, exc.message)  # type: ignore[attr-defined]
             return None

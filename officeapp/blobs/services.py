@@ -60,13 +60,12 @@ def _stage(source: Any, staging_dir: Path | None) -> tuple[Path, str, int]:
     return Path(name), digest.hexdigest(), size
 
 
-def put(source: Any, *, actor: Any, original_name: str = "") -> Blob:
+def put(source: Any, *, actor: Any) -> Blob:
     """Store the bytes of `source` (an UploadedFile, a CheckedUpload or any binary stream) once.
 
     Identical content returns the existing Blob without a second upload; an existing object is
-    never overwritten. Raises BlobStoreUnavailable when the store cannot be reached.
-    `original_name` is used only to pick the type of a text file; it is not stored or audited
-    (a file name can reveal what a document is about).
+    never overwritten. Raises BlobStoreUnavailable when the store cannot be reached. The type comes
+    from the bytes; no file name is stored or audited (a name can reveal what a document is about).
     """
     if isinstance(source, CheckedUpload):
         source = source.file

@@ -43,7 +43,7 @@ def read_all(blob: Blob) -> bytes:
 
 def test_put_returns_blob_with_hash_size_detected_type_and_server_key(blob_store: Any, cast: Any) -> None:
     content = unique("关于召开全省政务工作会议的通知")
-    blob = services.put(upload("../../通知.txt", content), actor=cast.drafter, original_name="../../通知.txt")
+    blob = services.put(upload("../../通知.txt", content), actor=cast.drafter)
     sha = hashlib.sha256(content).hexdigest()
     assert blob.sha256 == sha
     assert blob.size == len(content)
@@ -53,11 +53,9 @@ def test_put_returns_blob_with_hash_size_detected_type_and_server_key(blob_store
 
 
 def test_type_comes_from_the_bytes_not_the_name(blob_store: Any, cast: Any) -> None:
-    blob = services.put(
-        upload("照片.txt", PNG_BYTES + unique()), actor=cast.drafter, original_name="照片.txt"
-    )
+    blob = services.put(upload("照片.txt", PNG_BYTES + unique()), actor=cast.drafter)
     assert blob.content_type == "image/png"
-    docx = services.put(io.BytesIO(docx_bytes()), actor=cast.drafter, original_name="a.bin")
+    docx = services.put(io.BytesIO(docx_bytes()), actor=cast.drafter)
     assert docx.content_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

@@ -24,7 +24,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 @pytest.fixture
 def shared_docx(blob_store: Any, cast: Any, referrer: Any) -> tuple[Blob, bytes]:
     content = docx_bytes("防汛")
-    blob = services.put(io.BytesIO(content), actor=cast.drafter, original_name=NAME)
+    blob = services.put(io.BytesIO(content), actor=cast.drafter)
     referrer.blob_ids.add(blob.pk)
     referrer.reader_ids.update({cast.drafter.pk, cast.dept_head.pk})
     return blob, content
