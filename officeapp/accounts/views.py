@@ -237,7 +237,8 @@ def _security_page(
     grant_form: GrantForm | None = None,
     policy_form: DirectoryPolicyForm | None = None,
 ) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:150]
+    # NUL is no character of a name, and PostgreSQL refuses it in a query.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:150]
     role = request.GET.get("role", "")
     if role not in dict(Role.choices):
         role = ""

@@ -43,6 +43,14 @@ def test_grants_can_be_filtered_by_role_and_name(as_security_admin, cast):
     assert as_security_admin.get(SECURITY, {"role": "no-such", "page": "zz"}).status_code == 200
 
 
+def test_a_search_with_a_nul_character_searches_without_it(as_security_admin, cast):
+    # PostgreSQL refuses NUL in a string: the search must not reach it with one.
+    page = as_security_admin.get(SECURITY, {"q": "林\x00"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "林小梅" in html and "吴晓燕" not in html
+
+
 @pytest.mark.parametrize("who", ["drafter", "leader", "outsider", "other_clerk"])
 def test_other_users_get_403(client, cast, sign_in, who):
     sign_in(getattr(cast, who))
