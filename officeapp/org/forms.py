@@ -49,6 +49,18 @@ class AgencyForm(forms.Form):
     sort_order = sort_order_field()
 
 
+class NewAgencyForm(AgencyForm):
+    """A subordinate agency (下级机关): a new city bureau, a county office …"""
+
+    code = forms.CharField(label="机构代码", max_length=32, help_text="全省唯一，例如 GD-GZ-JYJ")
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if Agency.objects.filter(code=code).exists():
+            raise forms.ValidationError("该机构代码已被使用，请换一个。")
+        return code
+
+
 class DepartmentForm(forms.Form):
     name = forms.CharField(label="部门名称", max_length=100)
     code = forms.CharField(label="部门代码", max_length=40, help_text="全省唯一，例如 GD-BGT-ZH")

@@ -29,6 +29,7 @@ from officeapp.org.forms import (
     DelegationForm,
     DepartmentForm,
     ImportForm,
+    NewAgencyForm,
     NewUserForm,
     PortfolioForm,
     SuccessorForm,
@@ -243,6 +244,18 @@ def agency_edit(request: HttpRequest, agency_id: int) -> HttpResponse:
         messages.success(request, "机关信息已保存。")
         return redirect(back)
     return _form_page(request, form, f"编辑机关 · {agency.name}", back)
+
+
+@login_required
+def agency_create(request: HttpRequest, agency_id: int) -> HttpResponse:
+    parent = org_access.get_agency_for_admin(request.user, agency_id)
+    form = NewAgencyForm(request.POST or None, initial={"level": parent.level})
+    if request.method == "POST" and form.is_valid():
+        agency = services.create_agency(actor=request.user, parent=parent, **form.cleaned_data)
+        messages.success(request, f"已新建下级机关“{agency.name}”。")
+        return redirect("org:manage_agency", agency.pk)
+    back = reverse("org:manage_agency", args=[parent.pk])
+    return _form_page(request, form, f"新建下级机关 · {parent.name}", back)
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from officeapp.org.models import Delegation, Department, Portfolio, Role, User
+from officeapp.org.models import Agency, Delegation, Department, Portfolio, Role, User
 from officeapp.org.services import grant_role
 
 
@@ -439,3 +439,44 @@ def test_admin_adds_and_removes_a_concurrent_post(cast, sign_in_verified, agency
 def test_directory_search_without_htmx_goes_to_the_page_with_the_query(cast, sign_in_verified):
     response = sign_in_verified(cast.drafter).get(reverse("org:directory_search"), {"q": "林 &x"})
     assert response.status_code == 302 and response["Location"].endswith("?q=%E6%9E%97+%26x")
+
+
+def test_system_admin_creates_a_subordinate_agency(cast, sign_in_verified):
+    # given
+    client = sign_in_verified(cast.system_admin)
+    url = reverse("org:agency_create", args=[cast.finance.pk])
+    # when
+    response = client.post(
+        url,
+        {
+            "name": "广东省财政科学研究所",
+            "short_name": "财科所",
+            "level": "province",
+            "code": "GD-CZT-KYS",
+            "number_prefix": "粤财科",
+            "sort_order": "0",
+        },
+    )
+    # then: it sits under 省财政厅 in the tree, and the admin lands on its page
+    agency = Agency.objects.get(code="GD-CZT-KYS")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("org:manage_agency", args=[agency.pk])
+    assert agency.parent == cast.finance and agency.path.startswith(cast.finance.path)
+
+
+def test_a_taken_agency_code_is_refused_and_what_was_typed_kept(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
+    response = client.post(
+        reverse("org:agency_create", args=[cast.finance.pk]),
+        {"name": "重复代码的机关", "level": "province", "code": "GD-CZT", "sort_order": "0"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "该机构代码已被使用" in body and "重复代码的机关" in body
+    assert not Agency.objects.filter(name="重复代码的机关").exists()
+
+
+def test_agency_admin_cannot_create_under_another_agency(cast, sign_in_verified, agency_admin):
+    client = sign_in_verified(agency_admin)
+    response = client.get(reverse("org:agency_create", args=[cast.education.pk]))
+    assert response.status_code == 404
