@@ -84,7 +84,8 @@ def pending_chains(*, settled_before: datetime | None = None) -> list[str]:
     pending = AuditEvent.objects.filter(row_hash="")
     if settled_before is not None:
         pending = pending.filter(occurred_at__lte=settled_before)
-    return sorted(set(pending.values_list("chain", flat=True).distinct()))
+    # order_by(): the model's "-id" ordering would join the DISTINCT and return every pending row.
+    return sorted(pending.order_by().values_list("chain", flat=True).distinct())
 
 
 def chain_pending(settle_seconds: float = SETTLE_SECONDS, max_rows: int = MAX_ROWS_PER_RUN) -> int:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import close_old_connections, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from officeapp.audit.chain import chain_one, chain_pending, row_digest, verify_chain
+from officeapp.audit.chain import chain_one, chain_pending, pending_chains, row_digest, verify_chain
 from officeapp.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from officeapp.audit.services import record
 from officeapp.registries import worker_schedules
@@ -112,6 +113,16 @@ def test_a_large_backlog_is_chained_in_bounded_runs(db: Any) -> None:
     assert chain_pending(settle_seconds=0, max_rows=20) == 20
     assert chain_pending(settle_seconds=0, max_rows=20) == 10
     assert verify_chain("platform").rows == 30
+
+
+def test_finding_the_pending_chains_reads_one_row_per_chain_not_the_backlog(db: Any) -> None:
+    AuditEvent.objects.bulk_create([AuditEvent(action="test.backlog", chain="agency:7") for _ in range(30)])
+    AuditEvent.objects.bulk_create([AuditEvent(action="test.backlog", chain="platform") for _ in range(30)])
+    with CaptureQueriesContext(connection) as queries:
+        assert pending_chains() == ["agency:7", "platform"]
+    (query,) = queries.captured_queries
+    # DISTINCT over the chain alone: with the row id in the select list every pending row comes back.
+    assert '"audit_auditevent"."id"' not in query["sql"]
 
 
 def test_the_worker_runs_the_chaining_job_every_few_seconds() -> None:
