@@ -33,15 +33,11 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _send_frames(frames: list[tuple[str, dict[str, Any]]]) -> None:
-    send_to_groups(frames)
-
-
 def end_socket_sessions(user_id: int) -> None:
     """After commit, close every open socket of the user ("sign out everywhere", disabling): the
     session check runs at connect, so sockets opened before must be told."""
     transaction.on_commit(
-        partial(_send_frames, [(user_group(user_id), {"type": "session.end"})]), robust=True
+        partial(send_to_groups, [(user_group(user_id), {"type": "session.end"})]), robust=True
     )
 
 
@@ -106,14 +102,14 @@ def notify(
             details={"kind": kind, "urgency": urgency, "recipients": len(rows)},
         )
         frames = [(user_group(row.recipient_id), row.as_frame()) for row in rows]
-        transaction.on_commit(partial(_send_frames, frames), robust=True)
+        transaction.on_commit(partial(send_to_groups, frames), robust=True)
         if urgency == Urgency.URGENT:
             transaction.on_commit(partial(_enqueue_offline_delivery, [row.pk for row in rows]), robust=True)
     return rows
 
 
 def _push_read_state(user: Any, ids: list[int] | str) -> None:
-    _send_frames(
+    send_to_groups(
         [(user_group(user.pk), {"type": "notifications.read", "ids": ids, "unread": unread_count_for(user)})]
     )
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def pushes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """What would have gone to the channel layer (the real layer is covered in test_socket.py)."""
     sent: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(services, "_send_frames", lambda frames: sent.extend(frames))
+    monkeypatch.setattr(services, "send_to_groups", sent.extend)
     return sent
 
 
