@@ -166,6 +166,10 @@ _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# S3 error codes that mean "no such object" (servers differ), as opposed to a store that is down.
+_MISSING_CODES = ("NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound")
+
+
 class S3Backend:
     name = "s3"
 
@@ -222,7 +226,7 @@ class S3Backend:
         try:
             self.client.stat_object(self.bucket, _checked(key))
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"):
+            if exc.code in _MISSING_CODES:
                 return False
             raise BlobStoreUnavailable() from exc
         except _NETWORK_ERRORS as exc:
@@ -246,7 +250,7 @@ class S3Backend:
         try:
             response = self.client.get_object(self.bucket, _checked(key))
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+            if exc.code in _MISSING_CODES:
                 raise BlobMissing(key) from exc
             raise BlobStoreUnavailable() from exc
         except _NETWORK_ERRORS as exc:
