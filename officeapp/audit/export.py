@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from django.db.models import QuerySet
@@ -108,48 +109,51 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
+def _xlsx(rows: Iterable[list[Any]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("审计事件")
+    sheet.append(HEADER)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text: never a formula, whatever it starts with
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv(rows: Iterable[list[Any]]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(HEADER)
+    writer.writerows([_csv_safe(v) for v in row] for row in rows)
+    # The BOM makes Excel read the Chinese text as UTF-8.
+    return text.getvalue().encode("utf-8-sig")
+
+
 def write_events(events: QuerySet[AuditEvent], *, fmt: str) -> ExportedFile:
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    limited = events[: EXPORT_MAX_ROWS + 1]
-    count = 0
-    truncated = False
-    if fmt == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("审计事件")
-        sheet.append(HEADER)
-        for row in _rows(limited):
-            count += 1
-            if count > EXPORT_MAX_ROWS:
-                truncated, count = True, EXPORT_MAX_ROWS
-                break
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"  # text stays text: never a formula, whatever it starts with
-                cells.append(cell)
-            sheet.append(cells)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        content = buffer.getvalue()
-    else:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(HEADER)
-        for row in _rows(limited):
-            count += 1
-            if count > EXPORT_MAX_ROWS:
-                truncated, count = True, EXPORT_MAX_ROWS
-                break
-            writer.writerow([_csv_safe(v) for v in row])
-        # The BOM makes Excel read the Chinese text as UTF-8.
-        content = text.getvalue().encode("utf-8-sig")
+    # Streamed, one row at a time; the one row past the limit only tells that there were more.
+    source = _rows(events[: EXPORT_MAX_ROWS + 1])
+    written = 0
+
+    def within_limit() -> Iterator[list[Any]]:
+        nonlocal written
+        for row in islice(source, EXPORT_MAX_ROWS):
+            written += 1
+            yield row
+
+    content = _xlsx(within_limit()) if fmt == "xlsx" else _csv(within_limit())
     return ExportedFile(
         content=content,
         content_type=FORMATS[fmt],
         filename=f"审计事件-{stamp}.{fmt}",
-        rows=count,
-        truncated=truncated,
+        rows=written,
+        truncated=next(source, None) is not None,
     )

@@ -95,3 +95,21 @@ def test_only_the_audit_admin_may_export_even_calling_the_service_directly(cast:
     with pytest.raises(PermissionDenied):
         export_events(actor=getattr(cast, name), events=AuditEvent.objects.all(), fmt="csv", filters={})
     assert not AuditEvent.objects.filter(action="audit.export").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_stops_at_the_row_limit_and_says_so(
+    db: Any, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    from officeapp.audit import export
+
+    monkeypatch.setattr(export, "EXPORT_MAX_ROWS", 2)
+    for n in range(3):
+        record(f"test.limit.{n}")
+    exported = export.write_events(AuditEvent.objects.filter(action__startswith="test.limit."), fmt=fmt)
+    assert (exported.rows, exported.truncated) == (2, True)
+    exact = export.write_events(AuditEvent.objects.filter(action="test.limit.0"), fmt=fmt)
+    assert (exact.rows, exact.truncated) == (1, False)
+    if fmt == "csv":
+        lines = exported.content.decode("utf-8-sig").splitlines()
+        assert len(lines) == 3 and "test.limit.2" in lines[1] and "test.limit.1" in lines[2]
