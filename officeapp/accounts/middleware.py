@@ -126,7 +126,12 @@ def _otp_still_required(session: SessionBase, user: Any) -> bool:
     session started, and must not be sent to enrol again."""
     if admin_role_of(user) is not None:
         return True
-    return bool(session.get(SESSION_OTP_REQUIRED)) and user_has_device(user, confirmed=True)
+    if not session.get(SESSION_OTP_REQUIRED):
+        return False
+    if user_has_device(user, confirmed=True):
+        return True
+    session[SESSION_OTP_REQUIRED] = False  # turned off since sign-in: not asked again, nor looked up
+    return False
 
 
 def session_fully_signed_in(session: SessionBase, user: Any) -> bool:

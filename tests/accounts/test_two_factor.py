@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from officeapp.accounts.middleware import SESSION_OTP_REQUIRED
 from officeapp.accounts.totp import secret_text
 from officeapp.accounts.views import PENDING_TOTP_KEY
 from officeapp.audit.models import AuditEvent, Outcome
@@ -181,6 +182,7 @@ def test_after_turning_totp_off_every_session_of_the_user_goes_on_without_a_code
         page = session.get(reverse("accounts:two_factor"))
         assert page.status_code == 200
         assert "未启用" in page.content.decode()
+        assert session.session[SESSION_OTP_REQUIRED] is False  # looked up once, not on every page
 
 
 def test_administrator_cannot_disable_totp(client, cast, cast_password, clock):
