@@ -188,3 +188,17 @@ def test_retention_runs_hourly_from_the_worker_schedules() -> None:
     assert isinstance(schedule, Schedule)
     assert schedule.seconds == 3600
     assert import_string(schedule.func) is services.remove_unreferenced
+
+
+def test_uploading_the_same_bytes_again_restores_content_the_store_lost(blob_store: Any, cast: Any) -> None:
+    # given: a blob whose object is gone from the store (a database restored without its files)
+    content = unique("丢失后重新上传")
+    blob = services.put(io.BytesIO(content), actor=cast.drafter)
+    blob_store.delete(blob.key)
+    with pytest.raises(BlobMissing):
+        services.open_blob(blob)
+    # when: someone uploads the same file again
+    again = services.put(io.BytesIO(content), actor=cast.drafter)
+    # then: it is the same blob, and its content can be read again
+    assert again.pk == blob.pk
+    assert read_all(blob) == content
