@@ -49,6 +49,17 @@ class AgencyForm(forms.Form):
     sort_order = sort_order_field()
 
 
+class PositionForm(forms.Form):
+    name = forms.CharField(label="职务名称", max_length=40)
+    rank = forms.IntegerField(label="职级序（越大越高）", min_value=0, max_value=1000, initial=10)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Position.objects.filter(name=name).exists():
+            raise forms.ValidationError("已有同名职务。")
+        return name
+
+
 class NewAgencyForm(AgencyForm):
     """A subordinate agency (下级机关): a new city bureau, a county office …"""
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("manage/agencies/<int:agency_id>/children/", views.manage_children, name="manage_children"),
     path("manage/agencies/<int:agency_id>/edit/", views.agency_edit, name="agency_edit"),
     path("manage/agencies/<int:agency_id>/agencies/new/", views.agency_create, name="agency_create"),
+    path("manage/positions/", views.positions, name="positions"),
     path(
         "manage/agencies/<int:agency_id>/departments/new/", views.department_create, name="department_create"
     ),

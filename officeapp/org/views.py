@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,12 +32,13 @@ from officeapp.org.forms import (
     NewAgencyForm,
     NewUserForm,
     PortfolioForm,
+    PositionForm,
     SuccessorForm,
     TransferForm,
     UserForm,
 )
 from officeapp.org.handover import open_work
-from officeapp.org.models import Agency, Department, Portfolio, User
+from officeapp.org.models import Agency, Department, Portfolio, Position, User
 
 PAGE_SIZE = 50
 # A page number beyond this is a hand-edited URL: it gets the empty last page, not an offset the
@@ -168,7 +169,12 @@ def manage(request: HttpRequest) -> HttpResponse:
     else:
         roots = managed.exclude(parent__in=managed)
     page = Paginator(roots.order_by("sort_order", "path"), PAGE_SIZE).get_page(_page_number(request))
-    return render(request, "org/manage.html", {"page_obj": page, "page_title": "组织管理"})
+    context = {
+        "page_obj": page,
+        "page_title": "组织管理",
+        "can_keep_positions": access.is_system_admin(request.user),
+    }
+    return render(request, "org/manage.html", context)
 
 
 @login_required
@@ -244,6 +250,20 @@ def agency_edit(request: HttpRequest, agency_id: int) -> HttpResponse:
         messages.success(request, "机关信息已保存。")
         return redirect(back)
     return _form_page(request, form, f"编辑机关 · {agency.name}", back)
+
+
+@login_required
+def positions(request: HttpRequest) -> HttpResponse:
+    """职务: the province-wide list the user forms choose from, kept by the 系统管理员."""
+    if not access.is_system_admin(request.user):
+        raise PermissionDenied(org_access.FORBIDDEN_MESSAGE)
+    form = PositionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        position = services.create_position(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"已新增职务“{position.name}”。")
+        return redirect("org:positions")
+    rows = Position.objects.order_by("-rank", "name")
+    return render(request, "org/positions.html", {"form": form, "rows": rows, "page_title": "职务"})
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from officeapp.org.models import Agency, Delegation, Department, Portfolio, Role, User
+from officeapp.org.models import Agency, Delegation, Department, Portfolio, Position, Role, User
 from officeapp.org.services import grant_role
 
 
@@ -480,3 +480,24 @@ def test_agency_admin_cannot_create_under_another_agency(cast, sign_in_verified,
     client = sign_in_verified(agency_admin)
     response = client.get(reverse("org:agency_create", args=[cast.education.pk]))
     assert response.status_code == 404
+
+
+def test_system_admin_adds_a_position_that_user_forms_then_offer(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
+    response = client.post(reverse("org:positions"), {"name": "二级巡视员", "rank": "60"})
+    assert response.status_code == 302
+    form_page = client.get(reverse("org:user_edit", args=[cast.drafter.pk])).content.decode()
+    assert "二级巡视员" in form_page
+
+
+def test_a_duplicate_position_is_refused_in_chinese(cast, sign_in_verified):
+    client = sign_in_verified(cast.system_admin)
+    response = client.post(reverse("org:positions"), {"name": "处长", "rank": "50"})
+    assert response.status_code == 200
+    assert "已有同名职务" in response.content.decode()
+
+
+def test_agency_admin_may_not_keep_the_province_wide_positions(cast, sign_in_verified, agency_admin):
+    response = sign_in_verified(agency_admin).post(reverse("org:positions"), {"name": "新职务", "rank": "1"})
+    assert response.status_code == 403
+    assert not Position.objects.filter(name="新职务").exists()

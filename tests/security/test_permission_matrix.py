@@ -49,6 +49,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "org:manage_children": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
     "org:agency_edit": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
     "org:agency_create": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
+    "org:positions": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
     "org:department_create": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
     "org:user_create": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
     "org:import": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
