@@ -99,6 +99,19 @@ class GrantForm(forms.Form):
         return cleaned
 
 
+class TotpResetForm(forms.Form):
+    """A lost phone: the 安全管理员 removes a user's authenticator so they enrol a new one."""
+
+    username = forms.CharField(label="用户名", max_length=150, error_messages={"required": "请输入用户名。"})
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        self.user = User.objects.filter(username=username).first()
+        if self.user is None:
+            raise forms.ValidationError("该用户不存在。")
+        return username
+
+
 class DirectoryPolicyForm(forms.Form):
     """One choice per address-book field."""
 

@@ -319,6 +319,23 @@ def disable_totp(*, actor: User, token: str) -> TotpOutcome:
     return outcome
 
 
+@transaction.atomic
+def reset_totp(*, actor: User, user: User) -> int:
+    """A user lost the phone with their authenticator: the 安全管理员 removes their devices. Their
+    sessions end (a session verified with the lost device must not live on); an administrator must
+    enrol a new device at the next sign-in, as at the first. Nobody resets their own."""
+    _require_security_admin(actor)
+    if user.pk == actor.pk:
+        raise AccountsRefused("不能重置自己的动态验证码；请由另一名安全管理员或系统管理员协助。")
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    if not removed:
+        raise AccountsRefused(f"{user} 尚未启用动态验证码，无需重置。")
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    record("accounts.totp.reset", actor=actor, obj=user, details={"devices": removed})
+    end_socket_sessions(user.pk)
+    return removed
+
+
 # --- 三员: role grants and the address-book policy (安全管理员 only) -----------------------------
 
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("security/", views.security, name="security"),
     path("security/grants/", views.security_grant, name="security_grant"),
     path("security/grants/<int:grant_id>/revoke/", views.security_revoke, name="security_revoke"),
+    path("security/reset-totp/", views.security_reset_totp, name="security_reset_totp"),
     path("security/directory-policy/", views.security_policy, name="security_policy"),
 ]

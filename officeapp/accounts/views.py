@@ -20,7 +20,14 @@ from django_otp import login as otp_login
 
 from officeapp.access import admin_role_of
 from officeapp.accounts import access, services, totp
-from officeapp.accounts.forms import DirectoryPolicyForm, GrantForm, PasswordChangeForm, SignInForm, TokenForm
+from officeapp.accounts.forms import (
+    DirectoryPolicyForm,
+    GrantForm,
+    PasswordChangeForm,
+    SignInForm,
+    TokenForm,
+    TotpResetForm,
+)
 from officeapp.accounts.middleware import ENDED_ELSEWHERE, ENDED_TIMEOUT, SESSION_ENDED, start_session
 from officeapp.org.models import DirectoryFieldPolicy, Role
 
@@ -236,6 +243,7 @@ def _security_page(
     *,
     grant_form: GrantForm | None = None,
     policy_form: DirectoryPolicyForm | None = None,
+    totp_form: TotpResetForm | None = None,
 ) -> HttpResponse:
     # NUL is no character of a name, and PostgreSQL refuses it in a query.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:150]
@@ -255,6 +263,7 @@ def _security_page(
             "roles": Role.choices,
             "grant_form": grant_form or GrantForm(),
             "policy_form": policy_form or DirectoryPolicyForm(current=current),
+            "totp_form": totp_form or TotpResetForm(),
             "page_title": "安全策略",
         },
     )
@@ -301,6 +310,24 @@ def security_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     else:
         messages.success(request, f"已撤销 {grant.user} 的 {grant.get_role_display()} 角色。")
     return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def security_reset_totp(request: HttpRequest) -> HttpResponse:
+    access.require_security_admin(request.user)
+    form = TotpResetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reset_totp(actor=request.user, user=form.user)  # type: ignore[arg-type]
+        except services.AccountsRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request, f"已重置 {form.user} 的动态验证码，其所有会话已结束；下次登录时须重新绑定。"
+            )
+            return redirect("accounts:security")
+    return _security_page(request, totp_form=form)
 
 
 @login_required

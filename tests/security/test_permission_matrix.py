@@ -37,6 +37,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts:security": ("get", {"anonymous": 302, "*": 403, "security_admin": 200}),
     "accounts:security_grant": ("post", {"anonymous": 302, "*": 403, "security_admin": 200}),
     "accounts:security_revoke": ("post", {"anonymous": 302, "*": 403, "security_admin": 302}),
+    # Empty form from the security admin: re-rendered with "请输入用户名。"
+    "accounts:security_reset_totp": ("post", {"anonymous": 302, "*": 403, "security_admin": 200}),
     "accounts:security_policy": ("post", {"anonymous": 302, "*": 403, "security_admin": 200}),
     "org:directory": ("get", {"anonymous": 302, "*": 200, "audit_admin": 403}),
     "org:directory_search": ("get", {"anonymous": 302, "*": 302, "audit_admin": 403}),
