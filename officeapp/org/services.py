@@ -183,11 +183,34 @@ def _move_subtree(model: type[Agency] | type[Department], old_prefix: str, new_p
     )
 
 
-def _changed(obj: Any, values: dict[str, Any]) -> list[str]:
+def _save_changes(obj: Agency | Department | User, values: dict[str, Any], *, actor: Any, kind: str) -> None:
+    """Save only the fields that changed, then audit and emit `org.<kind>.update/changed` with their names."""
     fields = [name for name, value in values.items() if getattr(obj, name) != value]
     for name in fields:
         setattr(obj, name, values[name])
-    return fields
+    if fields:
+        obj.save(update_fields=fields)
+    record(f"org.{kind}.update", actor=actor, obj=obj, details={"fields": fields})
+    emit(f"org.{kind}.changed", obj, payload={"event": "updated", "fields": fields})
+
+
+def _reparent(
+    node: Agency | Department, parent: Agency | Department | None, *, actor: Any, kind: str
+) -> None:
+    """Put a tree node under `parent` (None: top level) and rewrite its subtree's paths. The caller
+    has checked scope and refused cycles; the same parent is no change and no event."""
+    if (parent.pk if parent else None) == node.parent_id:
+        return
+    old_path = node.path
+    new_path = _child_path(parent.path if parent else "", node.pk)
+    node.parent = parent
+    node.save(update_fields=["parent"])
+    moved = _move_subtree(type(node), old_path, new_path)
+    node.path = new_path
+    record(
+        f"org.{kind}.move", actor=actor, obj=node, details={"parent": parent and parent.pk, "subtree": moved}
+    )
+    emit(f"org.{kind}.changed", node, payload={"event": "moved", "parent": parent and parent.pk})
 
 
 @transaction.atomic
@@ -207,11 +230,7 @@ def update_agency(
         values["level"] = level
     if sort_order is not None:
         values["sort_order"] = sort_order
-    fields = _changed(agency, values)
-    if fields:
-        agency.save(update_fields=fields)
-    record("org.agency.update", actor=actor, obj=agency, details={"fields": fields})
-    emit("org.agency.changed", agency, payload={"event": "updated", "fields": fields})
+    _save_changes(agency, values, actor=actor, kind="agency")
     return agency
 
 
@@ -222,16 +241,7 @@ def move_agency(agency: Agency, *, actor: Any, parent: Agency | None) -> Agency:
     _require_scope(actor, parent)
     if parent is not None and parent.path.startswith(agency.path):
         raise OrgError("不能把机关移到它自己或其下级机关之下。")
-    old_path = agency.path
-    new_path = _child_path(parent.path if parent else "", agency.pk)
-    agency.parent = parent
-    agency.save(update_fields=["parent"])
-    moved = _move_subtree(Agency, old_path, new_path)
-    agency.path = new_path
-    record(
-        "org.agency.move", actor=actor, obj=agency, details={"parent": parent and parent.pk, "subtree": moved}
-    )
-    emit("org.agency.changed", agency, payload={"event": "moved", "parent": parent and parent.pk})
+    _reparent(agency, parent, actor=actor, kind="agency")
     return agency
 
 
@@ -254,11 +264,7 @@ def update_department(
         values["sort_order"] = sort_order
     if code is not None:
         values["code"] = code
-    fields = _changed(department, values)
-    if fields:
-        department.save(update_fields=fields)
-    record("org.department.update", actor=actor, obj=department, details={"fields": fields})
-    emit("org.department.changed", department, payload={"event": "updated", "fields": fields})
+    _save_changes(department, values, actor=actor, kind="department")
     return department
 
 
@@ -291,26 +297,7 @@ def move_department(department: Department, *, actor: Any, parent: Department | 
             raise OrgError("上级部门必须属于同一机关。")
         if parent.path.startswith(department.path):
             raise OrgError("不能把部门移到它自己或其下级部门之下。")
-    if (
-        parent is None
-        and department.parent_id is None
-        or parent is not None
-        and parent.pk == department.parent_id
-    ):
-        return department
-    old_path = department.path
-    new_path = _child_path(parent.path if parent else "", department.pk)
-    department.parent = parent
-    department.save(update_fields=["parent"])
-    moved = _move_subtree(Department, old_path, new_path)
-    department.path = new_path
-    record(
-        "org.department.move",
-        actor=actor,
-        obj=department,
-        details={"parent": parent and parent.pk, "subtree": moved},
-    )
-    emit("org.department.changed", department, payload={"event": "moved", "parent": parent and parent.pk})
+    _reparent(department, parent, actor=actor, kind="department")
     return department
 
 
@@ -342,11 +329,7 @@ def update_user(
     }
     if sort_order is not None:
         values["sort_order"] = sort_order
-    fields = _changed(user, values)
-    if fields:
-        user.save(update_fields=fields)
-    record("org.user.update", actor=actor, obj=user, details={"fields": fields})
-    emit("org.user.changed", user, payload={"event": "updated", "fields": fields})
+    _save_changes(user, values, actor=actor, kind="user")
     return user
 
 
