@@ -319,6 +319,8 @@ def department_edit(request: HttpRequest, department_id: int) -> HttpResponse:
                 code=data["code"],
             )
         except ValidationError as exc:
+            # The transaction rolled back; the object in hand did not: show the stored name.
+            department.refresh_from_db()
             form.add_error("parent", _error_text(exc))
         else:
             messages.success(request, "部门信息已保存。")
@@ -489,7 +491,8 @@ def user_transfer(request: HttpRequest, user_id: int) -> HttpResponse:
                 successor=data["successor"],
             )
         except ValidationError as exc:
-            form.add_error("successor", _error_text(exc))
+            # A refusal may concern the department, the successor or the user: show it above the form.
+            form.add_error(None, _error_text(exc))
         else:
             messages.success(request, f"{subject.real_name} 已调入 {data['department']}。")
             return redirect(back)

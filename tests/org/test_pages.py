@@ -501,3 +501,35 @@ def test_agency_admin_may_not_keep_the_province_wide_positions(cast, sign_in_ver
     response = sign_in_verified(agency_admin).post(reverse("org:positions"), {"name": "新职务", "rank": "1"})
     assert response.status_code == 403
     assert not Position.objects.filter(name="新职务").exists()
+
+
+def test_refused_department_edit_shows_the_stored_name_and_keeps_the_typing(
+    cast, sign_in_verified, monkeypatch
+):
+    # given: the move is refused after the rename, as when another admin moved the parent meanwhile
+    from officeapp.org import services
+
+    def refuse(*args, **kwargs):
+        raise services.OrgError("不能把部门移到它自己或其下级部门之下。")
+
+    monkeypatch.setattr(services, "move_department", refuse)
+    client = sign_in_verified(cast.system_admin)
+    # when
+    response = client.post(
+        reverse("org:department_edit", args=[cast.general_dept.pk]),
+        {
+            "name": "综合一处",
+            "code": "GD-BGT-ZH",
+            "parent": cast.office.pk,
+            "kind": "general",
+            "phone": "",
+            "sort_order": "0",
+        },
+    )
+    # then: the refusal is shown, the title names the stored department, the typed name is in the form
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "不能把部门移到它自己或其下级部门之下" in body
+    assert "编辑部门 · 综合处" in body and 'value="综合一处"' in body
+    cast.general_dept.refresh_from_db()
+    assert cast.general_dept.name == "综合处"
