@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from officeapp.outbox.drain import DrainResult, drain
 from officeapp.registries import outbox_consumers
+from officeapp.worker.stopping import stop_event_on_signals
 
 
 class Command(BaseCommand):
@@ -44,13 +42,7 @@ class Command(BaseCommand):
             if any(r.failed for r in results):
                 raise CommandError("有消费者投递失败，将按退避时间重试。")
             return
-        stop = threading.Event()
-
-        def _stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        stop = stop_event_on_signals()
         while not stop.is_set():
             round_()
             stop.wait(options["interval"])

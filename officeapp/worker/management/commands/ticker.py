@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from officeapp.worker.stopping import stop_event_on_signals
 from officeapp.worker.ticker import Ticker
 
 
@@ -21,13 +19,7 @@ class Command(BaseCommand):
         if options["once"]:
             ticker.tick()
             return
-        stop = threading.Event()
-
-        def _stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        stop = stop_event_on_signals()
         self.stdout.write(f"ticker: {', '.join(s.name for s in ticker.schedules)}")
         self.stdout.flush()
         ticker.run(stop)
