@@ -44,6 +44,16 @@ def require_org_admin(user: Any) -> None:
         raise PermissionDenied(FORBIDDEN_MESSAGE)
 
 
+def can_keep_positions(user: Any) -> bool:
+    """职务 is one province-wide list: only the 系统管理员 keeps it (an agency's admin would change it for all)."""
+    return access.is_system_admin(user)
+
+
+def require_position_keeper(user: Any) -> None:
+    if not can_keep_positions(user):
+        raise PermissionDenied(FORBIDDEN_MESSAGE)
+
+
 def can_read_directory(user: Any) -> bool:
     """Everyone reads the 通讯录 except the 审计管理员, who reads the audit log and nothing else (三员分立)."""
     return not access.is_audit_admin(user)

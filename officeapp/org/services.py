@@ -335,8 +335,8 @@ def update_user(
 
 @transaction.atomic
 def create_position(*, actor: Any, name: str, rank: int = 0) -> Position:
-    if actor is not None and not access.is_system_admin(actor):
-        raise PermissionDenied(org_access.FORBIDDEN_MESSAGE)
+    if actor is not None:
+        org_access.require_position_keeper(actor)
     position = Position.objects.create(name=name, rank=rank)
     record("org.position.create", actor=actor, obj=position)
     return position

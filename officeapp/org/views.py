@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -172,7 +172,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     context = {
         "page_obj": page,
         "page_title": "组织管理",
-        "can_keep_positions": access.is_system_admin(request.user),
+        "can_keep_positions": org_access.can_keep_positions(request.user),
     }
     return render(request, "org/manage.html", context)
 
@@ -255,8 +255,7 @@ def agency_edit(request: HttpRequest, agency_id: int) -> HttpResponse:
 @login_required
 def positions(request: HttpRequest) -> HttpResponse:
     """职务: the province-wide list the user forms choose from, kept by the 系统管理员."""
-    if not access.is_system_admin(request.user):
-        raise PermissionDenied(org_access.FORBIDDEN_MESSAGE)
+    org_access.require_position_keeper(request.user)
     form = PositionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         position = services.create_position(actor=request.user, **form.cleaned_data)
