@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Debian packages the project needs: Chromium for browser tests, CJK fonts for pages and documents.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
+# Debian packages the project needs: Chromium for browser tests, CJK fonts for pages and documents,
+# LibreOffice (headless Writer) for the 版式 PDF of 公文, poppler-utils to measure rendered pages.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
 
 .PHONY: install system-packages run serve test bench lint format clean
 

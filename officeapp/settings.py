@@ -150,6 +150,17 @@ S3_BUCKET: str = env.str("S3_BUCKET", default="officeapp")
 S3_SECURE: bool = env.bool("S3_SECURE", default=False)
 S3_REGION: str = env.str("S3_REGION", default="")
 BLOB_DIR = Path(env.str("BLOB_DIR", default=str(DATA_DIR / "blobs")))
+
+# --- 公文 (documents) -----------------------------------------------------------------------------
+# The platform carries non-classified work: 秘密 and above are refused unless a deployment that is
+# accredited for classified information sets this (issue 4).
+DOCUMENTS_ALLOW_CLASSIFIED: bool = env.bool("DOCUMENTS_ALLOW_CLASSIFIED", default=False)
+# The passphrase that encrypts seals' private keys at rest. Defaults to one derived from SECRET_KEY
+# (documents/sealing.py); production sets its own and keeps it apart from the database backups.
+SEAL_KEY_SECRET: str = env.str("SEAL_KEY_SECRET", default="")
+# LibreOffice (headless Writer) turns the GB/T 9704 .docx into the 版式 PDF, in the worker.
+LIBREOFFICE_BIN: str = env.str("LIBREOFFICE_BIN", default="soffice")
+RENDER_TIMEOUT_SECONDS: int = env.int("RENDER_TIMEOUT_SECONDS", default=180)
 UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import date, timedelta
+from types import ModuleType
 from typing import Any
 
 from django.utils import timezone
 
 
+def area_modules() -> list[ModuleType]:
+    """tests/security/matrix_<area>.py modules: each has MATRIX and objects(cast) -> dict."""
+    import tests.security as package
+
+    return [
+        importlib.import_module(f"tests.security.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("matrix_") and info.name != "matrix_setup"
+    ]
+
+
 def matrix_objects(cast: Any) -> dict[str, Any]:
+    objects = _core_objects(cast)
+    for area in area_modules():
+        extra = area.objects(cast, objects)
+        overlap = set(objects) & set(extra)
+        assert not overlap, f"{area.__name__}: URL arguments defined twice: {sorted(overlap)}"
+        objects.update(extra)
+    return objects
+
+
+def _core_objects(cast: Any) -> dict[str, Any]:
     from officeapp.blobs.models import Blob
     from officeapp.calendar.models import CalendarDay, DayKind
     from officeapp.notify.services import notify

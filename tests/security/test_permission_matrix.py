@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from tests.conftest import CAST_USERS
-from tests.security.matrix_setup import matrix_objects
+from tests.security.matrix_setup import area_modules, matrix_objects
 
 USERS = ["anonymous", *CAST_USERS]
 
@@ -84,6 +84,13 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "calendar:mark_year": ("post", {"anonymous": 302, "*": 403, "system_admin": 302}),
     "healthz": ("get", {"anonymous": 200, "*": 200}),
 }
+
+# Each app area keeps its entries in tests/security/matrix_<area>.py (MATRIX, and objects(cast) for
+# its URL arguments), so parallel work on documents, workflows … never edits one shared dict.
+for _area in area_modules():
+    _overlap = set(MATRIX) & set(_area.MATRIX)
+    assert not _overlap, f"{_area.__name__}: entries defined twice: {sorted(_overlap)}"
+    MATRIX.update(_area.MATRIX)
 
 
 def _url_patterns() -> list[tuple[str, list[str]]]:

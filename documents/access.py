@@ -1,0 +1,112 @@
+"""Who may see or do what with documents. The one place that decides; views look up only here.
+
+A person may open a document (and its versions, attachments and renderings) when they:
+- took part in its processing (a `Participant` row: drafter, task owner or candidate, delegate);
+- hold an office role (文秘, 办公室主任, 印章管理员, 档案员) in its issuing agency or a co-issuer;
+- are a 收发员 of an agency it was distributed to (not withdrawn).
+Everyone else gets the same 404 as for a missing document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from documents.models import (
+    BODY_EDITABLE_STATES,
+    CoIssuer,
+    DocumentState,
+    ExchangeRecord,
+    ExchangeState,
+    OfficialDocument,
+    Participant,
+)
+from officeapp.access import get_or_404, grants_of, has_role
+from officeapp.org.models import Role
+
+# Roles that see every document of their agency (the office runs the 发文 process).
+OFFICE_ROLES = frozenset({Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR, Role.SEAL_KEEPER, Role.ARCHIVIST})
+
+
+def _agencies_with(user: Any, roles: frozenset[str] | set[str]) -> list[int]:
+    ids: list[int] = []
+    for grant in grants_of(user):
+        if grant.role not in roles:
+            continue
+        if grant.agency_id is not None:
+            ids.append(grant.agency_id)
+        elif grant.department_id is not None:
+            ids.append(grant.department.agency_id)
+    return ids
+
+
+def office_agencies(user: Any) -> list[int]:
+    """Agencies whose documents the user sees through an office role."""
+    return _agencies_with(user, OFFICE_ROLES)
+
+
+def visible_documents(user: Any) -> QuerySet[OfficialDocument]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return OfficialDocument.objects.none()
+    condition = Q(pk__in=Participant.objects.filter(user=user).values("document_id"))
+    offices = office_agencies(user)
+    if offices:
+        condition |= Q(agency_id__in=offices)
+        condition |= Q(pk__in=CoIssuer.objects.filter(agency_id__in=offices).values("document_id"))
+    clerk_of = _agencies_with(user, {Role.CLERK})
+    if clerk_of:
+        condition |= Q(
+            pk__in=ExchangeRecord.objects.filter(recipient_id__in=clerk_of)
+            .exclude(state=ExchangeState.WITHDRAWN)
+            .values("document_id")
+        )
+    return OfficialDocument.objects.filter(condition)
+
+
+def get_document_for(user: Any, document_id: Any) -> OfficialDocument:
+    """The document if the user may see it; the same 404 for missing and forbidden."""
+    return get_or_404(
+        visible_documents(user).select_related("agency", "department", "drafter"), pk=document_id
+    )
+
+
+def can_view(user: Any, document: OfficialDocument) -> bool:
+    return visible_documents(user).filter(pk=document.pk).exists()
+
+
+def is_office_of(user: Any, document: OfficialDocument, *roles: str) -> bool:
+    """Holds one of `roles` (default: any office role) in the issuing agency or a co-issuer."""
+    wanted = set(roles) if roles else set(OFFICE_ROLES)
+    agencies = {document.agency_id, *document.co_issuers.values_list("agency_id", flat=True)}
+    return any(a in agencies for a in _agencies_with(user, wanted))
+
+
+def can_manage_flow(user: Any, document: OfficialDocument) -> bool:
+    """重定位, 挂起, 终止: the issuing agency's 办公室主任 or 文秘."""
+    return has_role(user, Role.OFFICE_DIRECTOR, agency=document.agency_id) or has_role(
+        user, Role.OFFICE_SECRETARY, agency=document.agency_id
+    )
+
+
+def can_keep_letterheads(user: Any, agency_id: int) -> bool:
+    """版头模板 and 印章 are kept by the agency's office."""
+    return has_role(user, Role.OFFICE_DIRECTOR, agency=agency_id) or has_role(
+        user, Role.OFFICE_SECRETARY, agency=agency_id
+    )
+
+
+def can_seal(user: Any, agency_id: int) -> bool:
+    """Only the agency's 印章管理员 may seal (issue 4)."""
+    return has_role(user, Role.SEAL_KEEPER, agency=agency_id)
+
+
+def can_archive(user: Any, document: OfficialDocument) -> bool:
+    return has_role(user, Role.ARCHIVIST, agency=document.agency_id) or has_role(
+        user, Role.OFFICE_SECRETARY, agency=document.agency_id
+    )
+
+
+def body_is_editable(document: OfficialDocument) -> bool:
+    """The state rule only; whether *this person* may edit now is the flow's question (their task)."""
+    return document.state in BODY_EDITABLE_STATES and document.state != DocumentState.ARCHIVED
