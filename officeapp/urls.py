@@ -14,6 +14,8 @@ urlpatterns = [
     path("notifications/", include("officeapp.notify.urls")),
     path("files/", include("officeapp.blobs.urls")),
     path("calendar/", include("officeapp.calendar.urls")),
+    path("documents/", include("documents.urls")),
+    path("workflows/", include("workflows.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 
