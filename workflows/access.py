@@ -1,0 +1,69 @@
+"""Who may open or act on a task of the 发文 flow. Entry points look up only through here.
+
+A task page opens for its owner, the owner's current delegate (委托, scope 发文), a candidate of an
+unclaimed group task, and — read-only — anyone who may see the document. Everyone else gets the
+same 404 as for a missing task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from documents import access as documents_access
+from officeapp.access import NOT_FOUND_MESSAGE, active_delegate
+from officeapp.org.models import DelegationScope
+from workflows.models import OutgoingProcess, TaskCandidate
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+# After 签发 the text changes only at 复核 (issue 4); 排版 on, it is frozen.
+BODY_EDITING_STEPS = frozenset({"draft", "dept_review", "countersign", "office_review", "recheck"})
+
+
+def step_may_edit_body(step: str) -> bool:
+    return step in BODY_EDITING_STEPS
+
+
+def get_task_for(user: Any, task_id: Any) -> Task:
+    """A task of the 发文 flow whose document the user may see; else 404."""
+    from django.http import Http404
+
+    try:
+        task = Task.objects.select_related("process", "owner").get(pk=int(task_id))
+        process = OutgoingProcess.objects.select_related("document").get(pk=task.process_id)
+    except (Task.DoesNotExist, OutgoingProcess.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(NOT_FOUND_MESSAGE) from exc
+    if not documents_access.can_view(user, process.document):
+        raise Http404(NOT_FOUND_MESSAGE)
+    task.outgoing = process  # type: ignore[attr-defined]
+    return task
+
+
+def can_act(user: Any, task: Task) -> bool:
+    """Holds the open task (or is its owner's delegate, or a candidate of an unclaimed one)."""
+    if task.status not in OPEN:
+        return False
+    if task.owner_id == user.pk:
+        return True
+    if task.owner_id is None:
+        return TaskCandidate.objects.filter(task=task, user=user).exists()
+    return active_delegate(task.owner, scope=DelegationScope.OUTGOING) == user
+
+
+def can_claim(user: Any, task: Task) -> bool:
+    return (
+        task.status == STATUS.NEW
+        and task.owner_id is None
+        and TaskCandidate.objects.filter(task=task, user=user).exists()
+    )
+
+
+def can_manage(user: Any, process: OutgoingProcess) -> bool:
+    """重定位, 挂起, 终止, 加签/减签: the issuing agency's office."""
+    return documents_access.can_manage_flow(user, process.document)
+
+
+def can_withdraw(user: Any, task: Task) -> bool:
+    return task.status == STATUS.DONE and task.owner_id == user.pk

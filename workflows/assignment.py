@@ -1,0 +1,129 @@
+"""Who gets each task of the 发文 flow, decided when viewflow creates it (the node's onCreate hook).
+
+One person → the task is theirs (ASSIGNED). Several (all heads of a department, the office's 文秘)
+→ the task stays unowned with `TaskCandidate` rows: 或签 / 抢办, the first to claim it wins.
+Delegations (委托, scope 发文) are honoured through `officeapp.access.effective_assignees`. Every
+candidate becomes a document `Participant`, so they may open the document; the document's state
+follows the step; the inbox change is pushed after commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from viewflow.workflow.status import STATUS
+
+from documents.models import DocumentState, OfficialDocument
+from documents.services import add_participants, set_state
+from officeapp.access import dept_heads_of, effective_assignees
+from officeapp.org.models import DelegationScope, Role, User
+from workflows.flows import STEP_LABELS
+from workflows.live import push_inbox_changed
+from workflows.models import OutgoingProcess, TaskCandidate
+
+
+def role_holders(role: str, agency_id: int) -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True, role_grants__role=role, role_grants__agency_id=agency_id)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _first_of(agency_id: int, *roles: str) -> list[User]:
+    """Holders of the first role someone holds in the agency (a fallback chain)."""
+    for role in roles:
+        users = list(role_holders(role, agency_id))
+        if users:
+            return users
+    return []
+
+
+def agency_leaders(agency_id: int) -> list[User]:
+    return list(role_holders(Role.LEADER, agency_id))
+
+
+def candidates_for(step: str, process: OutgoingProcess, task_data: dict[str, Any]) -> list[User]:
+    document = process.document
+    agency_id = document.agency_id
+    office = (Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR)
+    if step == "draft":
+        return [document.drafter]
+    if step == "dept_review":
+        return list(dept_heads_of(document.department_id)) or _first_of(agency_id, *office)
+    if step == "countersign":
+        party = task_data.get("party") or {}
+        if party.get("kind") == "agency":
+            # Another agency countersigns through its office (the head there may hand it on: 转办).
+            return _first_of(int(party["id"]), Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, Role.LEADER)
+        return list(dept_heads_of(int(party.get("id", 0))))
+    if step == "sign_off":
+        chain = process.sign_off_chain or []
+        index = min(process.sign_off_index, len(chain) - 1) if chain else 0
+        return list(User.objects.filter(pk=chain[index], is_active=True)) if chain else []
+    if step == "seal":
+        seal_agency = (process.seal_agencies or [agency_id])[0]
+        return _first_of(int(seal_agency), Role.SEAL_KEEPER)
+    if step == "distribute":
+        return _first_of(agency_id, Role.OFFICE_SECRETARY, Role.CLERK)
+    if step == "archive":
+        return _first_of(agency_id, Role.ARCHIVIST, Role.OFFICE_SECRETARY)
+    # office_review, recheck, assign_number, typeset: the office's 文秘.
+    return _first_of(agency_id, *office)
+
+
+def fallback_candidates(document: OfficialDocument) -> list[User]:
+    """Nobody holds the role (no 印章管理员 yet …): the office director takes it and can 转办, so a
+    flow never waits on an empty role."""
+    return _first_of(document.agency_id, Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY)
+
+
+def inbox_data(document: OfficialDocument, step: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = dict(extra or {})
+    data.update(
+        title=document.title,
+        doc_number=document.doc_number,
+        urgency=document.urgency,
+        document_id=document.pk,
+        step=step,
+        step_label=STEP_LABELS.get(step, step),
+        agency=document.agency.short_name or document.agency.name,
+        drafter=document.drafter.real_name,
+        department_id=document.department_id,
+    )
+    if document.deadline:
+        data["deadline"] = document.deadline.isoformat()
+    return data
+
+
+def assign(task: Any, users: list[User]) -> list[User]:
+    """Give the task to one person or to candidates; returns who may act."""
+    people = effective_assignees(users, scope=DelegationScope.OUTGOING)
+    TaskCandidate.objects.filter(task=task).delete()
+    if len(people) == 1:
+        task.owner = people[0]
+        task.status = STATUS.ASSIGNED
+    else:
+        task.owner = None
+        task.status = STATUS.NEW
+        TaskCandidate.objects.bulk_create([TaskCandidate(task=task, user=u) for u in people])
+    return people
+
+
+def on_task_created(activation: Any) -> None:
+    task = activation.task
+    process: OutgoingProcess = activation.process
+    document = process.document
+    step = task.flow_task.name
+    data = task.data if isinstance(task.data, dict) else {}
+    users = candidates_for(step, process, data) or fallback_candidates(document)
+    people = assign(task, users)
+    task.data = inbox_data(document, step, data)
+    task.save()
+    # The task's URL needs its id: saved once more with it (the inbox links straight to the page).
+    task.data["url"] = f"/workflows/tasks/{task.pk}/"
+    task.save(update_fields=["data"])
+    set_state(document, DocumentState(step))
+    add_participants(document, [*people, *users])
+    push_inbox_changed([u.pk for u in people], task_id=task.pk, action="created", title=document.title)

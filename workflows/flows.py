@@ -1,0 +1,174 @@
+"""The 发文 flow (flows.md §1): nodes named as in GLOSSARY.md; every step calls a service.
+
+draft → dept_review → countersign (0..n parties chosen at run time, in parallel) → office_review →
+sign_off (one or more leaders in order; joint issue: each agency's leader) → recheck →
+assign_number → typeset → seal (each issuing agency) → distribute → archive → end.
+
+Routing: a human step's service sets `process.route` before completing the task: "next", or the
+name of an earlier step for 退回. The `after_<step>` Switch after each step reads it. Who gets a
+task is decided in `assignment.py` (roles, 分管, delegations) from the `onCreate` hook, which also
+records participants, fills the task's inbox data and pushes the inbox change after commit.
+
+Import paths of this module and its node names are stored in viewflow's tables: never rename them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from viewflow import this
+from viewflow.workflow import flow, lock
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.token import Token
+
+from workflows.models import OutgoingProcess
+
+# The human steps in order, with their labels (GLOSSARY.md). 退回 may target any earlier one.
+STEPS: list[tuple[str, str]] = [
+    ("draft", "拟稿"),
+    ("dept_review", "处室审核"),
+    ("countersign", "会签"),
+    ("office_review", "办公室审核"),
+    ("sign_off", "签发"),
+    ("recheck", "复核"),
+    ("assign_number", "编号"),
+    ("typeset", "排版校对"),
+    ("seal", "用印"),
+    ("distribute", "分发"),
+    ("archive", "归档"),
+]
+STEP_LABELS = dict(STEPS)
+STEP_ORDER = [name for name, _ in STEPS]
+
+
+def earlier_steps(step: str) -> list[str]:
+    """Steps a 退回 from `step` may target (会签 is re-run through its split)."""
+    return STEP_ORDER[: STEP_ORDER.index(step)]
+
+
+def not_mounted(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """viewflow's own task views are not mounted: our task page (workflows/views/tasks.py) drives
+    each task through workflows/services.py, which checks who may act."""
+    raise NotImplementedError
+
+
+class CountersignSplitActivation(SplitActivation):
+    """One 会签 task per party chosen at run time (viewflow 2.4 has no dynamic split)."""
+
+    @Activation.status.super()
+    def activate(self) -> None:
+        parties = list(self.process.countersign_parties or [])
+        for party in parties:
+            self.next_tasks.append((self.flow_task.flow_class.instance.countersign, {"party": party}))
+        if not self.next_tasks:
+            # The route into the split checks for parties; reaching here empty is a bug.
+            raise ValueError("countersign split without parties")
+
+
+class CountersignSplit(flow.Split):
+    activation_class = CountersignSplitActivation
+
+
+def next_split_token(split_task: Any) -> Token:
+    """A token for one more 会签 task (加签) under an existing split, so the Join waits for it too."""
+    prefix = f"{split_task.token}/{split_task.pk}_"
+    used = [
+        int(str(t.token)[len(prefix) :].split("/", 1)[0])
+        for t in split_task.leading.all()
+        if str(t.token).startswith(prefix)
+    ]
+    return Token(f"{prefix}{max(used, default=0) + 1}")
+
+
+def _route_is(step: str) -> Callable[[Any], bool]:
+    return lambda activation: activation.process.route == step
+
+
+def _routes_back(switch: Any, step: str) -> Any:
+    """Cases for 退回 from `step` to each earlier step (会签 goes through its split again)."""
+    for target in earlier_steps(step):
+        node = getattr(this, "countersign_split" if target == "countersign" else target)
+        switch = switch.Case(node, _route_is(target))
+    return switch
+
+
+def _has_parties(activation: Any) -> bool:
+    return bool(activation.process.countersign_parties)
+
+
+def _countersign_objection(activation: Any) -> bool:
+    return bool(activation.process.countersign_objection)
+
+
+def _more_signers(activation: Any) -> bool:
+    process = activation.process
+    return process.sign_off_index < len(process.sign_off_chain or [])
+
+
+def _more_seals(activation: Any) -> bool:
+    return bool(activation.process.seal_agencies)
+
+
+class OutgoingFlow(flow.Flow):
+    process_class = OutgoingProcess
+    process_title = "发文"
+    process_description = "拟稿、审核、会签、签发、复核、编号、排版、用印、分发、归档"
+    # Parallel 会签 branches complete concurrently: without a row lock the Join can miss one.
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.draft)
+
+    draft = flow.View(not_mounted).onCreate(this.task_created).Next(this.dept_review)
+
+    dept_review = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_dept_review)
+    after_dept_review = (
+        _routes_back(flow.Switch(), "dept_review")
+        .Case(this.countersign_split, _has_parties)
+        .Default(this.office_review)
+    )
+
+    countersign_split = CountersignSplit()
+    countersign = flow.View(not_mounted).onCreate(this.task_created).Next(this.countersign_join)
+    countersign_join = flow.Join().Next(this.after_countersign)
+    # 会签 disagreement that nobody resolved goes back to the drafter with the opinions.
+    after_countersign = flow.Switch().Case(this.draft, _countersign_objection).Default(this.office_review)
+
+    office_review = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_office_review)
+    after_office_review = _routes_back(flow.Switch(), "office_review").Default(this.sign_off)
+
+    sign_off = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_sign_off)
+    after_sign_off = (
+        _routes_back(flow.Switch(), "sign_off").Case(this.sign_off, _more_signers).Default(this.recheck)
+    )
+
+    recheck = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_recheck)
+    # A substantive change at 复核 routes "sign_off": back to the signer.
+    after_recheck = _routes_back(flow.Switch(), "recheck").Default(this.assign_number)
+
+    assign_number = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_assign_number)
+    after_assign_number = _routes_back(flow.Switch(), "assign_number").Default(this.typeset)
+
+    typeset = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_typeset)
+    after_typeset = _routes_back(flow.Switch(), "typeset").Default(this.seal)
+
+    seal = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_seal)
+    after_seal = _routes_back(flow.Switch(), "seal").Case(this.seal, _more_seals).Default(this.distribute)
+
+    distribute = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_distribute)
+    after_distribute = _routes_back(flow.Switch(), "distribute").Default(this.archive)
+
+    archive = flow.View(not_mounted).onCreate(this.task_created).Next(this.end)
+
+    end = flow.End()
+
+    def start_process(self, activation: Any, document: Any) -> OutgoingProcess:
+        activation.process.document = document
+        return activation.process
+
+    def task_created(self, activation: Any) -> None:
+        from workflows.assignment import on_task_created
+
+        on_task_created(activation)
