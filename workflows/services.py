@@ -167,8 +167,23 @@ def claim(task: Task, *, actor: User) -> Task:
 # --- the step itself --------------------------------------------------------------------------
 
 
+def store_signature(upload: Any, *, actor: User) -> Any:
+    """A handwritten signature (PNG drawn on a phone) is stored before the step's transaction:
+    blobs are content-addressed, and one that ends up unused is removed by retention."""
+    from officeapp.blobs.checks import UploadRefused, check_upload
+    from officeapp.blobs.services import put
+
+    try:
+        checked = check_upload(upload, allowed_kinds={"image"}, max_bytes=200_000)
+    except UploadRefused as exc:
+        raise FlowError(f"签名未保存：{exc}") from exc
+    return put(checked.file, actor=actor)
+
+
 def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
     """Sign the opinion and move on: agree (next step), or 退回 to an earlier step with a reason."""
+    if step_input.signature is not None and not hasattr(step_input.signature, "sha256"):
+        step_input.signature = store_signature(step_input.signature, actor=actor)
     with process_lock(task.process_id):
         locked = _locked_task(task.pk)
         if locked.owner_id is None:
@@ -337,6 +352,21 @@ def edit_body(
         if not access.step_may_edit_body(locked.flow_task.name):
             raise FlowError("当前环节不能修改正文。签发后正文只能在复核环节修改。")
         return save_version(process.document, actor=actor, body=body, based_on=based_on, comment=comment)
+
+
+def typeset_render(task: Task, *, actor: User) -> Any:
+    """排版: produce the GB/T 9704 .docx of the current version now (the proof), and its PDF in the
+    worker. A rendering failure leaves the document and the flow as they were."""
+    from documents.rendering import render_now, request_rendering
+
+    from documents.models import RenderKind
+
+    if not access.can_act(actor, task) or task.flow_task.name != "typeset":
+        raise FlowError("只有排版环节的办理人可以生成排版稿。")
+    process = _process_of(task)
+    rendering = render_now(process.document, actor=actor, kind=RenderKind.DOCX)
+    request_rendering(process.document, actor=actor, kind=RenderKind.PDF)
+    return rendering
 
 
 # --- 撤回, 转办, 加签/减签 ------------------------------------------------------------------------

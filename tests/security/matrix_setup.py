@@ -55,7 +55,21 @@ def _core_objects(cast: Any) -> dict[str, Any]:
     blob = Blob.objects.create(
         sha256="0" * 64, size=1, content_type="text/plain", key="sha256/00/00/" + "0" * 64
     )
+    # The document every documents/workflows URL with a document_id uses: a 通知 the drafter has
+    # started (its 拟稿 task is open), seen by the drafter and the 省府办公厅's office roles.
+    from documents.services import create_draft
+    from workflows.services import start_outgoing
+
+    document = create_draft(
+        actor=cast.drafter,
+        department=cast.general_dept,
+        title="关于做好2026年防汛防台风工作的通知",
+        body=[{"kind": "p", "text": "现就有关事项通知如下。"}],
+        main_recipients=[cast.finance],
+    )
+    start_outgoing(document, actor=cast.drafter)
     return {
+        "document_id": document.pk,
         "agency_id": cast.gov_office.pk,
         "department_id": cast.general_dept.pk,
         "user_id": cast.drafter.pk,
