@@ -121,9 +121,14 @@ class OutgoingFlow(flow.Flow):
 
     start = flow.StartHandle(this.start_process).Next(this.draft)
 
-    draft = flow.View(not_mounted).onCreate(this.task_created).Next(this.dept_review)
+    draft = flow.View(not_mounted).Annotation(title="拟稿").onCreate(this.task_created).Next(this.dept_review)
 
-    dept_review = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_dept_review)
+    dept_review = (
+        flow.View(not_mounted)
+        .Annotation(title="处室审核")
+        .onCreate(this.task_created)
+        .Next(this.after_dept_review)
+    )
     after_dept_review = (
         _routes_back(flow.Switch(), "dept_review")
         .Case(this.countersign_split, _has_parties)
@@ -131,36 +136,65 @@ class OutgoingFlow(flow.Flow):
     )
 
     countersign_split = CountersignSplit()
-    countersign = flow.View(not_mounted).onCreate(this.task_created).Next(this.countersign_join)
+    countersign = (
+        flow.View(not_mounted)
+        .Annotation(title="会签")
+        .onCreate(this.task_created)
+        .Next(this.countersign_join)
+    )
     countersign_join = flow.Join().Next(this.after_countersign)
     # 会签 disagreement that nobody resolved goes back to the drafter with the opinions.
     after_countersign = flow.Switch().Case(this.draft, _countersign_objection).Default(this.office_review)
 
-    office_review = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_office_review)
+    office_review = (
+        flow.View(not_mounted)
+        .Annotation(title="办公室审核")
+        .onCreate(this.task_created)
+        .Next(this.after_office_review)
+    )
     after_office_review = _routes_back(flow.Switch(), "office_review").Default(this.sign_off)
 
-    sign_off = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_sign_off)
+    sign_off = (
+        flow.View(not_mounted).Annotation(title="签发").onCreate(this.task_created).Next(this.after_sign_off)
+    )
     after_sign_off = (
         _routes_back(flow.Switch(), "sign_off").Case(this.sign_off, _more_signers).Default(this.recheck)
     )
 
-    recheck = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_recheck)
+    recheck = (
+        flow.View(not_mounted).Annotation(title="复核").onCreate(this.task_created).Next(this.after_recheck)
+    )
     # A substantive change at 复核 routes "sign_off": back to the signer.
     after_recheck = _routes_back(flow.Switch(), "recheck").Default(this.assign_number)
 
-    assign_number = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_assign_number)
+    assign_number = (
+        flow.View(not_mounted)
+        .Annotation(title="编号")
+        .onCreate(this.task_created)
+        .Next(this.after_assign_number)
+    )
     after_assign_number = _routes_back(flow.Switch(), "assign_number").Default(this.typeset)
 
-    typeset = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_typeset)
+    typeset = (
+        flow.View(not_mounted)
+        .Annotation(title="排版校对")
+        .onCreate(this.task_created)
+        .Next(this.after_typeset)
+    )
     after_typeset = _routes_back(flow.Switch(), "typeset").Default(this.seal)
 
-    seal = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_seal)
+    seal = flow.View(not_mounted).Annotation(title="用印").onCreate(this.task_created).Next(this.after_seal)
     after_seal = _routes_back(flow.Switch(), "seal").Case(this.seal, _more_seals).Default(this.distribute)
 
-    distribute = flow.View(not_mounted).onCreate(this.task_created).Next(this.after_distribute)
+    distribute = (
+        flow.View(not_mounted)
+        .Annotation(title="分发")
+        .onCreate(this.task_created)
+        .Next(this.after_distribute)
+    )
     after_distribute = _routes_back(flow.Switch(), "distribute").Default(this.archive)
 
-    archive = flow.View(not_mounted).onCreate(this.task_created).Next(this.end)
+    archive = flow.View(not_mounted).Annotation(title="归档").onCreate(this.task_created).Next(this.end)
 
     end = flow.End()
 

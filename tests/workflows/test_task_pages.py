@@ -1,0 +1,206 @@
+"""The 发文 pages as people use them: 拟稿, the task page, 正文 saves, refusals that keep input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from documents.models import DocumentState, OfficialDocument
+from tests.documents.factories import make_document
+from workflows import services
+from workflows.models import Opinion
+
+
+def _open(document: Any, step: str) -> Task:
+    return Task.objects.get(
+        process__outgoingprocess__document=document,
+        flow_task__endswith=f".{step}",
+        status__in=[STATUS.NEW, STATUS.ASSIGNED],
+    )
+
+
+def test_drafting_creates_the_document_and_opens_its_draft_task(cast: Any, sign_in: Any) -> None:
+    client = sign_in(cast.drafter)
+
+    response = client.post(
+        "/workflows/outgoing/new/",
+        {
+            "doc_type": "notice",
+            "title": "关于做好2026年防汛防台风工作的通知",
+            "main_recipients": [cast.finance.pk],
+            "urgency": "urgent",
+            "disclosure": "public",
+            "classification": "none",
+            "body": "现就有关事项通知如下。\n一、提高认识\n各地要高度重视。",
+        },
+    )
+
+    document = OfficialDocument.objects.get()
+    task = _open(document, "draft")
+    assert response.status_code == 302
+    assert response["Location"] == f"/workflows/tasks/{task.pk}/"
+    assert [b["kind"] for b in document.current_version.body] == ["p", "h1", "p"]
+    assert document.urgency == "urgent"
+
+
+def test_a_classified_draft_is_refused_and_the_form_keeps_what_was_typed(cast: Any, sign_in: Any) -> None:
+    client = sign_in(cast.drafter)
+
+    response = client.post(
+        "/workflows/outgoing/new/",
+        {
+            "doc_type": "notice",
+            "title": "关于某涉密事项的通知",
+            "main_recipients": [cast.finance.pk],
+            "urgency": "normal",
+            "disclosure": "not_public",
+            "classification": "secret",
+            "secrecy_period": "1年",
+            "body": "这是起草人辛苦写的正文。",
+        },
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "非涉密" in page
+    assert "这是起草人辛苦写的正文。" in page
+    assert "关于某涉密事项的通知" in page
+    assert OfficialDocument.objects.count() == 0
+
+
+def test_a_draft_without_recipients_is_refused_with_a_field_message(cast: Any, sign_in: Any) -> None:
+    client = sign_in(cast.drafter)
+
+    response = client.post(
+        "/workflows/outgoing/new/",
+        {
+            "doc_type": "notice",
+            "title": "通知",
+            "urgency": "normal",
+            "disclosure": "public",
+            "classification": "none",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "请选择主送机关" in response.content.decode()
+
+
+def test_the_holder_saves_the_text_and_a_stale_save_shows_the_newer_version(cast: Any, sign_in: Any) -> None:
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+    client = sign_in(cast.drafter)
+    url = f"/workflows/tasks/{task.pk}/"
+
+    saved = client.post(url, {"action": "save_body", "body": "第二版正文", "based_on": 1, "comment": "改"})
+    stale = client.post(url, {"action": "save_body", "body": "基于旧版的修改", "based_on": 1})
+
+    assert saved.status_code == 302
+    assert stale.status_code == 409
+    page = stale.content.decode()
+    assert "第2版" in page and "第二版正文" in page
+    assert "基于旧版的修改" in page  # what she typed is still in the box
+    document.refresh_from_db()
+    assert document.current_version.number == 2
+
+
+def test_submitting_the_draft_moves_it_to_the_department_head(cast: Any, sign_in: Any) -> None:
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+
+    response = sign_in(cast.drafter).post(
+        f"/workflows/tasks/{task.pk}/", {"action": "complete", "decision": "agree", "opinion": "请审核"}
+    )
+
+    assert response.status_code == 302
+    assert _open(document, "dept_review").owner == cast.dept_head
+    document.refresh_from_db()
+    assert document.state == DocumentState.DEPT_REVIEW
+
+
+def test_a_return_without_a_reason_re_renders_with_the_message(cast: Any, sign_in: Any) -> None:
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    services.complete_step(_open(document, "draft"), actor=cast.drafter, step_input=services.StepInput())
+    task = _open(document, "dept_review")
+
+    response = sign_in(cast.dept_head).post(
+        f"/workflows/tasks/{task.pk}/", {"action": "complete", "decision": "return", "return_to": "draft"}
+    )
+
+    assert response.status_code == 400
+    assert "必须填写理由" in response.content.decode()
+    assert _open(document, "dept_review").pk == task.pk
+
+
+def test_posting_a_finished_task_again_says_it_is_done(cast: Any, sign_in: Any) -> None:
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+    client = sign_in(cast.drafter)
+    client.post(f"/workflows/tasks/{task.pk}/", {"action": "complete", "decision": "agree"})
+    tasks = Task.objects.count()
+
+    again = client.post(f"/workflows/tasks/{task.pk}/", {"action": "complete", "decision": "agree"})
+
+    assert "该任务已办理" in again.content.decode()
+    assert Task.objects.count() == tasks
+
+
+def test_a_handwritten_signature_is_stored_and_shown_under_the_opinion(cast: Any, sign_in: Any) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (40, 20), (0, 0, 0, 255)).save(buffer, format="PNG")
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+    client = sign_in(cast.drafter)
+
+    client.post(
+        f"/workflows/tasks/{task.pk}/", {"action": "complete", "decision": "agree", "signature": data_url}
+    )
+
+    opinion = Opinion.objects.get(document=document)
+    assert opinion.signature is not None
+    page = client.get(f"/documents/{document.pk}/").content.decode()
+    assert "林小梅的签名" in page
+    image = client.get(f"/files/{opinion.signature_id}/签名.png")
+    assert image.status_code == 200
+
+
+def test_the_processing_sheet_lists_every_step_and_opinion(cast: Any, sign_in: Any) -> None:
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    services.complete_step(
+        _open(document, "draft"), actor=cast.drafter, step_input=services.StepInput(opinion="请审核")
+    )
+    services.complete_step(
+        _open(document, "dept_review"),
+        actor=cast.dept_head,
+        step_input=services.StepInput(opinion="同意，请办公室审核"),
+    )
+
+    page = sign_in(cast.drafter).get(f"/workflows/documents/{document.pk}/sheet/").content.decode()
+
+    assert "拟稿" in page and "处室审核" in page
+    assert "同意，请办公室审核" in page and "陈志强" in page
+
+
+def test_common_opinions_are_personal(cast: Any, sign_in: Any) -> None:
+    client = sign_in(cast.leader)
+    client.post("/workflows/common-opinions/", {"text": "同意。请办公室按程序办理。"})
+
+    mine = client.get("/workflows/common-opinions/").content.decode()
+    others = sign_in(cast.drafter).get("/workflows/common-opinions/").content.decode()
+
+    assert "请办公室按程序办理" in mine
+    assert "请办公室按程序办理" not in others
