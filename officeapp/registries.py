@@ -92,3 +92,7 @@ worker_schedules: Registry = Registry("worker_schedules")
 # through this referrer (an attachment, a chat file, a meeting material) and which blobs it still
 # references (the retention job removes only blobs no referrer claims).
 blob_referrers: Registry = Registry("blob_referrers")
+
+# "<key>" -> officeapp.workbench.navigation.NavEntry(label, url_name, order, visible(user) -> bool):
+# the higher apps' entries in the top navigation (我的公文, 待办 …), after 工作台 and 通讯录.
+nav_entries: Registry = Registry("nav_entries")

@@ -17,5 +17,16 @@ class WorkflowsConfig(AppConfig):
         inbox_sources.register(source.key, source)
         # The document page shows where the document is in the 发文 flow and its opinions.
         document_panels.register("flow", flow_panel)
+        # 待办 and 拟稿 in the top navigation for everyone who works on documents (not the 三员).
+        from officeapp.access import admin_role_of
+        from officeapp.registries import nav_entries
+        from officeapp.workbench.navigation import NavEntry
+
+        def works_on_documents(user: object) -> bool:
+            return admin_role_of(user) is None  # type: ignore[arg-type]
+
+        nav_entries.register(
+            "workflows.new", NavEntry("拟稿", "workflows:new_outgoing", 20, works_on_documents)
+        )
         # Handwritten signatures under opinions are readable by whoever may see the document.
         register_referrer(SignatureReferrer())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -10,6 +12,17 @@ from django.urls import NoReverseMatch, reverse
 from officeapp import access
 from officeapp.calendar.access import can_manage_calendar
 from officeapp.org.access import is_org_admin
+from officeapp.registries import nav_entries
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """What a higher app registers in `nav_entries`: shown to users for whom `visible` is true."""
+
+    label: str
+    url_name: str
+    order: int = 100
+    visible: Callable[[Any], bool] = lambda user: True
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,9 @@ def _item(request: HttpRequest, label: str, name: str) -> NavItem | None:
 def nav_for(request: HttpRequest) -> list[NavItem]:
     user = request.user
     names = [("工作台", "workbench:home"), ("通讯录", "org:directory")]
+    for entry in sorted(nav_entries.values(), key=lambda e: (e.order, e.label)):
+        if entry.visible(user):
+            names.append((entry.label, entry.url_name))
     if is_org_admin(user):
         names += [("组织管理", "org:manage")]
     if can_manage_calendar(user):
