@@ -66,6 +66,8 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("wang.deming", "王德明", "机关领导：省政府办公厅 副主任，分管综合一处"),
     DemoAccount("li.guohua", "李国华", "收发员：省财政厅 办公室（另一机关）"),
     DemoAccount("zheng.haitao", "郑海涛", "督查员：省政府办公厅 督查室"),
+    DemoAccount("he.jun", "何军", "印章管理员：省政府办公厅 办公室"),
+    DemoAccount("deng.lan", "邓岚", "档案员：省政府办公厅 办公室"),
     DemoAccount("sysadmin", "何振宇", "系统管理员（三员之一，需动态口令）"),
     DemoAccount("secadmin", "罗静怡", "安全管理员（三员之一，需动态口令）"),
     DemoAccount("auditor", "梁文博", "审计管理员（三员之一，需动态口令）"),
@@ -630,14 +632,14 @@ class ProvinceBuilder:
         )
         self.grant(fixed["zhou.jianguo"], Role.OFFICE_DIRECTOR, agency=office)
         self.grant(fixed["zhou.jianguo"], Role.DEPT_HEAD, department=bgs)
-        for i, pos in enumerate(self.staff_list(3, 5), start=2):
+        fixed["he.jun"] = self.person(bgs, "一级主任科员", real_name="何军", username="he.jun", order=2)
+        self.grant(fixed["he.jun"], Role.SEAL_KEEPER, agency=office)
+        fixed["deng.lan"] = self.person(bgs, "科员", real_name="邓岚", username="deng.lan", order=3)
+        self.grant(fixed["deng.lan"], Role.ARCHIVIST, agency=office)
+        for i, pos in enumerate(self.staff_list(1, 3), start=4):
             user = self.person(bgs, pos, order=i)
-            if i == 2:
-                self.grant(user, Role.SEAL_KEEPER, agency=office)
-            elif i == 3:
+            if i == 4:
                 self.grant(user, Role.MEETING_ADMIN, agency=office)
-            elif i == 4:
-                self.grant(user, Role.ARCHIVIST, agency=office)
         sec_people = self.staff(
             secretariat, office, head="处长", deputy="副处长", staff=self.staff_list(3, 5), drafters=False
         )

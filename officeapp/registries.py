@@ -96,3 +96,7 @@ blob_referrers: Registry = Registry("blob_referrers")
 # "<key>" -> officeapp.workbench.navigation.NavEntry(label, url_name, order, visible(user) -> bool):
 # the higher apps' entries in the top navigation (我的公文, 待办 …), after 工作台 and 通讯录.
 nav_entries: Registry = Registry("nav_entries")
+
+# "<key>" -> callable(stdout: Callable[[str], Any]) -> str: the higher apps' part of `load_demo`,
+# run in key order after the province is built (documents in every state, …); returns a summary line.
+demo_builders: Registry = Registry("demo_builders")

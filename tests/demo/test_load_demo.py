@@ -150,6 +150,8 @@ def test_demo_accounts_list_every_role_with_a_chinese_description() -> None:
         "wang.deming",
         "li.guohua",
         "zheng.haitao",
+        "he.jun",
+        "deng.lan",
         "sysadmin",
         "secadmin",
         "auditor",

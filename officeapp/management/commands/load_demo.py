@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from officeapp.demo import DEMO_TOTP_SECRETS, demo_accounts, load_demo_province, province_exists
+from officeapp.registries import demo_builders
 
 
 class Command(BaseCommand):
@@ -33,6 +34,11 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         summary = load_demo_province(stdout=self.stdout.write)
+        # The apps above officeapp add their own demo data (公文 in every state …) through a registry.
+        for key in sorted(demo_builders.keys()):
+            line = demo_builders[key](self.stdout.write)
+            if line:
+                self.stdout.write(line)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
