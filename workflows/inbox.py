@@ -29,25 +29,64 @@ The full lists, for a paged 待办/已办 page with filters, are `open_tasks(use
 `done_tasks(user)`. The queries run on two partial indexes (workflows/migrations/0001_inbox_indexes.py):
 (owner, created) over open tasks and (owner, finished) over done ones, so a list's first page and its
 capped count read at most COUNT_CAP index entries at any table size.
+
+Group tasks (或签 / 抢办): an unowned NEW task with `TaskCandidate` rows is in each candidate's 待办 until
+someone claims it (`claimable_tasks`). Those few rows come from a third partial index over unclaimed
+tasks (workflows/migrations/0004_inbox_candidates.py) joined to the candidates' (task, user) index;
+own and claimable ids are read as two bounded lists glued with UNION ALL, never an OR (which would
+turn the id lookup into a scan of the whole task table on PostgreSQL).
+
+The 待办/已办/办结 page (workflows/views/inbox.py) reads `inbox_page`: a *window* of the user's newest
+SCAN_CAP rows of the tab (within the chosen date range, an index range), then filters, search,
+sort and paging inside that window. A search never reads more than the window, whatever the table
+holds; narrowing the date range reaches older rows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncDate
 from django.db.models.query import ModelIterable
 from django.urls import NoReverseMatch
+from django.utils import timezone
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
+from viewflow.workflow.status import PROCESS, STATUS
+
+from workflows.live import push_inbox_changed
+from workflows.models import TaskCandidate
+
+__all__ = [
+    "COUNT_CAP",
+    "SCAN_CAP",
+    "InboxItem",
+    "InboxPage",
+    "InboxQuery",
+    "InboxRow",
+    "claimable_tasks",
+    "done_tasks",
+    "inbox_page",
+    "open_tasks",
+    "push_inbox_changed",  # lives in workflows/live.py (the flow's services call it from there)
+    "source",
+]
 
 # Counts stop here; a caller shows "1000+" when a count reaches it.
 COUNT_CAP = 1000
+# The page's window: the newest rows of a tab a filter or a search looks through.
+SCAN_CAP = COUNT_CAP
+PAGE_SIZE = 20
 
 CLOSED_STATUSES: tuple[str, ...] = (STATUS.DONE, STATUS.CANCELED)
+
+URGENCY_LABELS = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
 
 
 @dataclass
@@ -124,7 +163,7 @@ class InboxQuerySet(QuerySet):
 
 
 # Only the columns an item needs: a task row's other columns (token, permissions …) stay on disk.
-_ITEM_FIELDS = ("id", "process", "flow_task", "status", "created", "finished", "data")
+_ITEM_FIELDS = ("id", "process", "flow_task", "status", "created", "finished", "owner", "data")
 
 
 def open_tasks(user: Any) -> QuerySet[Task]:
@@ -134,37 +173,59 @@ def open_tasks(user: Any) -> QuerySet[Task]:
     )
 
 
+def claimable_tasks(user: Any) -> QuerySet[Task]:
+    """Group tasks nobody has claimed yet that the user may claim (或签 / 抢办), newest first."""
+    return Task.objects.filter(
+        owner__isnull=True,
+        status=STATUS.NEW,
+        pk__in=TaskCandidate.objects.filter(user_id=user.pk).values("task_id"),
+    ).order_by("-created", "-id")
+
+
 def done_tasks(user: Any) -> QuerySet[Task]:
     return Task.objects.filter(owner_id=user.pk, status=STATUS.DONE).order_by("-finished", "-id")
 
 
-def _capped_count(queryset: QuerySet[Task]) -> int:
-    # COUNT over a LIMIT subquery: stops after COUNT_CAP index entries.
-    return queryset.order_by()[:COUNT_CAP].count()
+def _newest_ids(*querysets: QuerySet[Task], cap: int = COUNT_CAP) -> RawSQL:
+    """`SELECT id` of the newest `cap` rows of each queryset, glued with UNION ALL.
+
+    Each part is wrapped in its own derived table so its LIMIT is legal on SQLite too. Django
+    compiles every part with its parameters kept apart: nothing a user typed is pasted in."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, queryset in enumerate(querysets):
+        sql, part_params = queryset.values("pk")[:cap].query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) inbox_part{n}")  # noqa: S608
+        params.extend(part_params)
+    return RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
+
+
+def _capped_count(*querysets: QuerySet[Task]) -> int:
+    # COUNT over LIMIT subqueries: stops after COUNT_CAP index entries of each part.
+    return min(Task.objects.filter(pk__in=_newest_ids(*querysets)).count(), COUNT_CAP)
 
 
 class WorkflowTasksSource:
-    """待办 / 已办 from viewflow: tasks owned by the user."""
+    """待办 / 已办 from viewflow: tasks owned by the user, and group tasks they may claim."""
 
     key = "workflows"
     label = "公文流转"
 
-    def _items(self, queryset: QuerySet[Task]) -> InboxQuerySet:
-        # The newest COUNT_CAP ids (an index range scan), then the items in the same order: whatever
-        # a caller adds (a window count) works on at most COUNT_CAP rows.
-        newest = queryset.values("pk")[:COUNT_CAP]
-        bounded = Task.objects.filter(pk__in=newest).order_by(*queryset.query.order_by)
+    def _items(self, *querysets: QuerySet[Task]) -> InboxQuerySet:
+        # The newest COUNT_CAP ids of each part (index range scans), then the items in the same
+        # order: whatever a caller adds (a window count) works on a bounded number of rows.
+        bounded = Task.objects.filter(pk__in=_newest_ids(*querysets)).order_by(*querysets[0].query.order_by)
         return InboxQuerySet(model=Task, query=bounded.only(*_ITEM_FIELDS).query)
 
     def to_do(self, user: Any) -> InboxQuerySet:
         if not getattr(user, "is_authenticated", False):
             return InboxQuerySet(model=Task).none()
-        return self._items(open_tasks(user))
+        return self._items(open_tasks(user), claimable_tasks(user))
 
     def to_do_count(self, user: Any) -> int:
         if not getattr(user, "is_authenticated", False):
             return 0
-        return _capped_count(open_tasks(user))
+        return _capped_count(open_tasks(user), claimable_tasks(user))
 
     def done(self, user: Any) -> InboxQuerySet:
         if not getattr(user, "is_authenticated", False):
@@ -178,3 +239,207 @@ class WorkflowTasksSource:
 
 
 source = WorkflowTasksSource()
+
+
+# ---------------------------------------------------------------------------------------------
+# The 待办 / 已办 / 办结 page.
+
+TABS: dict[str, str] = {"todo": "待办", "done": "已办", "closed": "办结"}
+SORTS: dict[str, str] = {"newest": "最新在前", "oldest": "最早在前", "deadline": "办理期限"}
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the page asks for; the view parses and validates it (workflows/views/inbox.py)."""
+
+    tab: str = "todo"
+    q: str = ""
+    urgency: str = ""
+    step: str = ""
+    overdue: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "newest"
+    page: int = 1
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.urgency or self.step or self.overdue)
+
+
+@dataclass
+class InboxRow:
+    task_id: int
+    title: str
+    url: str
+    doc_number: str
+    step_label: str
+    agency: str
+    drafter: str
+    urgency: str
+    deadline: date | None
+    created: datetime
+    finished: datetime | None
+    overdue: bool
+    claimable: bool
+    process_finished: datetime | None = None
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS.get(self.urgency, "")
+
+
+@dataclass
+class InboxPage:
+    query: InboxQuery
+    rows: list[InboxRow]
+    total: int  # rows matching the filters inside the window
+    page: int
+    pages: int
+    window_full: bool  # the window reached SCAN_CAP: older rows exist beyond it
+    tab_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _in_range(queryset: QuerySet[Task], column: str, query: InboxQuery) -> QuerySet[Task]:
+    # Bounds on the indexed column narrow the index range itself (dates are Asia/Shanghai days).
+    if query.date_from:
+        queryset = queryset.filter(**{f"{column}__gte": _day_start(query.date_from)})
+    if query.date_to:
+        queryset = queryset.filter(**{f"{column}__lt": _day_start(query.date_to + timedelta(days=1))})
+    return queryset
+
+
+def _closed_only(queryset: QuerySet[Task], user: Any) -> QuerySet[Task]:
+    """办结: the process is finished, and one line per process (the user's last task in it)."""
+    later = Task.objects.filter(
+        process_id=OuterRef("process_id"),
+        owner_id=user.pk,
+        status=STATUS.DONE,
+        finished__gt=OuterRef("finished"),
+    )
+    return queryset.filter(process__status=PROCESS.DONE).exclude(Exists(later))
+
+
+def _window(user: Any, query: InboxQuery) -> tuple[RawSQL, str]:
+    """The ids of the tab's newest SCAN_CAP rows in the date range, and the column it is ordered by."""
+    if query.tab == "todo":
+        own = _in_range(open_tasks(user), "created", query)
+        claimable = _in_range(claimable_tasks(user), "created", query)
+        return _newest_ids(own, claimable, cap=SCAN_CAP), "created"
+    return _newest_ids(_in_range(done_tasks(user), "finished", query), cap=SCAN_CAP), "finished"
+
+
+def _tab_rows(user: Any, query: InboxQuery) -> tuple[QuerySet[Task], str]:
+    ids, column = _window(user, query)
+    rows = Task.objects.filter(pk__in=ids)
+    if query.tab == "closed":
+        rows = _closed_only(rows, user)
+    return rows, column
+
+
+def _conditions(query: InboxQuery) -> tuple[dict[str, Any], Q]:
+    """The filters as (annotations, condition), so one aggregate can count the window and the matches."""
+    annotations: dict[str, Any] = {}
+    condition = Q()
+    if query.q:
+        # Inside the window only (at most SCAN_CAP rows): a plain match is cheap there.
+        condition &= Q(data__title__icontains=query.q) | Q(data__doc_number__icontains=query.q)
+    if query.urgency:
+        condition &= Q(data__urgency=query.urgency)
+    if query.step:
+        condition &= Q(data__step=query.step)
+    if query.overdue:
+        # deadline is "YYYY-MM-DD"; open: past it today; done: finished on a later day (Shanghai).
+        annotations["deadline_on"] = Cast(KT("data__deadline"), DateField())
+        if query.tab == "todo":
+            condition &= Q(deadline_on__lt=timezone.localdate())
+        else:
+            annotations["finished_on"] = TruncDate("finished")
+            condition &= Q(deadline_on__lt=F("finished_on"))
+    return annotations, condition
+
+
+def _ordered(rows: QuerySet[Task], column: str, sort: str) -> QuerySet[Task]:
+    if sort == "oldest":
+        return rows.order_by(column, "id")
+    if sort == "deadline":
+        return rows.order_by(KT("data__deadline").asc(nulls_last=True), f"-{column}", "-id")
+    return rows.order_by(f"-{column}", "-id")
+
+
+def _parse_day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def row_for_task(task: Task, *, closed: bool = False) -> InboxRow:
+    data = task.data if isinstance(task.data, dict) else {}
+    deadline = _parse_day(data.get("deadline"))
+    if deadline is None:
+        overdue = False
+    elif task.status == STATUS.DONE and task.finished:
+        overdue = timezone.localdate(task.finished) > deadline
+    else:
+        overdue = timezone.localdate() > deadline
+    return InboxRow(
+        task_id=task.pk,
+        title=_task_title(task),
+        url=_task_url(task),
+        doc_number=str(data.get("doc_number") or ""),
+        step_label=str(data.get("step_label") or ""),
+        agency=str(data.get("agency") or ""),
+        drafter=str(data.get("drafter") or ""),
+        urgency=str(data.get("urgency") or "normal"),
+        deadline=deadline,
+        created=task.created,
+        finished=task.finished,
+        overdue=overdue,
+        claimable=task.owner_id is None and task.status == STATUS.NEW,
+        process_finished=task.process.finished if closed else None,
+    )
+
+
+def tab_counts(user: Any) -> dict[str, int]:
+    """Each tab's number, capped at COUNT_CAP; one query per tab."""
+    return {tab: min(_tab_rows(user, InboxQuery(tab=tab))[0].count(), COUNT_CAP) for tab in TABS}
+
+
+def inbox_page(user: Any, query: InboxQuery) -> InboxPage:
+    """One page of a tab in five queries at any size: the three tab counts, one aggregate (the
+    window's size and the matches) and the rows; offsets stay inside the window."""
+    counts = tab_counts(user)
+    rows, column = _tab_rows(user, query)
+    annotations, condition = _conditions(query)
+    rows = rows.annotate(**annotations)
+    sizes = rows.aggregate(window=Count("pk"), matched=Count("pk", filter=condition))
+    matched = int(sizes["matched"])
+    pages = max(1, math.ceil(matched / PAGE_SIZE))
+    page = min(max(query.page, 1), pages)
+    listed = _ordered(rows.filter(condition), column, query.sort).only(*_ITEM_FIELDS)
+    if query.tab == "closed":
+        listed = listed.select_related("process").only(*_ITEM_FIELDS, "process__finished")
+    start = (page - 1) * PAGE_SIZE
+    tasks = list(listed[start : start + PAGE_SIZE]) if matched else []
+    return InboxPage(
+        query=query,
+        rows=[row_for_task(t, closed=query.tab == "closed") for t in tasks],
+        total=matched,
+        page=page,
+        pages=pages,
+        window_full=int(sizes["window"]) >= SCAN_CAP,
+        tab_counts=counts,
+    )

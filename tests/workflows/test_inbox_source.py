@@ -67,7 +67,7 @@ def test_items_carry_title_url_time_and_urgency_newest_first(cast: Any) -> None:
     assert first.created > second.created and first.when == first.created
 
 
-def test_task_without_title_falls_back_to_a_generic_label(cast: Any) -> None:
+def test_task_without_title_is_named_by_its_flow_and_step(cast: Any) -> None:
     process = Process.objects.create(flow_class=FLOW)
     Task.objects.create(
         process=process,
@@ -76,7 +76,7 @@ def test_task_without_title_falls_back_to_a_generic_label(cast: Any) -> None:
         owner=cast.drafter,
         status=STATUS.NEW,
     )
-    assert [i.title for i in source.to_do(cast.drafter)] == ["待办事项"]
+    assert [i.title for i in source.to_do(cast.drafter)] == ["发文·处室审核"]
 
 
 def test_anonymous_user_has_an_empty_inbox(cast: Any) -> None:

@@ -1,0 +1,16 @@
+/* Live inbox: socket.js turns the server's `inbox.changed` frame into the window event
+   `officeapp:inbox.changed`; the list reloads itself through htmx (the same URL, its filters kept),
+   so a new task appears and a finished one goes without a page reload. Several changes in a burst
+   (a 会签 split creates one task per party) cost one reload. */
+(function () {
+  "use strict";
+  var timer = null;
+  window.addEventListener("officeapp:inbox.changed", function () {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(function () {
+      timer = null;
+      var list = document.querySelector("[data-inbox-list]");
+      if (list && window.htmx) window.htmx.trigger(list, "inbox-changed");
+    }, 300);
+  });
+})();
