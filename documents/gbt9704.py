@@ -24,7 +24,7 @@ from docx.shared import Emu
 from docx.text.paragraph import Paragraph
 
 from documents import ooxml
-from documents.errors import NumberRuleBroken
+from documents.errors import DocumentError, NumberRuleBroken
 
 # --- faces and sizes (G07, G11, G20, G24, G50) ----------------------------------------------------
 FANGSONG = "仿宋_GB2312"
@@ -119,6 +119,8 @@ def check_spec(spec: DocumentSpec) -> None:
             f"发文字号“{spec.doc_number}”不符合 GB/T 9704 规则 G14：应为机关代字＋〔年份〕＋序号＋号，"
             "如“粤府办〔2026〕12号”（六角括号，不编虚位，不加“第”）。"
         )
+    if spec.upward and not spec.signers:
+        raise DocumentError("上行文应标注签发人（GB/T 9704 规则 G15），请先完成签发。")
     if spec.copy_number and not re.fullmatch(r"\d{6}", spec.copy_number):
         raise NumberRuleBroken(f"份号“{spec.copy_number}”不符合规则 G10：应为6位阿拉伯数字。")
     if spec.issued_on and spec.issued_on.year < 1900:
@@ -315,15 +317,16 @@ def _head(w: _Writer, spec: DocumentSpec) -> None:
     _mark(w, spec)
     w.blank(2)  # G14: two blank lines under the 标志
     number = _number_line(w, spec)
-    ooxml.set_paragraph_border(number, "bottom", eighths=12, color=ooxml.RED, space=RED_LINE_GAP_PT)  # G16
     if spec.upward:
-        # The indents of the 签发人 line would shorten the red line: it belongs to an empty line.
-        number._p.get_or_add_pPr().remove(number._p.pPr.find(ooxml.qn("w:pBdr")))
+        # The 签发人 line's indents would shorten the red line (G16: 156 mm): it gets a thin
+        # paragraph of its own, right under the line.
         rule = w.para(line=120, snap=False)
         ooxml.set_paragraph_border(rule, "top", eighths=12, color=ooxml.RED, space=0)
-        w.blank(1)
     else:
-        w.blank(2)  # G20: the title two lines under the red line
+        ooxml.set_paragraph_border(
+            number, "bottom", eighths=12, color=ooxml.RED, space=RED_LINE_GAP_PT
+        )  # G16
+    w.blank(2)  # G20: the title two lines under the red line
 
 
 def _letter_head(w: _Writer, spec: DocumentSpec) -> None:

@@ -248,9 +248,9 @@ def check_g20_title_is_2hao_xiaobiaosong_centred(d: Docx, spec: Any) -> None:
 
 def check_g21_main_recipients_one_line_below_title_ending_with_colon(d: Docx, spec: Any) -> None:
     paragraphs = d.paragraphs()
-    main = d.para("^" + re.escape(spec.main_recipients))
+    # The whole line is the recipients and a full-width colon.
+    main = d.para("^" + re.escape(spec.main_recipients.rstrip("：")) + "：$")
     index = d.index_of(main)
-    assert main.text.endswith("：")
     assert paragraphs[index - 1].text == ""
     assert paragraphs[index - 2].text == spec.title
     assert main.align == "left" and main.indent("firstLine") == 0
