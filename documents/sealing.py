@@ -451,7 +451,7 @@ class Verification:
             "seal": self.seal_name,
             "algorithm": self.algorithm,
             "digest_algorithm": DIGEST_ALGORITHM,
-            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            "signed_at": timezone.localtime(self.signed_at).isoformat() if self.signed_at else None,
             "digest": self.digest,
             "file_digest": self.file_digest,
             "public_key_fingerprint": self.fingerprint,
