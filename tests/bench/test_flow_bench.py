@@ -28,6 +28,7 @@ landed, both flows run up to the last step that works and the table's title says
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import statistics
 import time
@@ -57,6 +58,8 @@ pytestmark = [
 
 ROUNDS = int(os.environ.get("FLOW_BENCH_ROUNDS", "5"))
 PROCESSES = int(os.environ.get("FLOW_BENCH_PROCESSES", "10"))
+# FLOW_BENCH_SQL=1 prints the statements of every action of the first measured process of each flow.
+SHOW_SQL = os.environ.get("FLOW_BENCH_SQL") == "1"
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 # The documents service each later step calls (workflows/services.py _do_step_work); a step whose
@@ -86,6 +89,7 @@ class Run:
 
     seconds: float = 0.0
     queries: list[tuple[str, int]] = field(default_factory=list)
+    sql: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def timed(self, call: Callable[[], Any]) -> Any:
         start = time.perf_counter()
@@ -94,9 +98,13 @@ class Run:
         return result
 
     def action(self, label: str, call: Callable[[], Any]) -> Any:
+        # The capture slices a log that keeps only the last 9,000 statements: start it empty.
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
             result = self.timed(call)
         self.queries.append((label, len(captured.captured_queries)))
+        if SHOW_SQL:
+            self.sql.append((label, [q["sql"][:140] for q in captured.captured_queries]))
         return result
 
 
@@ -117,6 +125,7 @@ def one_open(process_id: int, step: str) -> list[Task]:
 
 class Ours:
     def __init__(self, flow_cast: FlowCast, steps: list[str]) -> None:
+        from documents.models import RenderKind
         from officeapp.blobs.services import put
         from workflows.services import party_for
 
@@ -128,7 +137,10 @@ class Ours:
             party_for(cast.secretariat),
             party_for(cast.finance),
         ]
-        self.canned = put(_canned_docx(), actor=cast.office_secretary)
+        self.canned = {
+            RenderKind.DOCX: put(_canned_docx(), actor=cast.office_secretary),
+            RenderKind.PDF: put(_canned_pdf(), actor=cast.office_secretary),
+        }
         if "seal" in steps:
             self._prepare_seal(flow_cast)
         self.count = 0
@@ -186,7 +198,7 @@ class Ours:
                 version=document.current_version,
                 kind=kind,
                 status=RenderStatus.READY,
-                blob=self.canned,
+                blob=self.canned[kind],
                 requested_by=self.cast.office_secretary,
                 finished_at=timezone.now(),
             )
@@ -198,11 +210,30 @@ def _has_seal(agency: Any) -> bool:
     return Seal.objects.filter(agency=agency, is_active=True).exists()
 
 
-def _canned_docx() -> Any:
-    """A few bytes standing in for a rendered file (the content is never opened in this bench)."""
-    from django.core.files.base import ContentFile
+def _canned_docx() -> io.BytesIO:
+    """A one-paragraph .docx standing in for the GB/T 9704 rendering (made once per run)."""
+    import docx
 
-    return ContentFile(b"PK\x03\x04 canned rendering for the flow bench", name="bench.docx")
+    out = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("flow bench")
+    document.save(out)
+    out.seek(0)
+    return out
+
+
+def _canned_pdf() -> io.BytesIO:
+    """A one-page PDF standing in for LibreOffice's 版式文件 (made once per run, in milliseconds)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf.drawString(100, 700, "flow bench")
+    pdf.showPage()
+    pdf.save()
+    out.seek(0)
+    return out
 
 
 # --- the bare flow ------------------------------------------------------------------------------
@@ -324,6 +355,12 @@ def test_outgoing_flow_against_a_bare_flow_of_the_same_shape(
         ["办理", "ours 首个", "ours 末个", "空白 首个", "空白 末个", "比值"],
         rows,
     )
+
+    if SHOW_SQL:
+        for name, run in (("OutgoingFlow", first), ("空白流程", first_b)):
+            for label, statements in run.sql:
+                print(f"\n{name} {label}: {len(statements)}")
+                print("\n".join(f"    {statement}" for statement in statements))
 
     # Constant: the same action costs the same queries however many processes came before.
     assert [q for _, q in last.queries] == [q for _, q in first.queries], (
