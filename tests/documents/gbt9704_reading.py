@@ -203,13 +203,18 @@ def check_g07_default_font_is_3hao_fangsong_without_theme_fonts(d: Docx, spec: A
 
 
 def check_g08_text_is_black_except_the_mark(d: Docx, spec: Any) -> None:
-    marks = set(spec.mark_texts) | {spec.mark_suffix}
-    for paragraph in d.paragraphs():
-        for run in paragraph.runs:
-            if run_text(run) in marks:
-                assert run_color(run).upper() == "FF0000"
+    # One mark: the whole 标志 in one run; joint: each name and the suffix at their right.
+    marks = set(spec.mark_texts) | ({spec.mark_suffix} if len(spec.mark_texts) > 1 else set())
+    red: list[str] = []
+    parts = [d.body] + [p for p in (d.header("first"),) if p is not None]
+    for part in parts:
+        for run in (r for r in part.iter(w("r")) if r.find(w("t")) is not None):
+            if run_color(run).upper() == "FF0000":
+                assert run_text(run) in marks and run_font(run) == XIAOBIAOSONG, run_text(run)
+                red.append(run_text(run))
             else:
                 assert run_color(run) in ("", "000000"), run_text(run)
+    assert set(red) == marks
 
 
 def check_g10_copy_number_is_six_digits_top_left(d: Docx, spec: Any) -> None:
