@@ -47,12 +47,14 @@ MARGIN_RIGHT = 1474  # 26 mm (G04)
 MARGIN_BOTTOM = 1984  # 35 mm (G04)
 TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT  # 8845 ≈ 156 mm
 LINE = 579  # 225 mm / 22 lines (G05)
-FOOTER_DISTANCE = 1389  # 24.5 mm: the page-number dash 7 mm below the 版心 (G51)
+# G51: the page-number dash 7 mm below the 版心. The reference computes 24.5 mm (1389); measured
+# on the LibreOffice render the dash then sat 0.8 mm low, so the footer ends 25.3 mm up.
+FOOTER_DISTANCE = 1434
 CHAR = 320  # 一字: one 3号 character
 CHAR_4 = 280  # one 4号 character (版记, 页码)
 BODY_SPACING = -5  # −0.25 pt: 28 characters per line (G06)
 MARK_TOP = ooxml.mm(35)  # 标志 top edge below the 版心 top (G13, G62)
-RED_LINE_GAP_PT = 8  # border space under the 发文字号 line: the line sits ≈4 mm below the text (G16)
+RED_LINE_GAP_PT = 5  # border space under the 发文字号 line: measured ≈4 mm below its ink (G16)
 SEAL_DIAMETER = ooxml.mm(42)
 SEAL_GAP = ooxml.mm(4)  # joint seals never touch (G26)
 LETTER_LINE_WIDTH = ooxml.mm(170)  # G60

@@ -143,11 +143,14 @@ def set_document_defaults(document: DocxDocument, *, face: str, half_points: int
     lang.set(qn("w:eastAsia"), "zh-CN")
     _order_rpr(rpr)
     ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    # G05: every page holds 22 lines; widow/orphan control would end pages a line short.
+    _child(ppr, "w:widowControl").set(qn("w:val"), "0")
     spacing = _child(ppr, "w:spacing")
     for attribute in list(spacing.attrib):
         del spacing.attrib[attribute]
     spacing.set(qn("w:before"), "0")
     spacing.set(qn("w:after"), "0")
+    _order_ppr(ppr)
     # The Normal style of python-docx's template names theme fonts of its own: clear them too.
     for style_rpr in styles.iter(qn("w:rPr")):
         fonts = style_rpr.find(qn("w:rFonts"))
