@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -467,3 +468,98 @@ def test_the_real_renderer_places_the_seal_and_the_result_verifies(
     stored = b"".join(sealing.open_blob(application.sealed_blob))
     assert stored.startswith(b"%PDF")
     assert sealing.verify(application).valid
+
+
+# --- races (PostgreSQL row locks) --------------------------------------------------------------------------
+
+
+def _at_once(*calls: Any) -> list[Any]:
+    """Run the calls in threads released together; each result or the exception it raised."""
+    import threading
+
+    from django.db import connection
+
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            start.wait()
+            results[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each caller got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+postgres_only = pytest.mark.skipif(
+    not django_settings.IS_POSTGRES, reason="row locks race only on PostgreSQL (DATABASE_URL)"
+)
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_co_issuers_sealing_at_the_same_moment_produce_one_file_signed_by_both(
+    cast: Any, keeper: Any, renderer: FakeRenderer
+) -> None:
+    finance_keeper = make_seal_keeper(cast, cast.finance, "finance_keeper")
+    sealing.create_seal(cast.gov_office, actor=None)
+    sealing.create_seal(cast.finance, actor=None)
+    document = at_seal_step(make_document(cast, co_issuers=[cast.finance]))
+
+    results = _at_once(
+        lambda: sealing.authorise_seal(document, actor=keeper),
+        lambda: sealing.authorise_seal(document, actor=finance_keeper),
+    )
+
+    assert all(isinstance(r, SealApplication) for r in results), results
+    applications = list(SealApplication.objects.filter(document=document))
+    assert len(applications) == 2
+    assert len({a.digest for a in applications}) == 1 and applications[0].digest
+    assert all(sealing.verify(a).valid for a in applications)
+    assert Rendering.objects.filter(document=document, kind=RenderKind.SEALED_PDF).count() == 1
+    assert len(renderer.calls) == 1
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_seal_seals_once_and_tells_the_second(
+    cast: Any, keeper: Any, renderer: FakeRenderer
+) -> None:
+    sealing.create_seal(cast.gov_office, actor=None)
+    document = at_seal_step(make_document(cast))
+
+    results = _at_once(
+        lambda: sealing.authorise_seal(document, actor=keeper),
+        lambda: sealing.authorise_seal(document, actor=keeper),
+    )
+
+    refusals = [r for r in results if isinstance(r, SealRefused)]
+    assert len(refusals) == 1, results
+    assert "已对该公文用印" in refusals[0].message
+    assert SealApplication.objects.filter(document=document).count() == 1
+    assert Rendering.objects.filter(document=document, kind=RenderKind.SEALED_PDF).count() == 1
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_seals_made_at_once_leave_exactly_one_active(cast: Any) -> None:
+
+    results = _at_once(
+        lambda: sealing.create_seal(cast.gov_office, actor=cast.office_director, name="甲"),
+        lambda: sealing.create_seal(cast.gov_office, actor=cast.office_secretary, name="乙"),
+    )
+
+    assert all(isinstance(r, Seal) for r in results), results
+    assert Seal.objects.filter(agency=cast.gov_office).count() == 2
+    assert Seal.objects.filter(agency=cast.gov_office, is_active=True).count() == 1
