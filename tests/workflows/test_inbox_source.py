@@ -148,3 +148,53 @@ def test_lists_hold_at_most_the_newest_cap_items_and_window_counts_stop_there(ca
     head = list(source.to_do(cast.drafter).annotate(total=Window(Count("pk")))[:3])
     assert [i.title for i in head] == ["事项0", "事项1", "事项2"]
     assert head[0].total == COUNT_CAP
+
+
+def test_group_task_is_in_each_candidates_to_do_until_claimed(cast: Any) -> None:
+    from workflows.models import TaskCandidate
+
+    task = make_task(None, "请处长阅处的函", status=STATUS.NEW)
+    for person in (cast.dept_head, cast.drafter):
+        TaskCandidate.objects.create(task=task, user=person)
+
+    assert [i.title for i in source.to_do(cast.dept_head)] == ["请处长阅处的函"]
+    assert source.to_do_count(cast.drafter) == 1 and source.to_do_count(cast.outsider) == 0
+
+    Task.objects.filter(pk=task.pk).update(owner=cast.dept_head, status=STATUS.ASSIGNED)
+    assert source.to_do_count(cast.drafter) == 0
+    assert [i.title for i in source.to_do(cast.dept_head)] == ["请处长阅处的函"]
+
+
+def test_workbench_counts_own_and_claimable_tasks_in_one_query(cast: Any) -> None:
+    from officeapp.workbench.tiles import inbox_loader
+    from workflows.models import TaskCandidate
+
+    make_task(cast.drafter, "自己的函", minutes_ago=10)
+    group = make_task(None, "可抢办的通知", status=STATUS.NEW, minutes_ago=1)
+    TaskCandidate.objects.create(task=group, user=cast.drafter)
+    with CaptureQueriesContext(connection) as queries:
+        count, items = inbox_loader("to_do")(cast.drafter, 5)
+    assert count == 2 and [i.title for i in items] == ["可抢办的通知", "自己的函"]
+    assert len(queries.captured_queries) == 1
+
+
+def test_inbox_change_is_pushed_to_each_person_once_and_only_after_commit(
+    cast: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from workflows.inbox import push_inbox_changed
+
+    sent: list[Any] = []
+    monkeypatch.setattr("workflows.live.send_to_groups", sent.extend)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        push_inbox_changed(
+            [cast.drafter.pk, cast.drafter.pk, cast.dept_head.pk], task_id=7, action="created", title="某通知"
+        )
+        assert sent == []
+    for callback in callbacks:
+        callback()
+
+    frame = {"type": "inbox.changed", "task_id": 7, "action": "created", "title": "某通知"}
+    assert sent == [
+        (f"user.{pk}", {"type": "push", "frame": frame})
+        for pk in sorted([cast.drafter.pk, cast.dept_head.pk])
+    ]
