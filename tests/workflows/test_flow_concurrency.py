@@ -148,3 +148,49 @@ def test_three_countersigns_completed_at_once_pass_the_join_exactly_once(
     )
     assert joins.count() == 1 and joins.get().status == STATUS.DONE
     assert Opinion.objects.filter(document=document, step="countersign").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_locked_by_someone_else_gives_the_lost_race_message_and_changes_nothing(
+    flow_cast: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import transaction
+    from viewflow.workflow.lock import SelectForUpdateLock
+
+    from workflows.flows import OutgoingFlow
+    from workflows.models import OutgoingProcess
+
+    cast = flow_cast.cast
+    document = make_document(cast)
+    process = services.start_outgoing(document, actor=cast.drafter)
+    [draft] = open_tasks(document, "draft")
+    # One attempt instead of five with back-off: the same failure, without waiting seconds for it.
+    monkeypatch.setattr(OutgoingFlow, "lock_impl", SelectForUpdateLock(nowait=True, attempts=1))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_process() -> None:
+        try:
+            with transaction.atomic():
+                OutgoingProcess.objects.select_for_update().get(pk=process.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_process)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with pytest.raises(FlowError) as refused:
+            agree(draft, cast.drafter)
+    finally:
+        release.set()
+        holder.join()
+
+    assert refused.value.message == LOST_RACE
+    draft.refresh_from_db()
+    assert draft.status == STATUS.ASSIGNED
+    assert open_tasks(document, "dept_review") == []
+    assert not Opinion.objects.filter(document=document).exists()
+    agree(draft, cast.drafter)  # once the other holder is done, the step goes through
+    assert len(open_tasks(document, "dept_review")) == 1
