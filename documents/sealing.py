@@ -443,6 +443,7 @@ class Verification:
     reason: str = ""  # why it is invalid, in Chinese
     application_id: int = 0
     document_id: int = 0
+    sealed_blob_id: int = 0  # the stored sealed PDF, for a download link ("" before it is made)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -480,6 +481,7 @@ def _judge(application: SealApplication, file_digest: str, *, unreadable: str = 
         reason=reason,
         application_id=application.pk,
         document_id=application.document_id,
+        sealed_blob_id=application.sealed_blob_id or 0,
     )
 
 

@@ -265,6 +265,7 @@ def test_the_verification_page_shows_a_valid_signature(
     assert "签名有效" in page
     assert "广东省人民政府办公厅" in page
     assert sealed.digest in page
+    assert reverse("blobs:download", args=[sealed.sealed_blob_id, "盖章文件.pdf"]) in page
 
 
 def test_the_verification_page_shows_a_changed_file_as_invalid(
