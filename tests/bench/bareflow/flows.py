@@ -1,4 +1,7 @@
-"""The bare flow: the 发文 flow's shape in plain viewflow, with no business logic.
+"""The bare flows: the 发文 flow's shape in plain viewflow, with no business logic.
+
+`BareFlow` is the baseline of issue 4's targets; `BareRoutedFlow` adds OutgoingFlow's Switch
+gateways, to tell what the gateways cost from what our services add.
 
 start → draft → dept_review → split into 3 countersign tasks → join → office_review → sign_off →
 recheck → assign_number → typeset → seal → distribute → archive → end.
@@ -97,15 +100,53 @@ class BareFlow(flow.Flow):
         return activation.process
 
 
-def start(owners: dict[str, Any]) -> Process:
+class BareRoutedFlow(flow.Flow):
+    """BareFlow plus OutgoingFlow's gateways: a Switch after each step as ours has (where 退回 is
+    routed), each with only its default branch. Run beside BareFlow it tells what the gateways
+    cost in viewflow from what our services add."""
+
+    process_class = Process
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.draft)
+    draft = flow.View(no_view).Assign(fixed_owner).Next(this.dept_review)
+    dept_review = flow.View(no_view).Assign(fixed_owner).Next(this.after_dept_review)
+    after_dept_review = flow.Switch().Default(this.countersign_split)
+    countersign_split = PartiesSplit()
+    countersign = flow.View(no_view).Assign(fixed_owner).Next(this.countersign_join)
+    countersign_join = flow.Join().Next(this.after_countersign)
+    after_countersign = flow.Switch().Default(this.office_review)
+    office_review = flow.View(no_view).Assign(fixed_owner).Next(this.after_office_review)
+    after_office_review = flow.Switch().Default(this.sign_off)
+    sign_off = flow.View(no_view).Assign(fixed_owner).Next(this.after_sign_off)
+    after_sign_off = flow.Switch().Default(this.recheck)
+    recheck = flow.View(no_view).Assign(fixed_owner).Next(this.after_recheck)
+    after_recheck = flow.Switch().Default(this.assign_number)
+    assign_number = flow.View(no_view).Assign(fixed_owner).Next(this.after_assign_number)
+    after_assign_number = flow.Switch().Default(this.typeset)
+    typeset = flow.View(no_view).Assign(fixed_owner).Next(this.after_typeset)
+    after_typeset = flow.Switch().Default(this.seal)
+    seal = flow.View(no_view).Assign(fixed_owner).Next(this.after_seal)
+    after_seal = flow.Switch().Default(this.distribute)
+    distribute = flow.View(no_view).Assign(fixed_owner).Next(this.after_distribute)
+    after_distribute = flow.Switch().Default(this.archive)
+    archive = flow.View(no_view).Assign(fixed_owner).Next(this.end)
+    end = flow.End()
+
+    def start_process(self, activation: Any, owners: dict[str, Any]) -> Process:
+        activation.process.data = {"owners": owners}
+        return activation.process
+
+
+def start(owners: dict[str, Any], flow_class: type[flow.Flow] = BareFlow) -> Process:
     """Start a process; `owners` maps each step to a user id ("countersign": a list of ids)."""
     with transaction.atomic():
-        return BareFlow.start.run(owners=owners)
+        return flow_class.start.run(owners=owners)
 
 
 def complete(task: Task) -> None:
     """Complete an assigned task the way our services do, minus everything they add."""
-    with BareFlow.lock(task.process_id), transaction.atomic():
+    with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
         activation = locked.flow_task.activation_class(locked)
         activation.start(None)
