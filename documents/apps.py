@@ -6,12 +6,22 @@ class DocumentsConfig(AppConfig):
     verbose_name = "公文"
 
     def ready(self) -> None:
+        from documents.attachments import DocumentFilesReferrer
+        from documents.sealing import SealedFileReferrer, SealImageReferrer
+        from documents.tiles import PENDING_TILE
         from officeapp.access import admin_role_of
-        from officeapp.registries import nav_entries
+        from officeapp.blobs.referrers import register_referrer
+        from officeapp.registries import nav_entries, workbench_tiles
         from officeapp.workbench.navigation import NavEntry
 
         # 我的公文 in the top navigation for everyone who works on documents (not the 三员).
         nav_entries.register(
-            "documents.mine",
-            NavEntry("我的公文", "documents:mine", 10, lambda user: admin_role_of(user) is None),
+            "documents.mine", NavEntry("我的公文", "documents:mine", 10, lambda user: admin_role_of(user) is None)
         )
+        # Files are served through the checked download view to whoever may see their document:
+        # attachments, their previews and renderings; seal images; sealed PDFs.
+        register_referrer(DocumentFilesReferrer())
+        register_referrer(SealImageReferrer())
+        register_referrer(SealedFileReferrer())
+        # 待签收 on the 工作台 for 收发员.
+        workbench_tiles.register(PENDING_TILE.key, PENDING_TILE)
