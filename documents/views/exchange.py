@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -227,6 +228,31 @@ def archive_package(request: HttpRequest, document_id: int) -> HttpResponse:
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, f"{package_name(document)}.zip")
     return response
+
+
+def exchange_panel(request: HttpRequest, document: OfficialDocument) -> str:
+    """The document page's 分发 panel (documents.panels): the sender's office sees the count per
+    state and a link to the status list; a recipient's 收发员 sees his agency's copy; an archive
+    reader of an archived document gets its package. "" when there is nothing to show."""
+    user = request.user
+    records = _records_of(document) if document.exchange_records.exists() else []
+    sender_view = bool(records) and _may_follow_distribution(user, document)
+    mine = [r for r in records if r.recipient_id in clerk_agencies(user)] if records else []
+    package = document.is_archived and can_read_archive(user, document.agency_id)
+    if not (sender_view or mine or package):
+        return ""
+    counts = {label: sum(1 for r in records if r.state == value) for value, label in ExchangeState.choices}
+    return render_to_string(
+        "documents/exchange/_panel.html",
+        {
+            "document": document,
+            "sender_view": sender_view,
+            "counts": counts,
+            "mine": mine,
+            "package": package,
+        },
+        request=request,
+    )
 
 
 urlpatterns: list[URLPattern] = [

@@ -20,6 +20,7 @@ from documents.models import (
     RenderKind,
     Urgency,
 )
+from officeapp.access import grants_of
 from officeapp.audit.models import AuditEvent
 from officeapp.notify.models import Notification
 from officeapp.org.models import AgencyLevel, Delegation, Role
@@ -279,3 +280,32 @@ def test_resending_before_distribution_is_refused(cast: Any) -> None:
 
     with pytest.raises(DocumentError, match="尚未分发"):
         resend(document, actor=cast.office_secretary, agencies=[cast.finance])
+
+
+def test_distribution_costs_the_same_queries_for_two_or_twenty_recipients(cast: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from officeapp.org.services import create_department, create_user
+
+    def queries_for(recipients: list[Any], number: str) -> int:
+        document = make_sealed(cast, number=number, main_recipients=recipients, cc_recipients=[])
+        with CaptureQueriesContext(connection) as captured:
+            distribute(document, actor=cast.office_secretary)
+        return len(captured)
+
+    few = [cast.finance, cast.education]
+    cities = [
+        create_agency(actor=None, name=f"测试市{n}人民政府", level=AgencyLevel.CITY, code=f"T{n}")
+        for n in range(18)
+    ]
+    for n, city in enumerate(cities):
+        office = create_department(actor=None, agency=city, name="办公室", code=f"T{n}-BGS")
+        clerk = create_user(actor=None, username=f"city_clerk_{n}", real_name=f"收发员{n}", department=office)
+        grant(clerk, Role.CLERK, city)
+
+    grants_of(cast.office_secretary)  # loaded once per request anyway
+
+    assert queries_for(few + cities, "粤府办〔2026〕2号") == queries_for(few, "粤府办〔2026〕1号")
+    # 省财政厅's clerk twice (one per document), each city's clerk once.
+    assert Notification.objects.filter(kind="documents.exchange").count() == 2 + 18

@@ -300,3 +300,49 @@ def test_the_year_package_of_a_missing_agency_is_404(cast: Any, sign_in: Any) ->
     url = reverse("documents:archive_year", kwargs={"agency_id": 999999, "year": 2026})
 
     assert sign_in(cast.office_secretary).get(url).status_code == 404
+
+
+# --- the document page's 分发 panel ----------------------------------------------------------------
+
+
+def _panel_for(user: Any, document: Any) -> str:
+    from django.test import RequestFactory
+
+    from documents.views.exchange import exchange_panel
+
+    request = RequestFactory().get("/")
+    request.user = user
+    return exchange_panel(request, document)
+
+
+def test_the_panel_shows_the_sender_the_counts_and_the_status_link(cast: Any) -> None:
+    document = distributed(cast)
+
+    html = _panel_for(cast.office_secretary, document)
+
+    assert "待签收 2 家" in html
+    assert reverse("documents:distribution", kwargs={"document_id": document.pk}) in html
+
+
+def test_the_panel_shows_a_recipient_clerk_only_his_agencys_copy(cast: Any) -> None:
+    document = distributed(cast)
+
+    html = _panel_for(cast.other_clerk, document)
+
+    assert "本单位（广东省财政厅，主送）：待签收" in html
+    assert "查看分发情况" not in html
+
+
+def test_the_panel_offers_the_archive_package_once_archived(cast: Any) -> None:
+    document = archived(cast)
+
+    html = _panel_for(cast.office_director, document)
+
+    assert "保管期限：永久" in html
+    assert reverse("documents:archive_package", kwargs={"document_id": document.pk}) in html
+
+
+def test_the_panel_is_empty_before_distribution(cast: Any) -> None:
+    document = make_sealed(cast)
+
+    assert _panel_for(cast.office_secretary, document) == ""
