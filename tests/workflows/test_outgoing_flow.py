@@ -276,3 +276,48 @@ def test_the_office_force_moves_suspends_and_terminates(flow_cast: Any) -> None:
     document.refresh_from_db()
     assert document.state == DocumentState.TERMINATED
     assert open_tasks(document, "office_review") == []
+
+
+def test_the_whole_flow_from_draft_to_archive_with_three_countersigns(flow_cast: Any) -> None:
+    """拟稿 → 处室审核 → 会签 ×3 → 办公室审核 → 签发 → 复核 → 编号 → 排版 → 用印 → 分发 → 归档,
+    with the real numbering, GB/T 9704 rendering through LibreOffice, seal and exchange."""
+    from documents.archiving import archive_package
+    from documents.models import ExchangeRecord, Rendering, RenderKind, RenderStatus
+    from documents.sealing import create_seal, verify_document
+
+    cast = flow_cast.cast
+    create_seal(cast.gov_office, actor=cast.office_director)
+    document = started(flow_cast)
+    parties = [party_for(cast.supervision_dept), party_for(cast.secretariat), party_for(cast.finance)]
+
+    agree(open_task(document, "draft"), cast.drafter, countersign_parties=parties)
+    agree(open_task(document, "dept_review"), cast.dept_head)
+    for task in open_tasks(document, "countersign"):
+        agree(task, task.owner)
+    agree(open_task(document, "office_review"), cast.office_secretary)
+    agree(open_task(document, "sign_off"), cast.leader)
+    agree(open_task(document, "recheck"), cast.office_secretary)
+    agree(open_task(document, "assign_number"), cast.office_secretary)
+    typeset = open_task(document, "typeset")
+    services.typeset_render(typeset, actor=cast.office_secretary)
+    agree(typeset, cast.office_secretary)
+    agree(open_task(document, "seal"), flow_cast.seal_keeper)
+    agree(open_task(document, "distribute"), cast.office_secretary)
+    agree(open_task(document, "archive"), flow_cast.archivist, retention="permanent")
+
+    document.refresh_from_db()
+    assert document.state == DocumentState.ARCHIVED
+    assert document.doc_number.startswith("粤府办〔") and document.doc_number.endswith("〕1号")
+    assert Rendering.objects.filter(
+        document=document, kind=RenderKind.SEALED_PDF, status=RenderStatus.READY
+    ).exists()
+    assert all(v.valid for v in verify_document(document))
+    assert set(
+        ExchangeRecord.objects.filter(document=document).values_list("recipient__short_name", flat=True)
+    ) == {
+        "省财政厅",
+        "省教育厅",
+    }
+    assert document.outgoing_process.status == "DONE"
+    package = archive_package(document)
+    assert package[:2] == b"PK"
