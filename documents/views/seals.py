@@ -104,14 +104,27 @@ def _own_agency_id(user: Any) -> int:
 # --- 版头模板 ---------------------------------------------------------------------------------------------
 
 
+def shows_office_link(user: Any) -> bool:
+    """For the navigation entry 版头与印章: the office and the 印章管理员 of the user's own agency."""
+    department = getattr(user, "department", None)
+    if not getattr(user, "is_authenticated", False) or department is None:
+        return False
+    return access.can_keep_letterheads(user, department.agency_id) or access.can_seal(
+        user, department.agency_id
+    )
+
+
 @login_required
 @require_GET
 def office_home(request: HttpRequest) -> HttpResponse:
-    """版头与印章 for the signed-in office member's own agency (what a navigation link points at)."""
+    """版头与印章 for the signed-in member's own agency (what a navigation link points at): the
+    office lands on its letterheads, the 印章管理员 on the seals."""
     agency_id = _own_agency_id(request.user)
-    if not access.can_keep_letterheads(request.user, agency_id):
-        raise PermissionDenied(letterheads.MSG_NOT_OFFICE)
-    return redirect("documents:letterheads", agency_id=agency_id)
+    if access.can_keep_letterheads(request.user, agency_id):
+        return redirect("documents:letterheads", agency_id=agency_id)
+    if access.can_seal(request.user, agency_id):
+        return redirect("documents:seals", agency_id=agency_id)
+    raise PermissionDenied(letterheads.MSG_NOT_OFFICE)
 
 
 @login_required

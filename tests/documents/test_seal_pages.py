@@ -104,6 +104,21 @@ def test_the_office_home_link_opens_the_own_agencys_letterheads(cast: Any, sign_
     assert response.url == reverse("documents:letterheads", args=[cast.gov_office.pk])
 
 
+def test_the_office_home_link_takes_the_seal_keeper_to_the_seals(cast: Any, client: Any) -> None:
+    from documents.views.seals import shows_office_link
+
+    keeper = make_seal_keeper(cast, cast.gov_office)
+    client.force_login(keeper, backend="officeapp.accounts.backends.LockoutAwareBackend")
+
+    response = client.get(reverse("documents:office_home"))
+
+    assert response.url == reverse("documents:seals", args=[cast.gov_office.pk])
+    assert shows_office_link(keeper)
+    assert shows_office_link(cast.office_secretary)
+    assert not shows_office_link(cast.drafter)
+    assert not shows_office_link(cast.outsider)
+
+
 def test_creating_a_letterhead_through_the_form(cast: Any, sign_in: Any) -> None:
     response = sign_in(cast.office_secretary).post(
         reverse("documents:letterhead_create", args=[cast.gov_office.pk]),
