@@ -66,6 +66,10 @@ class RangeForm(forms.Form):
         return start, end
 
 
+def _short(label: str, room: int = 7) -> str:
+    return label if len(label) <= room else label[: room - 1] + "…"
+
+
 def _hours(bar: Bar) -> str:
     if bar.average is None:
         return "—"
@@ -84,6 +88,8 @@ def chart(bars: list[Bar], dimension: str, base: dict[str, str], *, by_count: bo
         rows.append(
             {
                 "bar": bar,
+                # The SVG has room for about seven characters of label; months read as 2026-05.
+                "short": bar.key if dimension == "month" else _short(bar.label),
                 "y": n * ROW_HEIGHT,
                 "text_y": n * ROW_HEIGHT + 17,
                 "width": width,
