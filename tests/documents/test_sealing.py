@@ -563,3 +563,48 @@ def test_two_seals_made_at_once_leave_exactly_one_active(cast: Any) -> None:
     assert all(isinstance(r, Seal) for r in results), results
     assert Seal.objects.filter(agency=cast.gov_office).count() == 2
     assert Seal.objects.filter(agency=cast.gov_office, is_active=True).count() == 1
+
+
+# --- in the 发文 flow ----------------------------------------------------------------------------------------
+
+
+def test_the_flows_seal_step_seals_and_the_document_moves_on_to_distribution(
+    cast: Any, renderer: FakeRenderer
+) -> None:
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from tests.workflows.conftest import build_flow_cast
+    from workflows import services
+    from workflows.models import TaskCandidate
+    from workflows.services import StepInput
+
+    flow_cast = build_flow_cast(cast)
+    sealing.create_seal(cast.gov_office, actor=cast.office_director)
+    document = make_document(cast)
+    process = services.start_outgoing(document, actor=cast.drafter)
+    open_states = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+
+    # Every step agreed by whoever holds (or may claim) it, until the document waits for 分发.
+    for _ in range(20):
+        task = Task.objects.filter(process=process, flow_task_type="HUMAN", status__in=open_states).first()
+        assert task is not None
+        if task.flow_task.name == "distribute":
+            break
+        actor = task.owner or TaskCandidate.objects.filter(task=task).first().user
+        if task.owner is None:
+            services.claim(task, actor=actor)
+        if task.flow_task.name == "typeset":
+            services.typeset_render(Task.objects.get(pk=task.pk), actor=actor)
+        if task.flow_task.name == "seal":
+            assert actor == flow_cast.seal_keeper
+        services.complete_step(
+            Task.objects.get(pk=task.pk), actor=actor, step_input=StepInput(opinion="同意")
+        )
+
+    document.refresh_from_db()
+    application = SealApplication.objects.get(document=document)
+    assert document.state == "distribute"
+    assert application.authorised_by == flow_cast.seal_keeper
+    assert sealing.verify(application).valid
+    assert len(renderer.calls) == 1
