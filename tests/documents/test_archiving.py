@@ -240,3 +240,52 @@ def test_renderings_not_ready_are_left_out_of_the_package(cast: Any) -> None:
 
     with zipfile.ZipFile(io.BytesIO(archive_package(document))) as zf:
         assert zf.read("定稿.docx").startswith(b"PK")
+
+
+def test_the_metadata_carries_each_seals_digest_and_signature(cast: Any) -> None:
+    from documents.models import Seal, SealApplication
+
+    document = distributed(cast)
+    seal = Seal.objects.create(
+        agency=cast.gov_office,
+        name="广东省人民政府办公厅电子印章",
+        image=put(io.BytesIO(b"\x89PNG seal image"), actor=None),
+        public_key_pem="-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n",
+        private_key_encrypted="encrypted",
+        fingerprint="ab" * 32,
+    )
+    SealApplication.objects.create(
+        document=document,
+        agency=cast.gov_office,
+        seal=seal,
+        digest="cd" * 32,
+        signature="c2lnbmF0dXJl",
+        authorised_by=cast.office_secretary,
+        signed_at=timezone.now(),
+    )
+    archive(document, actor=cast.office_secretary, retention=Retention.PERMANENT)
+
+    with zipfile.ZipFile(io.BytesIO(archive_package(document))) as zf:
+        (entry,) = json.loads(zf.read("metadata.json"))["seals"]
+
+    assert entry["agency"]["name"] == "广东省人民政府办公厅"
+    assert (entry["digest_algorithm"], entry["digest"], entry["signature"]) == (
+        "SHA-256",
+        "cd" * 32,
+        "c2lnbmF0dXJl",
+    )
+    assert entry["fingerprint"] == "ab" * 32
+    assert "private_key" not in json.dumps(entry)
+
+
+def test_removed_attachments_are_left_out_of_the_package(cast: Any) -> None:
+    document = distributed(cast)
+    kept = add_attachment(cast, document, "保留的附件", b"kept", "a.txt")
+    gone = add_attachment(cast, document, "已删除的附件", b"gone", "b.txt")
+    Attachment.objects.filter(pk=gone.pk).update(removed_at=timezone.now())
+    archive(document, actor=cast.office_secretary, retention=Retention.YEARS_10)
+
+    with zipfile.ZipFile(io.BytesIO(archive_package(document))) as zf:
+        attachments = [n for n in zf.namelist() if n.startswith("附件/")]
+
+    assert attachments == [f"附件/附件{kept.order} 保留的附件.txt"]
