@@ -236,3 +236,15 @@ def test_each_conversion_gets_its_own_profile(settings: Any, tmp_path: Path) -> 
     profiles = log.read_text().split()
     assert len(profiles) == 2 and profiles[0] != profiles[1]
     assert all(p.startswith("-env:UserInstallation=file://") for p in profiles)
+
+
+@needs_libreoffice
+def test_g20_a_two_line_title_keeps_the_line_pitch(rendered: Path) -> None:
+    lines = text_lines(rendered, 1)
+    tops = [
+        top
+        for top, text in lines
+        if "防台风工作的通知" in text or text.startswith("广东省人民政府办公厅关于")
+    ]
+    assert len(tops) == 2
+    assert abs(tops[1] - tops[0] - 225 / 22) < 0.2
