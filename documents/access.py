@@ -25,6 +25,8 @@ from documents.models import (
 from officeapp.access import get_or_404, grants_of, has_role
 from officeapp.org.models import Role
 
+SENT_STATES = (DocumentState.DISTRIBUTE, DocumentState.ARCHIVE, DocumentState.ARCHIVED)
+
 # Roles that see every document of their agency (the office runs the 发文 process).
 OFFICE_ROLES = frozenset({Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR, Role.SEAL_KEEPER, Role.ARCHIVIST})
 
@@ -56,6 +58,8 @@ def visible_documents(user: Any) -> QuerySet[OfficialDocument]:
         condition |= Q(pk__in=CoIssuer.objects.filter(agency_id__in=offices).values("document_id"))
     clerk_of = _agencies_with(user, {Role.CLERK})
     if clerk_of:
+        # The issuing agency's 收发员 distributes and files: they see its documents from 分发 on.
+        condition |= Q(agency_id__in=clerk_of, state__in=SENT_STATES)
         condition |= Q(
             pk__in=ExchangeRecord.objects.filter(recipient_id__in=clerk_of)
             .exclude(state=ExchangeState.WITHDRAWN)

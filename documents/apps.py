@@ -6,9 +6,14 @@ class DocumentsConfig(AppConfig):
     verbose_name = "公文"
 
     def ready(self) -> None:
+        import documents.archiving  # noqa: F401  (connects the archive's read-only guards)
+        from documents.archiving import reading_agencies
         from documents.attachments import DocumentFilesReferrer
+        from documents.exchange import clerk_agencies
+        from documents.panels import document_panels
         from documents.sealing import SealedFileReferrer, SealImageReferrer
         from documents.tiles import PENDING_TILE
+        from documents.views.exchange import exchange_panel
         from officeapp.access import admin_role_of
         from officeapp.blobs.referrers import register_referrer
         from officeapp.registries import nav_entries, workbench_tiles
@@ -16,8 +21,19 @@ class DocumentsConfig(AppConfig):
 
         # 我的公文 in the top navigation for everyone who works on documents (not the 三员).
         nav_entries.register(
-            "documents.mine", NavEntry("我的公文", "documents:mine", 10, lambda user: admin_role_of(user) is None)
+            "documents.mine",
+            NavEntry("我的公文", "documents:mine", 10, lambda user: admin_role_of(user) is None),
         )
+        nav_entries.register(
+            "documents.pending",
+            NavEntry("待签收", "documents:pending", 15, lambda user: bool(clerk_agencies(user))),
+        )
+        nav_entries.register(
+            "documents.archive",
+            NavEntry("档案", "documents:archive", 40, lambda user: bool(reading_agencies(user))),
+        )
+        # The document page: the sender's distribution status, a recipient's own copy, the package.
+        document_panels.register("exchange", exchange_panel)
         # Files are served through the checked download view to whoever may see their document:
         # attachments, their previews and renderings; seal images; sealed PDFs.
         register_referrer(DocumentFilesReferrer())

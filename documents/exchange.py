@@ -302,7 +302,10 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
                 f"{locked.recipient.name}的公文已{locked.get_state_display().removeprefix('已')}，不能撤回。"
             )
         locked.state = ExchangeState.WITHDRAWN
-        locked.save(update_fields=["state"])
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = actor
+        locked.withdraw_reason = reason[:200]
+        locked.save(update_fields=["state", "withdrawn_at", "withdrawn_by", "withdraw_reason"])
         record(
             "documents.exchange.withdrawn",
             actor=actor,

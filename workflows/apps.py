@@ -28,5 +28,10 @@ class WorkflowsConfig(AppConfig):
         nav_entries.register(
             "workflows.new", NavEntry("拟稿", "workflows:new_outgoing", 20, works_on_documents)
         )
+        # load_demo: 公文 of 省政府办公厅 in every state of the flow.
+        from officeapp.registries import demo_builders
+        from workflows.demo import build_outgoing_demo
+
+        demo_builders.register("20-outgoing", build_outgoing_demo)
         # Handwritten signatures under opinions are readable by whoever may see the document.
         register_referrer(SignatureReferrer())

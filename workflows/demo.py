@@ -265,9 +265,19 @@ class OutgoingDemo:
             for task in tasks:
                 self.act(task, spec, process)
 
+    def seals(self) -> None:
+        """Each agency that seals in the demo has its 电子印章 (image and key pair)."""
+        from documents.sealing import active_seal, create_seal
+
+        director = User.objects.get(username="zhou.jianguo")
+        for agency in [self.office, self.agency("省财政厅")]:
+            if agency is not None and active_seal(agency) is None:
+                create_seal(agency, actor=director if agency == self.office else None)
+
     def build(self) -> str:
         if self.office is None:
             return ""
+        self.seals()
         drafter = User.objects.get(username="lin.xiaomei")
         for spec in DOCUMENTS:
             with transaction.atomic():

@@ -313,11 +313,17 @@ def _seal_agency_of(task: Task, process: OutgoingProcess) -> int:
 
 
 def default_signers(document: OfficialDocument) -> list[User]:
-    """签发 routed by 分管: the leader over the drafting department; joint issue adds a leader of
-    each co-issuing agency (条例 第十九条: 联合发文 由所有联署机关的负责人会签)."""
-    from officeapp.access import leaders_over
-
-    chain = list(leaders_over(document.department).order_by("pk")[:1])
+    """签发 routed by 分管 (flows.md step 5): a 下行/平行文 goes to the leader who oversees the drafting
+    department; a 上行文 to the agency's 主要负责人 (the leader whose portfolio is the whole agency).
+    Joint issue adds a leader of each co-issuing agency (联署机关负责人会签)."""
+    by_department = User.objects.filter(portfolios__department=document.department, is_active=True)
+    by_agency = User.objects.filter(portfolios__agency_id=document.agency_id, is_active=True)
+    order = [by_agency, by_department] if document.is_upward else [by_department, by_agency]
+    chain: list[User] = []
+    for queryset in order:
+        chain = list(queryset.distinct().order_by("pk")[:1])
+        if chain:
+            break
     if not chain:
         chain = agency_leaders(document.agency_id)[:1]
     for co in document.co_issuers.select_related("agency"):
@@ -357,9 +363,8 @@ def edit_body(
 def typeset_render(task: Task, *, actor: User) -> Any:
     """排版: produce the GB/T 9704 .docx of the current version now (the proof), and its PDF in the
     worker. A rendering failure leaves the document and the flow as they were."""
-    from documents.rendering import render_now, request_rendering
-
     from documents.models import RenderKind
+    from documents.rendering import render_now, request_rendering
 
     if not access.can_act(actor, task) or task.flow_task.name != "typeset":
         raise FlowError("只有排版环节的办理人可以生成排版稿。")

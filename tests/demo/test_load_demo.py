@@ -197,3 +197,56 @@ def test_demo_accounts_find_sample_notifications_in_their_bell(province: str, db
     )
     assert titles == {"欢迎使用协同办公平台", "请核对本周拟稿安排"}
     assert "未创建" not in province
+
+
+def test_demo_has_outgoing_documents_in_every_state(province: str, db: Any) -> None:
+    from documents.models import DocumentState, OfficialDocument
+
+    states = set(OfficialDocument.objects.values_list("state", flat=True))
+    assert states == set(DocumentState.values)
+    for state in [
+        "draft",
+        "dept_review",
+        "countersign",
+        "office_review",
+        "sign_off",
+        "recheck",
+        "assign_number",
+        "typeset",
+        "seal",
+        "distribute",
+        "archive",
+        "archived",
+        "terminated",
+    ]:
+        assert state in states, state
+    assert "发文：16 件公文" in province
+
+
+def test_demo_accounts_find_their_own_work_in_their_inbox(province: str, db: Any) -> None:
+    from viewflow.workflow.models import Task
+
+    from workflows.models import TaskCandidate
+
+    def open_for(username: str) -> set[str]:
+        user = User.objects.get(username=username)
+        owned = Task.objects.filter(owner=user, status__in=["NEW", "ASSIGNED"])
+        claimable = Task.objects.filter(
+            pk__in=TaskCandidate.objects.filter(user=user).values("task_id"), owner__isnull=True, status="NEW"
+        )
+        return {t.flow_task.name for t in [*owned, *claimable]}
+
+    assert open_for("lin.xiaomei") == {"draft"}
+    assert open_for("chen.zhiqiang") >= {"dept_review"}
+    assert "sign_off" in open_for("wang.deming")
+    assert {"office_review", "recheck", "assign_number", "typeset", "distribute"} <= open_for("huang.lihua")
+    assert open_for("he.jun") == {"seal"}
+    assert open_for("deng.lan") == {"archive"}
+
+
+def test_demo_distributed_documents_wait_in_the_finance_clerks_pending_list(province: str, db: Any) -> None:
+    from documents.exchange import pending_for
+
+    clerk = User.objects.get(username="li.guohua")
+    titles = set(pending_for(clerk).values_list("document__title", flat=True))
+    assert "关于做好2026年防汛防台风工作的通知" in titles

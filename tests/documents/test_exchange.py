@@ -309,3 +309,17 @@ def test_distribution_costs_the_same_queries_for_two_or_twenty_recipients(cast: 
     assert queries_for(few + cities, "粤府办〔2026〕2号") == queries_for(few, "粤府办〔2026〕1号")
     # 省财政厅's clerk twice (one per document), each city's clerk once.
     assert Notification.objects.filter(kind="documents.exchange").count() == 2 + 18
+
+
+def test_a_withdrawal_keeps_who_withdrew_it_when_and_why(cast: Any) -> None:
+    from tests.documents.exchange_factories import make_sealed
+
+    document = make_sealed(cast)
+    record = distribute(document, actor=cast.office_secretary)[0]
+
+    withdraw(record, actor=cast.office_secretary, reason="主送机关有误")
+
+    record.refresh_from_db()
+    assert record.withdrawn_by == cast.office_secretary
+    assert record.withdraw_reason == "主送机关有误"
+    assert record.withdrawn_at is not None
