@@ -375,6 +375,9 @@ def produce_sealed_file(document: OfficialDocument, *, actor: Any = None) -> Ren
     )
     if not applications:
         raise SealRefused("尚无用印授权，无法生成盖章文件。")
+    if any(a.signature for a in applications):
+        # A sealed file may already be out with recipients: re-signing would orphan its signatures.
+        raise SealRefused("该公文已生成盖章文件并签名，不能重复生成。")
     if document.current_version_id is None:
         raise SealRefused("该公文没有正文版本，无法用印。")
     try:

@@ -273,6 +273,18 @@ def test_sealing_twice_is_refused_with_a_clear_message(
     assert Rendering.objects.filter(document=document, kind=RenderKind.SEALED_PDF).count() == 1
 
 
+def test_a_sealed_file_is_never_replaced_so_copies_already_sent_keep_verifying(
+    cast: Any, keeper: Any, gov_seal: Seal, renderer: FakeRenderer
+) -> None:
+    document, application = _sealed(cast, keeper)
+
+    with pytest.raises(SealRefused, match="不能重复生成"):
+        sealing.produce_sealed_file(document)
+
+    assert sealing.verify(application).valid
+    assert len(renderer.calls) == 1
+
+
 def test_an_agency_without_a_seal_is_told_to_make_one(cast: Any, keeper: Any, renderer: FakeRenderer) -> None:
     document = at_seal_step(make_document(cast))
 
