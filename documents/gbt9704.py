@@ -496,7 +496,6 @@ def _version_block(w: _Writer, spec: DocumentSpec) -> None:
         rows.append("printed")
     if not rows:
         return
-    w.blank(1)
     table = w.document.add_table(rows=len(rows), cols=1)
     ooxml.set_table_geometry(table, width=TEXT_WIDTH, columns=[TEXT_WIDTH], cell_margin=0)
     thick = ("single", 8, ooxml.BLACK)
@@ -519,6 +518,17 @@ def _version_block(w: _Writer, spec: DocumentSpec) -> None:
             ooxml.add_tab_stop(paragraph, TEXT_WIDTH - 2 * CHAR_4, kind="right")
             printed_on = f"{chinese_date(spec.printed_on)}印发" if spec.printed_on else ""
             _Writer.run(paragraph, f"{spec.printed_by}\t{printed_on}", size=SIZE_4, spacing=None)
+    lines = 0
+    for kind in rows:
+        if kind == "cc":
+            hang = text_width("抄送：", char=CHAR_4)
+            room = TEXT_WIDTH - 2 * CHAR_4 - hang
+            lines += max(1, -(-text_width(spec.cc + "。", char=CHAR_4) // room))
+        else:
+            lines += 1
+    # G40: the block goes to the bottom of the 版心 of the page where the text ends.
+    anchor = w.para(line=20, snap=False)
+    ooxml.bottom_text_box(anchor, [table._tbl], width=TEXT_WIDTH, height=lines * LINE + 40, name="版记")
 
 
 def render_docx(spec: DocumentSpec) -> bytes:

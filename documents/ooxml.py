@@ -454,3 +454,50 @@ def float_picture(run: Run, *, x: int, y: int, name: str) -> Any:
     anchor.append(graphic)
     inline.getparent().replace(inline, anchor)
     return anchor
+
+
+# --- the 版记 box (G40) ---------------------------------------------------------------------------
+WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+
+
+def bottom_text_box(paragraph: Paragraph, content: list[Any], *, width: int, height: int, name: str) -> Any:
+    """Move `content` (body elements: the 版记 table) into a text box anchored in `paragraph`, its
+    bottom on the 版心 bottom edge, centred, text wrapping above and below it.
+
+    G40: the last 版记 line coincides with the 版心 bottom of the last page. A floating table
+    (tblpPr) is laid out inline or dropped by LibreOffice; a DrawingML text box aligned to the
+    margin bottom is honoured by LibreOffice and Word alike."""
+    from docx.oxml import parse_xml
+
+    cx, cy = width * EMU_PER_TWIP, height * EMU_PER_TWIP
+    box_id = next(_drawing_ids)
+    xml = f"""<w:r xmlns:w="{qn("w:r").split("}")[0][1:]}" xmlns:wp="{_WP}" xmlns:a="{_A}" xmlns:wps="{WPS}">
+<w:drawing><wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="{box_id}"
+ behindDoc="0" locked="0" layoutInCell="1" allowOverlap="0"><wp:simplePos x="0" y="0"/>
+<wp:positionH relativeFrom="margin"><wp:align>center</wp:align></wp:positionH>
+<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>
+<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapTopAndBottom/>
+<wp:docPr id="{box_id}" name="{name}"/><wp:cNvGraphicFramePr/>
+<a:graphic><a:graphicData uri="{WPS}"><wps:wsp><wps:cNvSpPr txBox="1"/>
+<wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>
+<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln></wps:spPr>
+<wps:txbx><w:txbxContent/></wps:txbx>
+<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="0" tIns="0" rIns="0" bIns="0" anchor="b"><a:noAutofit/></wps:bodyPr>
+</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>"""
+    run = parse_xml(xml)
+    box = run.find(".//" + qn("w:txbxContent"))
+    for element in content:
+        box.append(element)
+    # A text box's content must end with a paragraph; a hairline one adds nothing below the rule.
+    closing = OxmlElement("w:p")
+    ppr = OxmlElement("w:pPr")
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:line"), "20")
+    spacing.set(qn("w:lineRule"), "exact")
+    ppr.append(spacing)
+    closing.append(ppr)
+    box.append(closing)
+    paragraph._p.append(run)
+    return run

@@ -16,6 +16,8 @@ from lxml import etree
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS = {"w": W, "r": R, "wp": WP}
 
@@ -40,7 +42,8 @@ class Para:
 
     @property
     def runs(self) -> list[Any]:
-        return [r for r in self.el.iter(w("r")) if r.find(w("t")) is not None]
+        depth = _boxes_around(self.el)
+        return [r for r in self.el.iter(w("r")) if r.find(w("t")) is not None and _boxes_around(r) == depth]
 
     def ppr(self, path: str, attribute: str) -> str | None:
         found = self.el.find(f"w:pPr/{path}", NS)
@@ -129,14 +132,25 @@ class Docx:
         return self.part_of("headerReference", kind)
 
     def anchors(self) -> list[Any]:
-        return list(self.body.iter(f"{{{WP}}}anchor"))
+        """Floating pictures (the seals)."""
+        return [a for a in self.body.iter(f"{{{WP}}}anchor") if a.find(f".//{{{PIC}}}pic") is not None]
+
+    def text_boxes(self) -> list[Any]:
+        return [a for a in self.body.iter(f"{{{WP}}}anchor") if a.find(f".//{{{WPS}}}txbx") is not None]
+
+
+def _boxes_around(el: Any) -> int:
+    return len(el.xpath("ancestor-or-self::w:txbxContent", namespaces=NS))
 
 
 def text_of(part: Any) -> str:
-    """Text of runs in order; a run's w:tab is "\t" (a tab stop definition in w:pPr is not text)."""
+    """Text of runs in order; a run's w:tab is "\t" (a tab stop definition in w:pPr is not text).
+    Text inside a text box anchored in `part` belongs to the box's own paragraphs, not to `part`."""
+    depth = _boxes_around(part)
     return "".join(
         "\t" if node.tag == w("tab") else (node.text or "")
         for run in part.iter(w("r"))
+        if _boxes_around(run) == depth
         for node in run
         if node.tag in (w("t"), w("tab"), w("instrText"))
     )
@@ -349,6 +363,13 @@ def _version_table(d: Docx) -> Any:
 
 def check_g40_version_block_rules(d: Docx, spec: Any) -> None:
     table = _version_table(d)
+    # In a text box whose bottom is the 版心 bottom, text wrapping above it.
+    (box,) = d.text_boxes()
+    assert table.iterancestors(f"{{{WP}}}anchor").__next__() is box
+    assert box.find(f"{{{WP}}}positionV", NS).get("relativeFrom") == "margin"
+    assert box.find(f"{{{WP}}}positionV/{{{WP}}}align", NS).text == "bottom"
+    assert box.find(f"{{{WP}}}wrapTopAndBottom", NS) is not None
+    assert abs(int(box.find(f"{{{WP}}}extent", NS).get("cx")) // 635 - 8844) <= 2
     assert 8840 <= int(table.find("w:tblPr/w:tblW", NS).get(w("w"))) <= 8846
     borders = table.find("w:tblPr/w:tblBorders", NS)
     assert borders.find("w:top", NS).get(w("sz")) == "8"  # thick 0.35 mm

@@ -248,3 +248,28 @@ def test_g20_a_two_line_title_keeps_the_line_pitch(rendered: Path) -> None:
     ]
     assert len(tops) == 2
     assert abs(tops[1] - tops[0] - 225 / 22) < 0.2
+
+
+@needs_libreoffice
+def test_g40_the_last_version_block_rule_lies_on_the_text_area_bottom_of_the_last_page(
+    rendered: Path,
+) -> None:
+    last = page_count(rendered)
+    image = page_image(rendered, last, gray=True)
+    pixels = image.load()
+    step = 4
+    # Rules: rows dark across most of the 156 mm width.
+    rules = [
+        y
+        for y in range(image.height)
+        if sum(1 for x in range(0, image.width, step) if pixels[x, y] < 128) * step > px_of(150)
+    ]
+    assert rules
+    assert abs(mm_of(rules[-1]) - TEXT_BOTTOM_MM) <= 0.5, mm_of(rules[-1])
+    # Three rules: thick, thin, thick (G40) — groups of adjacent rows.
+    groups = 1 + sum(1 for a, b in zip(rules, rules[1:], strict=False) if b - a > 2)
+    assert groups == 3
+    # Below the first rule there is only the block's own text: nothing of the body runs under it.
+    below = [text for top, text in text_lines(rendered, last) if top > mm_of(rules[0])]
+    assert [t[:3] for t in below] == ["抄送：", "广东省"]
+    assert below[1].endswith("印发")
