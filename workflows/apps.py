@@ -33,5 +33,10 @@ class WorkflowsConfig(AppConfig):
         from workflows.demo import build_outgoing_demo
 
         demo_builders.register("20-outgoing", build_outgoing_demo)
+        # The 发文处理单 goes into every archive package.
+        from documents.archiving import archive_parts
+        from workflows.sheet import archive_part
+
+        archive_parts.register("processing_sheet", archive_part)
         # Handwritten signatures under opinions are readable by whoever may see the document.
         register_referrer(SignatureReferrer())

@@ -204,3 +204,45 @@ def test_common_opinions_are_personal(cast: Any, sign_in: Any) -> None:
 
     assert "请办公室按程序办理" in mine
     assert "请办公室按程序办理" not in others
+
+
+def test_the_processing_sheet_downloads_as_docx_with_the_opinions(cast: Any, sign_in: Any) -> None:
+    import io
+
+    import docx
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    services.complete_step(
+        _open(document, "draft"), actor=cast.drafter, step_input=services.StepInput(opinion="请审核")
+    )
+
+    response = sign_in(cast.drafter).get(f"/workflows/documents/{document.pk}/sheet/?format=docx")
+
+    assert response.status_code == 200
+    text = "\n".join(
+        cell.text
+        for table in docx.Document(io.BytesIO(response.content)).tables
+        for row in table.rows
+        for cell in row.cells
+    )
+    assert "拟稿" in text and "林小梅" in text and "请审核" in text
+
+
+def test_the_archive_package_holds_the_processing_sheet(cast: Any) -> None:
+    import io
+    import zipfile
+
+    from documents.archiving import write_package
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    services.complete_step(
+        _open(document, "draft"), actor=cast.drafter, step_input=services.StepInput(opinion="请审核")
+    )
+    buffer = io.BytesIO()
+
+    with zipfile.ZipFile(buffer, "w") as zf:
+        write_package(zf, document)
+
+    assert "发文处理单.docx" in zipfile.ZipFile(buffer).namelist()

@@ -25,7 +25,7 @@ from workflows.flows import STEP_LABELS
 from workflows.forms import BodyForm, CommonOpinionForm, ManageForm, OutgoingDraftForm, StepForm, TransferForm
 from workflows.models import CommonOpinion, Opinion, OutgoingProcess
 from workflows.services import FlowError, StepInput, party_for
-from workflows.sheet import sheet_rows
+from workflows.sheet import sheet_docx, sheet_rows
 
 
 def _can_draft(user: Any) -> bool:
@@ -308,9 +308,7 @@ def sheet(request: HttpRequest, document_id: int) -> HttpResponse:
     document = documents_access.get_document_for(request.user, document_id)
     rows = sheet_rows(document)
     if request.GET.get("format") == "docx":
-        from documents.processing_sheet import render_processing_sheet
-
-        content = render_processing_sheet(document.title, document.doc_number, rows)
+        content = sheet_docx(document)
         record_view(request, document, action="documents.sheet_downloaded")
         response = HttpResponse(
             content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
