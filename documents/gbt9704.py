@@ -169,10 +169,13 @@ class _Writer:
         ooxml.style_run(run, face=face, half_points=size, color=color, spacing=spacing)
         return run
 
-    def blank(self, count: int = 1) -> None:
-        """Explicit empty 28.95 pt lines (G14, G20, G21), not w:before: they count on the grid."""
+    def blank(self, count: int = 1, *, keep_with_next: bool = False) -> None:
+        """Explicit empty 28.95 pt lines (G14, G20, G21), not w:before: they count on the grid.
+        `keep_with_next`: the lines before a 署名 go to its page rather than end the previous one."""
         for _ in range(count):
-            self.para()
+            paragraph = self.para()
+            if keep_with_next:
+                ooxml.keep_with_next(paragraph)
 
 
 def _setup(document: DocxDocument, *, first_page_differs: bool) -> None:
@@ -393,7 +396,7 @@ def _signature(w: _Writer, spec: DocumentSpec) -> None:
     if spec.seals and issuers:
         _sealed_signature(w, spec, date_text)
     elif issuers or date_text:
-        w.blank(1)  # G27: one blank line under 正文/附件说明
+        w.blank(1, keep_with_next=True)  # G27: one blank line under 正文/附件说明
         width_date = text_width(date_text)
         last = issuers[-1] if issuers else ""
         width_last = text_width(last)
@@ -431,10 +434,11 @@ def _sealed_signature(w: _Writer, spec: DocumentSpec, date_text: str) -> None:
     for position, seal in enumerate(spec.seals):
         if seal.agency_name not in issuers and position < len(issuers):
             seals.setdefault(issuers[position], seal)
-    w.blank(2)  # practice: 2 blank lines so the seal's top stays within one line of the text (G26)
+    # Practice: 2 blank lines so the seal's top stays within one line of the text (G26).
+    w.blank(2, keep_with_next=True)
     for row_index, row in enumerate(rows):
         if row_index:
-            w.blank(4)  # rows of seals one seal height apart: no touching (G26)
+            w.blank(4, keep_with_next=True)  # rows of seals one seal height apart: no touching (G26)
         # Slots from the right: the last one centred over the date.
         centers = [date_center - (len(row) - 1 - i) * pitch for i in range(len(row))]
         paragraph = w.para(spacing=None)

@@ -305,3 +305,37 @@ def test_export_document_reports_a_render_failure_in_chinese(
     with pytest.raises(CommandError, match="找不到 LibreOffice"):
         call_command("export_document", str(document.pk), "--format", "pdf", "--out", str(tmp_path / "x.pdf"))
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_the_processing_sheet_lists_every_step_with_person_time_in_shanghai_and_opinion() -> None:
+    from datetime import UTC, datetime
+
+    from documents.processing_sheet import SheetRow, render_processing_sheet
+
+    data = render_processing_sheet(
+        "关于做好防汛工作的通知",
+        NUMBER,
+        [
+            SheetRow(
+                step="拟稿", person="王小明", at=datetime(2026, 6, 1, 1, 5, tzinfo=UTC), opinion="请审核"
+            ),
+            ("签发", "李副省长", datetime(2026, 6, 2, 16, 30, tzinfo=UTC), "同意"),
+        ],
+    )
+
+    sheet = Docx(data)
+    assert sheet.para("^发文处理单$")
+    assert sheet.para("^标题：关于做好防汛工作的通知$")
+    assert sheet.para("^发文字号：" + NUMBER + "$")
+    cells = [p.text for p in sheet.paragraphs()[3:]]
+    assert cells[:4] == ["环节", "办理人", "时间", "意见"]
+    # 01:05 UTC is 09:05 in Beijing; 16:30 UTC is past midnight there: the next day.
+    assert cells[4:8] == ["拟稿", "王小明", "2026年6月1日 09:05", "请审核"]
+    assert cells[8:12] == ["签发", "李副省长", "2026年6月3日 00:30", "同意"]
+
+
+def test_an_unnumbered_document_sheet_says_so() -> None:
+    from documents.processing_sheet import render_processing_sheet
+
+    sheet = Docx(render_processing_sheet("关于做好防汛工作的通知", "", []))
+    assert sheet.para("^发文字号：（未编号）$")
