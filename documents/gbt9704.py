@@ -242,7 +242,8 @@ def _mark(w: _Writer, spec: DocumentSpec) -> None:
     suffix = spec.mark_suffix
     suffix_width = 0
     longest = max(len(n) for n in names)
-    size = min(_mark_size_pt("字" * (longest + len(suffix))), 36)
+    # Names and suffix side by side on the 156 mm line, with 20 pt between them and 10 pt to spare.
+    size = int(min(36, (TEXT_WIDTH / 20 - 30) / (longest + len(suffix))))
     if suffix:
         suffix_width = len(suffix) * size * 20 + 400
     table = w.document.add_table(rows=1, cols=2)
@@ -425,8 +426,9 @@ def _sealed_signature(w: _Writer, spec: DocumentSpec, date_text: str) -> None:
     the date); each seal centred on its 署名, a little above the middle of 署名 and date lines."""
     date_right = 4 * CHAR
     date_center = TEXT_WIDTH - date_right - text_width(date_text) // 2
-    pitch = SEAL_DIAMETER + SEAL_GAP
     issuers = spec.issuers
+    # Slots wide enough for the seal and for the 署名 under it (names must not run together).
+    pitch = max(SEAL_DIAMETER + SEAL_GAP, max(text_width(n) for n in issuers) + CHAR)
     per_row = max(1, min(len(issuers), (date_center + SEAL_DIAMETER // 2) // pitch))
     rows = [issuers[i : i + per_row] for i in range(0, len(issuers), per_row)]
     # By agency name; a seal whose name matches no 署名 goes to the 署名 at its position.
