@@ -226,6 +226,11 @@ def test_g26_joint_seals_one_per_signature_never_overlap_and_stay_inside_the_tex
         for x2, y2 in boxes[i + 1 :]:
             assert abs(x1 - x2) > diameter or abs(y1 - y2) > diameter  # not touching
         assert x1 >= 0 and x1 + diameter <= 8845
+    # The 署名 under the seals never run together: centre tabs at least one name apart.
+    for paragraph in {a.getparent().getparent().getparent() for a in anchors}:
+        centres = sorted(int(t.get(w("pos"))) for t in paragraph.findall("w:pPr/w:tabs/w:tab", NS))
+        for left, right in zip(centres, centres[1:], strict=False):
+            assert right - left > 10 * 320
     # The last seal covers the date.
     day = d.para("^2026年6月8日$")
     day_centre = 8845 - 1280 - (6 * 160 + 3 * 320) // 2
