@@ -11,7 +11,10 @@ exactly those who may open the document holding them.
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -20,13 +23,15 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from documents.access import can_view, visible_documents
-from documents.errors import DocumentError, DocumentFrozen
+from documents.errors import DocumentError, DocumentFrozen, RenderFailed
 from documents.models import Attachment, OfficialDocument, Rendering
 from officeapp.audit.services import record
 from officeapp.blobs.checks import CheckedUpload, UploadRefused, check_upload, msg_not_allowed
 from officeapp.blobs.models import Blob
-from officeapp.blobs.services import put
+from officeapp.blobs.services import open_blob, put
 from officeapp.outbox.services import emit
+
+logger = logging.getLogger(__name__)
 
 # What an attachment may be: 版式 and office files and images (no pptx or plain text: an 附件 is
 # printed and bound with the 正文, G32).
@@ -36,6 +41,8 @@ TITLE_MAX = 200
 # G25: the name carries no closing punctuation.
 _TRAILING_PUNCTUATION = "。；;，,.、：:"
 FROZEN_MESSAGE = "公文已定稿（排版后）或已归档，不能再增删或调整附件。"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PREVIEW_TASK = "documents.attachments.produce_preview"
 
 
 def check_attachment_upload(upload: Any) -> CheckedUpload:
@@ -125,8 +132,53 @@ def add_attachment(document: OfficialDocument, *, actor: Any, upload: Any, title
             details={"attachment_id": attachment.pk, "blob_id": blob.pk, "type": checked.type.key},
         )
         emit("documents.document.changed", locked, payload={"attachment_added": attachment.pk})
+        if blob.content_type == DOCX_MIME:
+            transaction.on_commit(partial(_enqueue_preview, attachment.pk), robust=True)
     document.attachment_note = locked.attachment_note
     return attachment
+
+
+def _enqueue_preview(attachment_id: int) -> None:
+    from officeapp.worker.tasks import enqueue
+
+    enqueue(PREVIEW_TASK, attachment_id)
+
+
+def produce_preview(attachment_id: int) -> None:
+    """The worker's job: a PDF of a Word attachment for the in-browser preview (LibreOffice).
+
+    Idempotent: an attachment that has a preview, was removed, or is not a Word file is left alone.
+    The conversion runs outside any transaction (it may take seconds); a conversion that fails is
+    logged and the preview page keeps offering the download — the attachment itself is fine."""
+    from documents.pdf import docx_to_pdf
+
+    attachment = Attachment.objects.select_related("blob").filter(pk=attachment_id).first()
+    if (
+        attachment is None
+        or attachment.preview_blob_id is not None
+        or attachment.removed_at is not None
+        or attachment.blob.content_type != DOCX_MIME
+    ):
+        return
+    try:
+        pdf = docx_to_pdf(b"".join(open_blob(attachment.blob)))
+    except RenderFailed as exc:
+        logger.warning("preview of attachment %s failed: %s", attachment_id, exc.message)
+        return
+    preview = put(io.BytesIO(pdf), actor=None)
+    with transaction.atomic():
+        locked = Attachment.objects.select_for_update().get(pk=attachment_id)
+        if locked.preview_blob_id is not None or locked.document.is_archived:
+            return
+        locked.preview_blob = preview
+        locked.save(update_fields=["preview_blob"])
+        record(
+            "documents.attachment_preview_made",
+            actor=None,
+            obj=locked.document,
+            actor_label="后台任务",
+            details={"attachment_id": locked.pk, "blob_id": preview.pk},
+        )
 
 
 def remove_attachment(attachment: Attachment, *, actor: Any) -> Attachment:
@@ -191,6 +243,7 @@ __all__ = [
     "add_attachment",
     "attachment_note",
     "live_attachments",
+    "produce_preview",
     "remove_attachment",
     "reorder",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from typing import Any
 
 import pytest
@@ -177,3 +178,77 @@ def test_the_referrer_lets_only_people_who_see_the_document_read_its_files(cast:
     assert not referrer.can_read(cast.drafter, attachment.blob)
     # Still kept for the record: the retention job must not delete it.
     assert attachment.blob_id in set(referrer.referenced_blob_ids().values_list("pk", flat=True))
+
+
+# --- previews of Word attachments (worker) --------------------------------------------------------
+
+
+def docx_bytes(text: str = "防汛责任人名单") -> bytes:
+    from docx import Document
+
+    out = io.BytesIO()
+    word = Document()
+    word.add_paragraph(text)
+    word.save(out)
+    return out.getvalue()
+
+
+def test_a_word_attachment_queues_its_preview_after_commit_and_a_pdf_does_not(
+    cast: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from documents import attachments
+
+    queued: list[int] = []
+    monkeypatch.setattr(attachments, "_enqueue_preview", queued.append)
+    document = make_document(cast)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        word = add_attachment(
+            document, actor=cast.drafter, upload=upload("名单.docx", docx_bytes()), title="名单"
+        )
+        add_attachment(document, actor=cast.drafter, upload=upload("表.pdf", pdf_bytes()), title="值班表")
+
+    assert queued == [word.pk]
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="needs LibreOffice (soffice)")
+def test_the_worker_makes_a_pdf_preview_of_a_word_attachment_once(cast: Any) -> None:
+    from documents.attachments import produce_preview
+
+    document = make_document(cast)
+    word = add_attachment(
+        document, actor=cast.drafter, upload=upload("名单.docx", docx_bytes()), title="名单"
+    )
+
+    produce_preview(word.pk)
+    word.refresh_from_db()
+    first = word.preview_blob_id
+    produce_preview(word.pk)
+    word.refresh_from_db()
+
+    assert word.preview_blob is not None and word.preview_blob.content_type == "application/pdf"
+    assert word.preview_blob_id == first
+    assert AuditEvent.objects.filter(action="documents.attachment_preview_made").count() == 1
+
+
+def test_a_failed_conversion_leaves_the_attachment_as_it_was(
+    cast: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from documents import pdf
+    from documents.attachments import produce_preview
+    from documents.errors import RenderFailed
+
+    def broken(data: bytes) -> bytes:
+        raise RenderFailed("版式文件生成失败：排版稿无法转换为 PDF。")
+
+    monkeypatch.setattr(pdf, "docx_to_pdf", broken)
+    document = make_document(cast)
+    word = add_attachment(
+        document, actor=cast.drafter, upload=upload("名单.docx", docx_bytes()), title="名单"
+    )
+
+    produce_preview(word.pk)
+
+    word.refresh_from_db()
+    assert word.preview_blob is None
+    assert word.removed_at is None

@@ -390,3 +390,32 @@ def test_a_number_of_another_agency_is_404_in_this_register(cast: Any, sign_in: 
     )
 
     assert response.status_code == 404
+
+
+def test_a_word_attachment_with_a_made_preview_is_shown_as_its_watermarked_pdf(
+    cast: Any, document: Any, sign_in: Any
+) -> None:
+    from documents.models import Attachment
+
+    out = io.BytesIO()
+    word = Document()
+    word.add_paragraph("名单")
+    word.save(out)
+    attachment = add_attachment(
+        document, actor=cast.drafter, upload=SimpleUploadedFile("名单.docx", out.getvalue()), title="名单"
+    )
+    Attachment.objects.filter(pk=attachment.pk).update(preview_blob=put(io.BytesIO(pdf_bytes()), actor=None))
+    client = sign_in(cast.drafter)
+
+    page = client.get(reverse("documents:attachment_preview", args=[document.pk, attachment.pk]))
+    preview = client.get(
+        reverse("documents:attachment_download", args=[document.pk, attachment.pk]) + "?for=preview"
+    )
+    download = client.get(reverse("documents:attachment_download", args=[document.pk, attachment.pk]))
+
+    assert "pdf-preview" in page.content.decode()
+    assert preview["Content-Type"] == "application/pdf" and preview["Content-Disposition"].endswith(
+        "''%E5%90%8D%E5%8D%95.pdf"
+    )  # 名单.pdf
+    assert "林小梅" in PdfReader(io.BytesIO(_content(preview))).pages[0].extract_text()
+    assert _content(download) == out.getvalue()
