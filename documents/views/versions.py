@@ -417,7 +417,8 @@ def number_reserve(request: HttpRequest, agency_id: int) -> HttpResponse:
 def number_void(request: HttpRequest, agency_id: int, doc_number_id: int) -> HttpResponse:
     agency = _office_agency(request.user, agency_id)
     number = get_or_404(
-        DocNumber.objects.select_related("sequence", "document").filter(sequence__agency=agency), pk=doc_number_id
+        DocNumber.objects.select_related("sequence", "document").filter(sequence__agency=agency),
+        pk=doc_number_id,
     )
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
