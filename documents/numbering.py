@@ -156,6 +156,13 @@ def numbers_of(agency: Agency, year: int) -> QuerySet[DocNumber]:
     )
 
 
+def reserved_for(document: OfficialDocument) -> QuerySet[DocNumber]:
+    """The reserved numbers the 编号 step may offer this document: same 机关代字 and year."""
+    return DocNumber.objects.filter(
+        sequence__prefix=prefix_of(document), sequence__year=year_of(document), state=NumberState.RESERVED
+    ).order_by("serial")
+
+
 def years_of(agency: Agency) -> list[int]:
     return sorted(
         set(NumberSequence.objects.filter(agency=agency).values_list("year", flat=True)), reverse=True
@@ -337,6 +344,7 @@ __all__ = [
     "format_issued_on",
     "numbers_of",
     "reserve_number",
+    "reserved_for",
     "validate_doc_number",
     "validate_issued_on",
     "void_number",

@@ -17,6 +17,7 @@ from documents.numbering import (
     assign_number,
     format_issued_on,
     reserve_number,
+    reserved_for,
     validate_doc_number,
     validate_issued_on,
     void_number,
@@ -163,6 +164,18 @@ def test_a_reserved_number_is_used_when_chosen_and_marked_assigned(cast: Any) ->
     assert document.doc_number == f"粤府办〔{year}〕1号"
     # The next plain assignment does not reuse the reserved serial.
     assert assign_number(make_document(cast), actor=cast.office_secretary).serial == 2
+
+
+def test_the_numbering_step_is_offered_only_reserved_numbers_of_the_documents_prefix_and_year(
+    cast: Any,
+) -> None:
+    year = datetime.date.today().year
+    mine = reserve_number(cast.gov_office, actor=cast.office_secretary, prefix="粤府办", year=year)
+    reserve_number(cast.gov_office, actor=cast.office_secretary, prefix="粤府办", year=year - 1)
+    used = reserve_number(cast.gov_office, actor=cast.office_secretary, prefix="粤府办", year=year)
+    void_number(used, actor=cast.office_secretary, reason="不再需要")
+
+    assert list(reserved_for(make_document(cast))) == [mine]
 
 
 def test_a_reserved_number_of_another_year_cannot_be_used(cast: Any) -> None:
