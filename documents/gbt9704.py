@@ -20,6 +20,7 @@ from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.oxml import OxmlElement
 from docx.shared import Emu
 from docx.text.paragraph import Paragraph
 
@@ -58,6 +59,8 @@ RED_LINE_GAP_PT = 5  # border space under the 发文字号 line: measured ≈4 m
 SEAL_DIAMETER = ooxml.mm(42)
 SEAL_GAP = ooxml.mm(4)  # joint seals never touch (G26)
 LETTER_LINE_WIDTH = ooxml.mm(170)  # G60
+# G60 border space, measured on the render: the top double line 4 mm under the 标志 ink.
+LETTER_TOP_GAP_PT = 6
 
 DOC_NUMBER_RE = re.compile(r"^\S+〔(19|20)\d{2}〕[1-9]\d*号$")  # G14
 ISSUED_ON_RE = re.compile(r"^(19|20)\d{2}年([1-9]|1[0-2])月([1-9]|[12]\d|3[01])日$")  # G29
@@ -301,13 +304,25 @@ def _letter_header(document: DocxDocument, spec: DocumentSpec) -> None:
     ooxml.set_exact_line(header, size * 20, snap_to_grid=False)
     ooxml.set_alignment(header, "center")
     ooxml.set_indent(header, left=outdent, right=outdent)
-    ooxml.set_paragraph_border(header, "bottom", val="thickThinSmallGap", eighths=24, space=11)
+    ooxml.set_paragraph_border(header, "bottom", val="thickThinSmallGap", eighths=24, space=LETTER_TOP_GAP_PT)
     _Writer.run(header, text, face=XIAOBIAOSONG, size=size * 2, color=ooxml.RED, spacing=None)
+    # The bottom line sits 20 mm above the paper bottom, below the footer's reach: a page-anchored
+    # box in the first-page footer, holding one hairline paragraph with the double border.
     footer = section.first_page_footer.paragraphs[0]
     ooxml.set_exact_line(footer, 20, snap_to_grid=False)
-    ooxml.set_indent(footer, left=outdent, right=outdent)
-    # The footer paragraph ends 24.5 mm above the paper bottom; the border's space puts the line at 20.
-    ooxml.set_paragraph_border(footer, "bottom", val="thinThickSmallGap", eighths=24, space=12)
+    rule = OxmlElement("w:p")
+    holder = Paragraph(rule, footer._parent)
+    ooxml.set_exact_line(holder, 20, snap_to_grid=False)
+    ooxml.set_paragraph_border(holder, "bottom", val="thinThickSmallGap", eighths=24, space=0)
+    height = 120
+    ooxml.bottom_text_box(
+        footer,
+        [rule],
+        width=LETTER_LINE_WIDTH,
+        height=height,
+        name="信函下线",
+        page_offsets=((PAGE_WIDTH - LETTER_LINE_WIDTH) // 2, PAGE_HEIGHT - ooxml.mm(20) - height),
+    )
 
 
 def _head(w: _Writer, spec: DocumentSpec) -> None:

@@ -462,22 +462,43 @@ _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 
 
-def bottom_text_box(paragraph: Paragraph, content: list[Any], *, width: int, height: int, name: str) -> Any:
+def bottom_text_box(
+    paragraph: Paragraph,
+    content: list[Any],
+    *,
+    width: int,
+    height: int,
+    name: str,
+    page_offsets: tuple[int, int] | None = None,
+) -> Any:
     """Move `content` (body elements: the 版记 table) into a text box anchored in `paragraph`, its
     bottom on the 版心 bottom edge, centred, text wrapping above and below it.
 
     G40: the last 版记 line coincides with the 版心 bottom of the last page. A floating table
     (tblpPr) is laid out inline or dropped by LibreOffice; a DrawingML text box aligned to the
-    margin bottom is honoured by LibreOffice and Word alike."""
+    margin bottom is honoured by LibreOffice and Word alike.
+
+    `page_offsets` (x, y in twips from the paper's top-left) places the box on the page instead:
+    the 信函 bottom line 20 mm above the paper bottom (G60), below where a footer can reach."""
     from docx.oxml import parse_xml
 
     cx, cy = width * EMU_PER_TWIP, height * EMU_PER_TWIP
     box_id = next(_drawing_ids)
+    if page_offsets is None:
+        position = (
+            '<wp:positionH relativeFrom="margin"><wp:align>center</wp:align></wp:positionH>'
+            '<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>'
+        )
+    else:
+        x, y = (offset * EMU_PER_TWIP for offset in page_offsets)
+        position = (
+            f'<wp:positionH relativeFrom="page"><wp:posOffset>{x}</wp:posOffset></wp:positionH>'
+            f'<wp:positionV relativeFrom="page"><wp:posOffset>{y}</wp:posOffset></wp:positionV>'
+        )
     xml = f"""<w:r xmlns:w="{qn("w:r").split("}")[0][1:]}" xmlns:wp="{_WP}" xmlns:a="{_A}" xmlns:wps="{WPS}">
 <w:drawing><wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="{box_id}"
  behindDoc="0" locked="0" layoutInCell="1" allowOverlap="0"><wp:simplePos x="0" y="0"/>
-<wp:positionH relativeFrom="margin"><wp:align>center</wp:align></wp:positionH>
-<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>
+{position}
 <wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapTopAndBottom/>
 <wp:docPr id="{box_id}" name="{name}"/><wp:cNvGraphicFramePr/>
 <a:graphic><a:graphicData uri="{WPS}"><wps:wsp><wps:cNvSpPr txBox="1"/>

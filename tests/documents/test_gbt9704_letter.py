@@ -13,6 +13,7 @@ from tests.documents.gbt9704_reading import (
     NS,
     PAGE_CHECKS,
     PAGE_NUMBER_CHECKS,
+    WP,
     XIAOBIAOSONG,
     Check,
     Docx,
@@ -63,20 +64,30 @@ def test_g60_the_mark_starts_30_mm_from_the_paper_top_in_red_xiaobiaosong(produc
     assert {run_color(r) for r in runs} == {"FF0000"}
 
 
-def test_g60_red_double_lines_170_mm_thick_over_thin_at_the_top_and_thin_over_thick_at_the_bottom(
-    produced: Docx,
-) -> None:
-    for part, val in (
-        (produced.header("first"), "thickThinSmallGap"),
-        (produced.footer("first"), "thinThickSmallGap"),
-    ):
-        paragraph = Para(part.find("w:p", NS))
-        border = paragraph.el.find("w:pPr/w:pBdr/w:bottom", NS)
-        assert border.get(w("val")) == val
-        assert border.get(w("color")) == "FF0000"
-        width = 8845 - paragraph.indent("left") - paragraph.indent("right")
-        assert abs(width - LETTER_LINE) <= 3
-        assert paragraph.indent("left") == paragraph.indent("right")  # centred
+def test_g60_a_red_double_line_170_mm_thick_over_thin_4_mm_under_the_mark(produced: Docx) -> None:
+    paragraph = Para(produced.header("first").find("w:p", NS))
+    border = paragraph.el.find("w:pPr/w:pBdr/w:bottom", NS)
+    assert border.get(w("val")) == "thickThinSmallGap"
+    assert border.get(w("color")) == "FF0000"
+    width = 8845 - paragraph.indent("left") - paragraph.indent("right")
+    assert abs(width - LETTER_LINE) <= 3
+    assert paragraph.indent("left") == paragraph.indent("right")  # centred on the 版心
+
+
+def test_g60_a_red_double_line_170_mm_thin_over_thick_20_mm_above_the_paper_bottom(produced: Docx) -> None:
+    footer = produced.footer("first")
+    border = footer.find(".//w:txbxContent/w:p/w:pPr/w:pBdr/w:bottom", NS)
+    assert border.get(w("val")) == "thinThickSmallGap"
+    assert border.get(w("color")) == "FF0000"
+    box = next(footer.iter(f"{{{WP}}}anchor"))
+    assert box.find(f"{{{WP}}}positionV", NS).get("relativeFrom") == "page"
+    y = int(box.find(f"{{{WP}}}positionV/{{{WP}}}posOffset", NS).text) // 635
+    x = int(box.find(f"{{{WP}}}positionH/{{{WP}}}posOffset", NS).text) // 635
+    cx = int(box.find(f"{{{WP}}}extent", NS).get("cx")) // 635
+    cy = int(box.find(f"{{{WP}}}extent", NS).get("cy")) // 635
+    assert abs(cx - LETTER_LINE) <= 3
+    assert abs(x + cx / 2 - 11906 / 2) <= 3  # centred on the paper
+    assert abs(16838 - (y + cy) - 20 * 56.6929) <= 3  # its lower edge 20 mm above the paper bottom
 
 
 def test_g60_page_one_has_no_page_number(produced: Docx) -> None:

@@ -273,3 +273,57 @@ def test_g40_the_last_version_block_rule_lies_on_the_text_area_bottom_of_the_las
     below = [text for top, text in text_lines(rendered, last) if top > mm_of(rules[0])]
     assert [t[:3] for t in below] == ["抄送：", "广东省"]
     assert below[1].endswith("印发")
+
+
+@pytest.fixture(scope="module")
+def rendered_letter() -> Iterator[Path]:
+    from tests.documents.test_gbt9704_letter import SPEC as LETTER
+
+    with tempfile.TemporaryDirectory() as work:
+        pdf = Path(work) / "letter.pdf"
+        pdf.write_bytes(docx_to_pdf(render_docx(replace(LETTER, body=SPEC.body[:14]))))
+        yield pdf
+
+
+def _red_lines(image: Image.Image) -> list[tuple[float, float, float, float]]:
+    """(top mm, bottom mm, left mm, right mm) of each band of red rows."""
+    pixels = image.load()
+
+    def red(p: Any) -> bool:
+        return p[0] > 180 and p[1] < 90 and p[2] < 90
+
+    rows = [y for y in range(image.height) if any(red(pixels[x, y]) for x in range(0, image.width, 2))]
+    bands: list[list[int]] = []
+    for y in rows:
+        if bands and y - bands[-1][-1] <= 1:
+            bands[-1].append(y)
+        else:
+            bands.append([y])
+    found = []
+    for band in bands:
+        middle = band[len(band) // 2]
+        xs = [x for x in range(image.width) if red(pixels[x, middle])]
+        found.append((mm_of(band[0]), mm_of(band[-1]), mm_of(xs[0]), mm_of(xs[-1])))
+    return found
+
+
+@needs_libreoffice
+def test_g60_letter_mark_at_30_mm_and_its_170_mm_double_lines(rendered_letter: Path) -> None:
+    mark, top_thick, top_thin, bottom_thin, bottom_thick = _red_lines(
+        page_image(rendered_letter, 1, gray=False)
+    )
+    assert abs(mark[0] - 30) <= 1  # the mark's top edge 30 mm from the paper top
+    assert abs(top_thick[0] - mark[1] - 4) <= 1  # the first double line 4 mm under it
+    assert top_thick[1] - top_thick[0] > top_thin[1] - top_thin[0]  # 上粗下细
+    assert bottom_thick[1] - bottom_thick[0] > bottom_thin[1] - bottom_thin[0]  # 上细下粗
+    assert abs(297 - bottom_thick[1] - 20) <= 0.7  # 20 mm above the paper bottom
+    for line in (top_thick, top_thin, bottom_thin, bottom_thick):
+        assert abs(line[3] - line[2] - 170) <= 1
+
+
+@needs_libreoffice
+def test_g60_letter_page_one_has_no_page_number_and_page_two_has_one(rendered_letter: Path) -> None:
+    assert page_count(rendered_letter) >= 2
+    footer = [w for w in words(rendered_letter, 1) if w[1] / 72 * 25.4 > TEXT_BOTTOM_MM]
+    assert footer == []
+    assert [w[4] for w in words(rendered_letter, 2) if w[1] / 72 * 25.4 > TEXT_BOTTOM_MM] == ["—", "2", "—"]
