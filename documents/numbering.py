@@ -34,13 +34,13 @@ from officeapp.audit.services import record
 from officeapp.org.models import Agency
 from officeapp.outbox.services import emit
 
-# G14 (GB/T 9704 §7.2.4): 机关代字 + 〔年份全称〕 + 序号 + 号; 六角括号 U+3014/U+3015; no 第, no 虚位.
+# G14 (GB/T 9704-2012 §7.2.5 发文字号; §7.2.4 is the 发文机关标志): 机关代字 + 〔年份全称〕 + 序号 + 号; 六角括号 U+3014/U+3015; no 第, no 虚位.
 DOC_NUMBER_RULE = re.compile(r"^\S+〔(19|20)\d{2}〕[1-9]\d*号$")
 # G29 (GB/T 9704 §7.3.5.1): 阿拉伯数字, 年份全称, 月日不编虚位.
 ISSUED_ON_RULE = re.compile(r"^(19|20)\d{2}年([1-9]|1[0-2])月([1-9]|[12]\d|3[01])日$")
 
 EXAMPLE = "粤府办〔2026〕12号"
-NUMBER_CLAUSE = "GB/T 9704 第7.2.4条"
+NUMBER_CLAUSE = "GB/T 9704 第7.2.5条"
 DATE_CLAUSE = "GB/T 9704 第7.3.5.1条"
 NUMBER_RULE_MESSAGE = (
     f"发文字号应为“机关代字〔年份〕序号号”，如 {EXAMPLE}：年份用六角括号〔〕，"

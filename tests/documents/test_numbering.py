@@ -54,7 +54,7 @@ def test_each_common_mistake_in_a_number_gets_its_own_message_naming_the_rule(te
         validate_doc_number(text)
 
     assert names in refused.value.message
-    assert "GB/T 9704 第7.2.4条" in refused.value.message
+    assert "GB/T 9704 第7.2.5条" in refused.value.message
 
 
 def test_an_empty_number_is_refused_with_the_rule_spelled_out() -> None:
