@@ -183,15 +183,11 @@ def set_state(document: OfficialDocument, state: str) -> None:
 def add_participants(
     document: OfficialDocument, users: Iterable[Any], kind: str = ParticipantKind.HANDLER
 ) -> None:
-    """Whoever holds or may claim a task of the document may open it (documents/access.py)."""
-    existing = set(Participant.objects.filter(document=document).values_list("user_id", flat=True))
+    """Whoever holds or may claim a task of the document may open it (documents/access.py). One
+    insert; people already listed are left as they are (the unique constraint skips them)."""
+    unique = {u.pk: u for u in users}
     Participant.objects.bulk_create(
-        [
-            Participant(document=document, user=u, kind=kind)
-            for u in {u.pk: u for u in users}.values()
-            if u.pk not in existing
-        ],
-        ignore_conflicts=True,
+        [Participant(document=document, user=u, kind=kind) for u in unique.values()], ignore_conflicts=True
     )
 
 

@@ -97,10 +97,12 @@ def inbox_data(document: OfficialDocument, step: str, extra: dict[str, Any] | No
     return data
 
 
-def assign(task: Any, users: list[User]) -> list[User]:
-    """Give the task to one person or to candidates; returns who may act."""
+def assign(task: Any, users: list[User], *, fresh: bool = False) -> list[User]:
+    """Give the task to one person or to candidates; returns who may act. `fresh`: the task was
+    just created and has no candidates to clear."""
     people = effective_assignees(users, scope=DelegationScope.OUTGOING)
-    TaskCandidate.objects.filter(task=task).delete()
+    if not fresh:
+        TaskCandidate.objects.filter(task=task).delete()
     if len(people) == 1:
         task.owner = people[0]
         task.status = STATUS.ASSIGNED
@@ -118,12 +120,11 @@ def on_task_created(activation: Any) -> None:
     step = task.flow_task.name
     data = task.data if isinstance(task.data, dict) else {}
     users = candidates_for(step, process, data) or fallback_candidates(document)
-    people = assign(task, users)
-    task.data = inbox_data(document, step, data)
-    task.save()
-    # The task's URL needs its id: saved once more with it (the inbox links straight to the page).
-    task.data["url"] = f"/workflows/tasks/{task.pk}/"
-    task.save(update_fields=["data"])
-    set_state(document, DocumentState(step))
+    people = assign(task, users, fresh=True)
+    # viewflow saved the task before this hook, so its id (and its page's URL) is known: one save.
+    task.data = {**inbox_data(document, step, data), "url": f"/workflows/tasks/{task.pk}/"}
+    task.save(update_fields=["owner", "status", "data"])
+    if document.state != step:
+        set_state(document, DocumentState(step))
     add_participants(document, [*people, *users])
     push_inbox_changed([u.pk for u in people], task_id=task.pk, action="created", title=document.title)

@@ -38,6 +38,14 @@ from workflows.models import CommonOpinion, Decision, Opinion, OutgoingProcess, 
 ALREADY_DONE = "该任务已办理，无需重复提交。"
 LOST_RACE = "该任务刚刚已由他人办理或正在办理，请刷新页面查看最新状态。"
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+PROCESS_ROUTING_FIELDS = [
+    "route",
+    "countersign_parties",
+    "sign_off_chain",
+    "sign_off_index",
+    "seal_agencies",
+    "countersign_objection",
+]
 
 
 class FlowError(DocumentError):
@@ -77,7 +85,13 @@ def _locked_task(task_id: int) -> Task:
 
 
 def _process_of(task: Task) -> OutgoingProcess:
-    return OutgoingProcess.objects.select_related("document", "document__agency").get(pk=task.process_id)
+    """The process with its document loaded once; handed to viewflow's activation (task.process) so
+    neither viewflow nor the onCreate hook of the next tasks reads them again."""
+    process = OutgoingProcess.objects.select_related("document__agency", "document__drafter").get(
+        pk=task.process_id
+    )
+    task.process = process
+    return process
 
 
 def _acting_for(task: Task, actor: User) -> User | None:
@@ -221,7 +235,8 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
                 raise FlowError("请选择办理结论。")
             process.route = "next"
             _do_step_work(step, locked, process, actor=actor, step_input=step_input)
-        process.save()
+        # Only our columns: viewflow's own process row is viewflow's to write.
+        process.save(update_fields=PROCESS_ROUTING_FIELDS)
         opinion = _opinion(
             locked,
             process,
@@ -247,7 +262,11 @@ def _do_step_work(
     step: str, task: Task, process: OutgoingProcess, *, actor: User, step_input: StepInput
 ) -> None:
     """What agreeing means at each step; documents' services do the work and raise on refusal."""
-    document = OfficialDocument.objects.select_for_update().get(pk=process.document_id)
+    document = (
+        OfficialDocument.objects.select_for_update(of=("self",))
+        .select_related("agency", "drafter", "current_version")
+        .get(pk=process.document_id)
+    )
     process.document = document
     if step == "draft":
         if document.current_version is None or not document.current_version.body:
