@@ -82,11 +82,21 @@ class OutgoingDraftForm(forms.Form):
 
 
 class BodyForm(forms.Form):
-    """正文 edited at a step: the text and the version it was based on."""
+    """正文 edited at a step: the text (or an uploaded .docx) and the version it was based on."""
 
     body = forms.CharField(label="正文", widget=forms.Textarea(attrs={"rows": 16}), required=False)
+    docx = forms.FileField(
+        label="或上传 .docx 作为正文",
+        required=False,
+        help_text="上传后按段落和“一、（一）1.（1）”层次转为正文。",
+    )
     based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
     comment = forms.CharField(label="修改说明", max_length=200, required=False)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label="附件文件")
+    title = forms.CharField(label="附件名称", max_length=200, required=False, help_text="不填则使用文件名。")
 
 
 def _decode_signature(data_url: str) -> SimpleUploadedFile | None:

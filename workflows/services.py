@@ -393,6 +393,35 @@ def typeset_render(task: Task, *, actor: User) -> Any:
     return rendering
 
 
+def _holding_editable_step(task: Task, actor: User) -> OutgoingProcess:
+    if not access.can_act(actor, task):
+        raise FlowError("您不是该任务的办理人。")
+    if not access.step_may_edit_body(task.flow_task.name):
+        raise FlowError("当前环节不能修改正文和附件。签发后只能在复核环节修改。")
+    return _process_of(task)
+
+
+def attach(task: Task, *, actor: User, upload: Any, title: str) -> Any:
+    """Add an attachment while holding a step that may change the document (checks before storage)."""
+    from documents.attachments import add_attachment
+
+    process = _holding_editable_step(task, actor)
+    return add_attachment(process.document, actor=actor, upload=upload, title=title)
+
+
+def detach(task: Task, *, actor: User, attachment_id: int) -> None:
+    from documents.attachments import remove_attachment
+    from documents.models import Attachment
+
+    process = _holding_editable_step(task, actor)
+    attachment = Attachment.objects.filter(
+        document=process.document, pk=attachment_id, removed_at__isnull=True
+    ).first()
+    if attachment is None:
+        raise FlowError("该附件不存在或已删除。")
+    remove_attachment(attachment, actor=actor)
+
+
 # --- 撤回, 转办, 加签/减签 ------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ workflows through documents.panels, since documents never imports the flows."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +13,7 @@ from django.urls import path
 from django.utils.safestring import mark_safe
 
 from documents import access
-from documents.models import DocumentState, Participant
+from documents.models import DocumentState, Participant, RenderStatus
 from documents.panels import document_panels
 from officeapp.audit.services import record_view
 
@@ -45,10 +47,20 @@ def detail(request: HttpRequest, document_id: int) -> HttpResponse:
         {
             "document": document,
             "version": document.current_version,
-            "attachments": document.attachments.filter(removed_at__isnull=True),
+            "attachments": document.attachments.filter(removed_at__isnull=True).order_by("order", "pk"),
+            # The newest ready file of each kind: the 排版稿, its PDF, the sealed PDF.
+            "renderings": _latest_renderings(document),
+            "sealed": document.seal_applications.exists(),
             "panels": panels,
         },
     )
+
+
+def _latest_renderings(document: Any) -> list[Any]:
+    latest: dict[str, Any] = {}
+    for rendering in document.renderings.filter(status=RenderStatus.READY).order_by("-created_at")[:12]:
+        latest.setdefault(rendering.kind, rendering)
+    return list(latest.values())
 
 
 urlpatterns = [

@@ -246,3 +246,94 @@ def test_the_archive_package_holds_the_processing_sheet(cast: Any) -> None:
         write_package(zf, document)
 
     assert "发文处理单.docx" in zipfile.ZipFile(buffer).namelist()
+
+
+def _docx_bytes(*paragraphs: str) -> bytes:
+    import io
+
+    import docx
+
+    doc = docx.Document()
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_holder_uploads_a_docx_as_the_new_text(cast: Any, sign_in: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+    upload = SimpleUploadedFile(
+        "正文.docx", _docx_bytes("现就有关事项通知如下。", "一、总体要求", "各地要抓好落实。")
+    )
+
+    response = sign_in(cast.drafter).post(
+        f"/workflows/tasks/{task.pk}/", {"action": "save_body", "based_on": 1, "docx": upload}
+    )
+
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert [b["kind"] for b in document.current_version.body] == ["p", "h1", "p"]
+
+
+def test_an_attachment_is_added_and_a_wrong_file_is_refused_before_storage(cast: Any, sign_in: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from officeapp.blobs.models import Blob
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+    client = sign_in(cast.drafter)
+    url = f"/workflows/tasks/{task.pk}/"
+
+    added = client.post(
+        url,
+        {
+            "action": "add_attachment",
+            "title": "防汛责任人名单",
+            "file": SimpleUploadedFile("名单.docx", _docx_bytes("名单")),
+        },
+    )
+    blobs = Blob.objects.count()
+    refused = client.post(
+        url,
+        {
+            "action": "add_attachment",
+            "title": "病毒",
+            "file": SimpleUploadedFile("run.exe", b"MZ\x90\x00" + b"\x00" * 100),
+        },
+    )
+
+    assert added.status_code == 302
+    assert list(document.attachments.values_list("title", flat=True)) == ["防汛责任人名单"]
+    assert refused.status_code == 400
+    assert "病毒" in refused.content.decode()  # the typed title stays
+    assert Blob.objects.count() == blobs
+    document.refresh_from_db()
+    assert "防汛责任人名单" in document.attachment_note
+
+
+def test_someone_who_does_not_hold_the_task_cannot_attach(cast: Any, sign_in: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    task = _open(document, "draft")
+
+    response = sign_in(cast.office_secretary).post(
+        f"/workflows/tasks/{task.pk}/",
+        {
+            "action": "add_attachment",
+            "title": "名单",
+            "file": SimpleUploadedFile("名单.docx", _docx_bytes("名单")),
+        },
+    )
+
+    assert response.status_code == 400
+    assert "不是该任务的办理人" in response.content.decode()
+    assert document.attachments.count() == 0

@@ -22,7 +22,15 @@ from officeapp.access import NOT_FOUND_MESSAGE, get_or_404
 from officeapp.audit.services import record_view
 from workflows import access, services
 from workflows.flows import STEP_LABELS
-from workflows.forms import BodyForm, CommonOpinionForm, ManageForm, OutgoingDraftForm, StepForm, TransferForm
+from workflows.forms import (
+    AttachmentForm,
+    BodyForm,
+    CommonOpinionForm,
+    ManageForm,
+    OutgoingDraftForm,
+    StepForm,
+    TransferForm,
+)
 from workflows.models import CommonOpinion, Opinion, OutgoingProcess
 from workflows.services import FlowError, StepInput, party_for
 from workflows.sheet import sheet_docx, sheet_rows
@@ -94,10 +102,13 @@ def _task_context(request: HttpRequest, task: Task, **extra: Any) -> dict[str, A
         "opinions": Opinion.objects.filter(document=document).select_related("author", "on_behalf_of"),
         "common_opinions": CommonOpinion.objects.filter(user=request.user),
         "party": (task.data or {}).get("party"),
+        "attachments": document.attachments.filter(removed_at__isnull=True).order_by("order", "pk"),
+        "renderings": document.renderings.filter(status="ready").order_by("-created_at")[:3],
     }
     if can_act:
         context.setdefault("form", StepForm(step=step, document=document))
         if context["body_editable"]:
+            context.setdefault("attachment_form", AttachmentForm())
             context.setdefault(
                 "body_form",
                 BodyForm(
@@ -141,16 +152,23 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     action = request.POST.get("action", "complete")
     step = task.flow_task.name
     document = task.outgoing.document  # type: ignore[attr-defined]
+    if action in ("add_attachment", "remove_attachment"):
+        return _attachment_action(request, task, action)
     if action == "save_body":
-        body_form = BodyForm(request.POST)
+        body_form = BodyForm(request.POST, request.FILES)
         if body_form.is_valid():
             from documents.bodytext import blocks_from_text
+            from documents.docx_import import body_from_docx
 
             try:
+                uploaded = body_form.cleaned_data.get("docx")
+                body = (
+                    body_from_docx(uploaded) if uploaded else blocks_from_text(body_form.cleaned_data["body"])
+                )
                 version = services.edit_body(
                     task,
                     actor=request.user,
-                    body=blocks_from_text(body_form.cleaned_data["body"]),
+                    body=body,
                     based_on=body_form.cleaned_data["based_on"],
                     comment=body_form.cleaned_data["comment"],
                 )
@@ -198,6 +216,40 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
         )
     messages.success(request, f"已办理：{STEP_LABELS.get(step, step)}。")
     return redirect("workflows:inbox") if _has_url("workflows:inbox") else redirect("documents:mine")
+
+
+def _attachment_action(request: HttpRequest, task: Task, action: str) -> HttpResponse:
+    """Add or remove an attachment while holding an editable step; a refused file keeps the page."""
+    from officeapp.blobs.checks import UploadRefused
+    from officeapp.blobs.services import BlobStoreUnavailable
+
+    if action == "remove_attachment":
+        try:
+            services.detach(task, actor=request.user, attachment_id=int(request.POST.get("attachment_id", 0)))
+        except (DocumentError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "该附件不存在或已删除。"))
+        return redirect("workflows:task", task_id=task.pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(
+            request, "workflows/task.html", _task_context(request, task, attachment_form=form), status=400
+        )
+    try:
+        services.attach(
+            task, actor=request.user, upload=form.cleaned_data["file"], title=form.cleaned_data["title"]
+        )
+    except (UploadRefused, BlobStoreUnavailable) as exc:
+        form.add_error("file", str(exc))
+        return render(
+            request, "workflows/task.html", _task_context(request, task, attachment_form=form), status=400
+        )
+    except DocumentError as exc:
+        form.add_error(None, exc.message)
+        return render(
+            request, "workflows/task.html", _task_context(request, task, attachment_form=form), status=400
+        )
+    messages.success(request, "附件已上传。")
+    return redirect("workflows:task", task_id=task.pk)
 
 
 def _has_url(name: str) -> bool:
