@@ -47,13 +47,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.db.models.query import ModelIterable
 from django.urls import NoReverseMatch
 from django.utils import timezone
@@ -186,7 +187,7 @@ def done_tasks(user: Any) -> QuerySet[Task]:
     return Task.objects.filter(owner_id=user.pk, status=STATUS.DONE).order_by("-finished", "-id")
 
 
-def _newest_ids(*querysets: QuerySet[Task], cap: int = COUNT_CAP) -> RawSQL:
+def _union_sql(querysets: tuple[QuerySet[Task], ...], cap: int) -> tuple[str, list[Any]]:
     """`SELECT id` of the newest `cap` rows of each queryset, glued with UNION ALL.
 
     Each part is wrapped in its own derived table so its LIMIT is legal on SQLite too. Django
@@ -197,12 +198,31 @@ def _newest_ids(*querysets: QuerySet[Task], cap: int = COUNT_CAP) -> RawSQL:
         sql, part_params = queryset.values("pk")[:cap].query.sql_with_params()
         parts.append(f"SELECT * FROM ({sql}) inbox_part{n}")  # noqa: S608
         params.extend(part_params)
-    return RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
+    return " UNION ALL ".join(parts), params
+
+
+def _newest_ids(*querysets: QuerySet[Task], cap: int = COUNT_CAP) -> RawSQL:
+    sql, params = _union_sql(querysets, cap)
+    return RawSQL(sql, params)  # noqa: S611
+
+
+def _counts(*windows: tuple[QuerySet[Task], ...], cap: int = COUNT_CAP) -> list[int]:
+    """The size of each window (each capped), in one query that reads only index entries: the
+    COUNT runs over the ids of the partial indexes, never joining back to the task rows."""
+    selects: list[str] = []
+    params: list[Any] = []
+    for n, querysets in enumerate(windows):
+        sql, part_params = _union_sql(querysets, cap)
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) inbox_count{n})")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        row = cursor.fetchone()
+    return [min(int(value), cap) for value in row]
 
 
 def _capped_count(*querysets: QuerySet[Task]) -> int:
-    # COUNT over LIMIT subqueries: stops after COUNT_CAP index entries of each part.
-    return min(Task.objects.filter(pk__in=_newest_ids(*querysets)).count(), COUNT_CAP)
+    return _counts(querysets)[0]
 
 
 class WorkflowTasksSource:
@@ -293,11 +313,12 @@ class InboxRow:
 class InboxPage:
     query: InboxQuery
     rows: list[InboxRow]
-    total: int  # rows matching the filters inside the window
+    total: int | None  # rows matching inside the window; None for 办结 (paged by "is there more")
     page: int
-    pages: int
+    pages: int | None
     window_full: bool  # the window reached SCAN_CAP: older rows exist beyond it
     tab_counts: dict[str, int] = field(default_factory=dict)
+    more: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -305,7 +326,7 @@ class InboxPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more if self.pages is None else self.page < self.pages
 
 
 def _day_start(day: date) -> datetime:
@@ -332,21 +353,23 @@ def _closed_only(queryset: QuerySet[Task], user: Any) -> QuerySet[Task]:
     return queryset.filter(process__status=PROCESS.DONE).exclude(Exists(later))
 
 
-def _window(user: Any, query: InboxQuery) -> tuple[RawSQL, str]:
-    """The ids of the tab's newest SCAN_CAP rows in the date range, and the column it is ordered by."""
+def _window_parts(user: Any, query: InboxQuery) -> tuple[tuple[QuerySet[Task], ...], str]:
+    """The querysets whose newest SCAN_CAP rows (in the date range) make the tab's window, and the
+    column the window is ordered by."""
     if query.tab == "todo":
         own = _in_range(open_tasks(user), "created", query)
-        claimable = _in_range(claimable_tasks(user), "created", query)
-        return _newest_ids(own, claimable, cap=SCAN_CAP), "created"
-    return _newest_ids(_in_range(done_tasks(user), "finished", query), cap=SCAN_CAP), "finished"
+        return (own, _in_range(claimable_tasks(user), "created", query)), "created"
+    return (_in_range(done_tasks(user), "finished", query),), "finished"
 
 
-def _tab_rows(user: Any, query: InboxQuery) -> tuple[QuerySet[Task], str]:
-    ids, column = _window(user, query)
-    rows = Task.objects.filter(pk__in=ids)
-    if query.tab == "closed":
-        rows = _closed_only(rows, user)
-    return rows, column
+def _closed_window(user: Any, query: InboxQuery) -> QuerySet[Task]:
+    """办结 inside the newest SCAN_CAP done tasks, bounded by the finish time of the last of them
+    (a scalar subquery) rather than a list of ids: PostgreSQL then walks the (owner, finished)
+    index newest first and stops at the page's last row instead of reading the whole window."""
+    done = _in_range(done_tasks(user), "finished", query)
+    oldest = done.values("finished")[SCAN_CAP - 1 : SCAN_CAP]
+    floor = Coalesce(Subquery(oldest), Value(datetime(1970, 1, 1, tzinfo=UTC)))
+    return _closed_only(done.filter(finished__gte=floor), user)
 
 
 def _conditions(query: InboxQuery) -> tuple[dict[str, Any], Q]:
@@ -414,32 +437,65 @@ def row_for_task(task: Task, *, closed: bool = False) -> InboxRow:
 
 
 def tab_counts(user: Any) -> dict[str, int]:
-    """Each tab's number, capped at COUNT_CAP; one query per tab."""
-    return {tab: min(_tab_rows(user, InboxQuery(tab=tab))[0].count(), COUNT_CAP) for tab in TABS}
+    """待办 and 已办, each capped at COUNT_CAP, in one index-only query. 办结 has no number: it is
+    the record of finished work, and counting it means visiting every process behind the window."""
+    todo, done = _counts(
+        _window_parts(user, InboxQuery(tab="todo"))[0], _window_parts(user, InboxQuery(tab="done"))[0]
+    )
+    return {"todo": todo, "done": done}
 
 
 def inbox_page(user: Any, query: InboxQuery) -> InboxPage:
-    """One page of a tab in five queries at any size: the three tab counts, one aggregate (the
-    window's size and the matches) and the rows; offsets stay inside the window."""
+    """One page of a tab in a fixed number of queries at any size: 待办 and 已办 three (the tab
+    counts, the window's size and matches, the rows), 办结 two (the tab counts, the rows)."""
     counts = tab_counts(user)
-    rows, column = _tab_rows(user, query)
+    if query.tab == "closed":
+        return _closed_page(user, query, counts)
+    parts, column = _window_parts(user, query)
     annotations, condition = _conditions(query)
-    rows = rows.annotate(**annotations)
-    sizes = rows.aggregate(window=Count("pk"), matched=Count("pk", filter=condition))
-    matched = int(sizes["matched"])
+    if query.filtered:
+        window = Task.objects.filter(pk__in=_newest_ids(*parts, cap=SCAN_CAP)).annotate(**annotations)
+        sizes = window.aggregate(window=Count("pk"), matched=Count("pk", filter=condition))
+        window_size, matched = int(sizes["window"]), int(sizes["matched"])
+    else:
+        # No filter: the window's size is the count, read from the index alone.
+        window_size = matched = _counts(parts, cap=SCAN_CAP)[0]
     pages = max(1, math.ceil(matched / PAGE_SIZE))
     page = min(max(query.page, 1), pages)
-    listed = _ordered(rows.filter(condition), column, query.sort).only(*_ITEM_FIELDS)
-    if query.tab == "closed":
-        listed = listed.select_related("process").only(*_ITEM_FIELDS, "process__finished")
     start = (page - 1) * PAGE_SIZE
+    # Newest first without a filter: the page's rows are among the newest start + PAGE_SIZE of
+    # each part, so only those ids are read; any other order or a filter needs the whole window.
+    cap = start + PAGE_SIZE if not query.filtered and query.sort == "newest" else SCAN_CAP
+    rows = Task.objects.filter(pk__in=_newest_ids(*parts, cap=min(cap, SCAN_CAP))).annotate(**annotations)
+    listed = _ordered(rows.filter(condition), column, query.sort).only(*_ITEM_FIELDS)
     tasks = list(listed[start : start + PAGE_SIZE]) if matched else []
     return InboxPage(
         query=query,
-        rows=[row_for_task(t, closed=query.tab == "closed") for t in tasks],
+        rows=[row_for_task(t) for t in tasks],
         total=matched,
         page=page,
         pages=pages,
-        window_full=int(sizes["window"]) >= SCAN_CAP,
+        window_full=window_size >= SCAN_CAP,
         tab_counts=counts,
+    )
+
+
+def _closed_page(user: Any, query: InboxQuery, counts: dict[str, int]) -> InboxPage:
+    annotations, condition = _conditions(query)
+    rows = _closed_window(user, query).annotate(**annotations).filter(condition)
+    listed = _ordered(rows, "finished", query.sort).select_related("process")
+    listed = listed.only(*_ITEM_FIELDS, "process__finished")
+    page = min(max(query.page, 1), math.ceil(SCAN_CAP / PAGE_SIZE))
+    start = (page - 1) * PAGE_SIZE
+    # One row more than the page says whether there is a next page, without counting.
+    tasks = list(listed[start : start + PAGE_SIZE + 1])
+    return InboxPage(
+        query=query,
+        rows=[row_for_task(t, closed=True) for t in tasks[:PAGE_SIZE]],
+        total=None,
+        page=page,
+        pages=None,
+        window_full=counts["done"] >= SCAN_CAP and not (query.date_from or query.date_to),
+        tab_counts=counts,
+        more=len(tasks) > PAGE_SIZE,
     )

@@ -117,7 +117,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "result": page,
-        "tabs": [(key, label, page.tab_counts.get(key, 0)) for key, label in TABS.items()],
+        "tabs": [(key, label, page.tab_counts.get(key)) for key, label in TABS.items()],
         "others": other_sources(request.user, query.tab),
         "page_params": params.urlencode(),
         "count_cap": COUNT_CAP,
