@@ -244,10 +244,8 @@ def _attachment_action(request: HttpRequest, task: Task, action: str) -> HttpRes
             request, "workflows/task.html", _task_context(request, task, attachment_form=form), status=400
         )
     except DocumentError as exc:
-        form.add_error(None, exc.message)
-        return render(
-            request, "workflows/task.html", _task_context(request, task, attachment_form=form), status=400
-        )
+        context = _task_context(request, task, attachment_form=form, error=exc.message)
+        return render(request, "workflows/task.html", context, status=400)
     messages.success(request, "附件已上传。")
     return redirect("workflows:task", task_id=task.pk)
 
