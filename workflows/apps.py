@@ -18,7 +18,7 @@ class WorkflowsConfig(AppConfig):
         # The document page shows where the document is in the 发文 flow and its opinions.
         document_panels.register("flow", flow_panel)
         # 待办 and 拟稿 in the top navigation for everyone who works on documents (not the 三员).
-        from officeapp.access import admin_role_of
+        from officeapp.access import admin_role_of, roles_of
         from officeapp.registries import nav_entries
         from officeapp.workbench.navigation import NavEntry
 
