@@ -269,3 +269,42 @@ def test_thirty_parallel_assignments_get_thirty_consecutive_distinct_numbers() -
     )
     assert len(texts) == PARALLEL
     assert NumberSequence.objects.get(prefix="粤府办").last_serial == PARALLEL
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks race only on PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_a_sequence_created_by_someone_else_meanwhile_is_used_not_refused() -> None:
+    from django.db import transaction
+
+    from tests.conftest import build_cast
+
+    cast = build_cast()
+    document = make_document(cast)
+    year = datetime.date.today().year
+    created = threading.Event()
+    release = threading.Event()
+
+    def first_of_the_year() -> None:
+        # given: another request creates this year's sequence and holds it uncommitted
+        try:
+            with transaction.atomic():
+                NumberSequence.objects.create(
+                    agency=cast.gov_office, prefix="粤府办", year=year, last_serial=5
+                )
+                created.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=first_of_the_year)
+    other.start()
+    assert created.wait(timeout=10)
+    # when: our INSERT of the same row waits on the unique index, and the other commits meanwhile
+    threading.Timer(0.5, release.set).start()
+    number = assign_number(document, actor=cast.office_secretary)
+    other.join()
+
+    # then: we took the next serial of the row the other request created
+    assert number.serial == 6
+    assert NumberSequence.objects.filter(prefix="粤府办", year=year).count() == 1
