@@ -464,18 +464,36 @@ def _sealed_signature(w: _Writer, spec: DocumentSpec, date_text: str) -> None:
             ooxml.add_tab_stop(paragraph, center, kind="center")
         for name in row:
             w.run(paragraph, "\t" + name, spacing=None)
-        for name, center in zip(row, centers, strict=True):
+        last_row = row_index == len(rows) - 1
+        for index, (name, center) in enumerate(zip(row, centers, strict=True)):
             seal = seals.get(name)
-            if seal is None:
-                continue
+            if seal is None or (last_row and index == len(row) - 1 and date_text):
+                continue  # the seal over the date is anchored in the date itself, below
             run = paragraph.add_run()
             run.add_picture(io.BytesIO(seal.png), width=Emu(SEAL_DIAMETER * ooxml.EMU_PER_TWIP))
             # Centre a little above the middle of the 署名 and date lines.
             y = LINE - LINE // 4 - SEAL_DIAMETER // 2
             ooxml.float_picture(run, x=center - SEAL_DIAMETER // 2, y=y, name=f"印章 {name}")
     if date_text:
-        paragraph = w.para(date_text, align="right", spacing=None)
+        paragraph = w.para(align="right", spacing=None)
         ooxml.set_indent(paragraph, right=date_right, right_chars=400)
+        # The last seal covers the date: anchored at the date's middle character, so it stays
+        # centred on the date whatever widths the fonts give its digits.
+        half, middle = text_width(date_text) / 2, len(date_text)
+        for i in range(len(date_text) + 1):
+            if text_width(date_text[:i]) >= half:
+                middle = i
+                break
+        w.run(paragraph, date_text[:middle], spacing=None)
+        seal = seals.get(issuers[-1])
+        if seal is not None:
+            run = paragraph.add_run()
+            run.add_picture(io.BytesIO(seal.png), width=Emu(SEAL_DIAMETER * ooxml.EMU_PER_TWIP))
+            y = -LINE // 4 - SEAL_DIAMETER // 2
+            ooxml.float_picture(
+                run, x=-SEAL_DIAMETER // 2, y=y, name=f"印章 {issuers[-1]}", from_character=True
+            )
+        w.run(paragraph, date_text[middle:], spacing=None)
 
 
 def _minutes_attendance(w: _Writer, spec: DocumentSpec) -> None:

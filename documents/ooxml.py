@@ -402,9 +402,10 @@ def add_page_number(paragraph: Paragraph, *, face: str, half_points: int) -> Non
 
 
 # --- floating images (G26 seals) -----------------------------------------------------------------
-def float_picture(run: Run, *, x: int, y: int, name: str) -> Any:
+def float_picture(run: Run, *, x: int, y: int, name: str, from_character: bool = False) -> Any:
     """Turn the run's inline picture into a floating one, in front of the text, not moving it:
-    `x` from the 版心 left edge, `y` from the top of the anchoring paragraph, both in twips.
+    `x` from the 版心 left edge (or, `from_character`, from where the run sits in its line), `y`
+    from the top of the anchoring paragraph, both in twips.
 
     G26: the seal lies on 署名 and 成文日期 (wrapNone, not behind the text, so the red stays on top
     as on paper)."""
@@ -430,7 +431,8 @@ def float_picture(run: Run, *, x: int, y: int, name: str) -> Any:
     simple.set("x", "0")
     simple.set("y", "0")
     anchor.append(simple)
-    for tag, relative, offset in (("wp:positionH", "margin", x), ("wp:positionV", "paragraph", y)):
+    horizontal = "character" if from_character else "margin"
+    for tag, relative, offset in (("wp:positionH", horizontal, x), ("wp:positionV", "paragraph", y)):
         position = OxmlElement(tag)
         position.set("relativeFrom", relative)
         pos = OxmlElement("wp:posOffset")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.documents.gbt9704_reading import (
     XIAOBIAOSONG,
     Check,
     Docx,
+    Para,
     check_id,
     run_color,
     run_font,
@@ -164,9 +166,25 @@ def test_g27_a_date_longer_than_the_signature_keeps_right_two_and_moves_the_sign
     assert name.indent("right") + 3 * 320 - day_start == 640
 
 
-def _anchor_x(anchor: object) -> int:
-    offset = anchor.find(f"{{{WP}}}positionH/{{{WP}}}posOffset")  # type: ignore[attr-defined]
-    return int(offset.text) // 635
+def _width(text: str) -> int:
+    """Printed width in twips with the standard faces: 3号 Chinese 320, digits half of it."""
+    return sum(160 if c.isascii() else 320 for c in text)
+
+
+def _anchor_x(anchor: Any) -> int:
+    """The seal's left edge from the 版心 left, in twips. A seal anchored at a character of a
+    right-aligned line (the date) is measured from where that character sits."""
+    position = anchor.find(f"{{{WP}}}positionH")
+    offset = int(position.find(f"{{{WP}}}posOffset").text) // 635
+    if position.get("relativeFrom") == "margin":
+        return offset
+    assert position.get("relativeFrom") == "character"
+    run = next(anchor.iterancestors(w("r")))
+    paragraph = Para(next(anchor.iterancestors(w("p"))))
+    assert paragraph.align == "right"
+    before = "".join(t.text or "" for r in run.itersiblings(w("r"), preceding=True) for t in r.iter(w("t")))
+    start = 8845 - paragraph.indent("right") - _width(paragraph.text)
+    return start + _width(before) + offset
 
 
 def _top_of(d: Docx, paragraph: object) -> int:
@@ -198,11 +216,12 @@ def test_g26_sealed_date_right_four_characters_with_the_seal_centred_on_it() -> 
     diameter = int(anchor.find(f"{{{WP}}}extent").get("cx")) // 635
     day_width = 6 * 160 + 3 * 320
     day_centre = 8845 - 1280 - day_width // 2
-    assert abs(_anchor_x(anchor) + diameter // 2 - day_centre) <= 10
-    # The 署名 line holds the seal and sits right above the date.
+    assert abs(_anchor_x(anchor) + diameter // 2 - day_centre) <= 160
+    # Anchored in the date at its middle character, so it follows the date's real width.
+    assert next(anchor.iterancestors(w("p"))) is day.el
+    assert anchor.find(f"{{{WP}}}positionH").get("relativeFrom") == "character"
     name = d.para("广东省人民政府办公厅$")
     assert d.index_of(day) == d.index_of(name) + 1
-    assert name.el.find(".//wp:anchor", NS) is not None
     # 居中下压署名和日期: the seal's centre a little above the middle of the two lines; its top
     # within one line of the 附件说明 above.
     centre = _anchor_y(d, anchor) + diameter // 2
@@ -234,7 +253,7 @@ def test_g26_joint_seals_one_per_signature_never_overlap_and_stay_inside_the_tex
     # The last seal covers the date.
     day = d.para("^2026年6月8日$")
     day_centre = 8845 - 1280 - (6 * 160 + 3 * 320) // 2
-    assert abs(boxes[-1][0] + diameter // 2 - day_centre) <= 10
+    assert abs(boxes[-1][0] + diameter // 2 - day_centre) <= 160
     assert boxes[-1][1] < _top_of(d, day.el) < boxes[-1][1] + diameter
 
 

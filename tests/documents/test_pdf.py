@@ -327,3 +327,38 @@ def test_g60_letter_page_one_has_no_page_number_and_page_two_has_one(rendered_le
     footer = [w for w in words(rendered_letter, 1) if w[1] / 72 * 25.4 > TEXT_BOTTOM_MM]
     assert footer == []
     assert [w[4] for w in words(rendered_letter, 2) if w[1] / 72 * 25.4 > TEXT_BOTTOM_MM] == ["—", "2", "—"]
+
+
+@needs_libreoffice
+def test_g26_the_seal_lies_centred_on_the_date_just_under_the_text(tmp_path: Path) -> None:
+    from documents.gbt9704 import SealImage
+    from tests.documents.gbt9704_reading import seal_png
+
+    sealed = replace(
+        DOWNWARD, attachments=[], remark="", seals=[SealImage("广东省人民政府办公厅", seal_png())]
+    )
+    pdf = tmp_path / "sealed.pdf"
+    pdf.write_bytes(docx_to_pdf(render_docx(sealed)))
+    page = page_count(pdf)
+    image = page_image(pdf, page, gray=False)
+    pixels = image.load()
+    red = [
+        (x, y)
+        for y in range(0, image.height, 2)
+        for x in range(0, image.width, 2)
+        if (lambda p: p[0] > 180 and p[1] < 90 and p[2] < 90)(pixels[x, y])
+    ]
+    top, bottom = mm_of(min(y for _x, y in red)), mm_of(max(y for _x, y in red))
+    left, right = mm_of(min(x for x, _y in red)), mm_of(max(x for x, _y in red))
+    ring = 42 * 400 / 420  # the test impression's ring fills 400 of its 420 pixels
+    assert abs(bottom - top - ring) <= 1 and abs(right - left - ring) <= 1
+    assert left >= 28 and right <= 210 - 26  # inside the 版心
+    lines = text_lines(pdf, page)
+    date_top = next(t for t, text in lines if text == "2026年6月8日")
+    date_words = [w for w in words(pdf, page) if abs(w[1] / 72 * 25.4 - date_top) < 1]
+    date_left, date_right = date_words[0][0] / 72 * 25.4, date_words[-1][2] / 72 * 25.4
+    assert abs((left + right) / 2 - (date_left + date_right) / 2) <= 2  # centred on the date
+    assert abs(210 - 26 - date_right - 4 * 16 * 25.4 / 72) <= 1  # the date 右空四字
+    body_bottom = max(t for t, text in lines if text.startswith("发生险情")) + 225 / 22
+    assert 0 <= top - body_bottom <= 225 / 22  # the seal's top within one line of the text
+    assert top < date_top < (top + bottom) / 2 + 225 / 22  # the date a little under the centre
