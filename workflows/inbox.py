@@ -39,7 +39,10 @@ turn the id lookup into a scan of the whole task table on PostgreSQL).
 The 待办/已办/办结 page (workflows/views/inbox.py) reads `inbox_page`: a *window* of the user's newest
 SCAN_CAP rows of the tab (within the chosen date range, an index range), then filters, search,
 sort and paging inside that window. A search never reads more than the window, whatever the table
-holds; narrowing the date range reaches older rows.
+holds; narrowing the date range reaches older rows. Counts read index entries only (`_counts`); an
+unfiltered newest-first page reads only the ids up to its last row; 办结 is bounded by the finish
+time of the window's oldest done task, so PostgreSQL walks the done index and stops at the page's
+end. Measured in tests/bench/test_inbox_bench.py (p95 under 50 ms at 10⁶ tasks).
 """
 
 from __future__ import annotations
