@@ -14,6 +14,7 @@ class DocumentsConfig(AppConfig):
         from documents.sealing import SealedFileReferrer, SealImageReferrer
         from documents.tiles import PENDING_TILE
         from documents.views.exchange import exchange_panel
+        from documents.views.seals import seal_panel, shows_office_link
         from officeapp.access import admin_role_of
         from officeapp.blobs.referrers import register_referrer
         from officeapp.registries import nav_entries, workbench_tiles
@@ -34,6 +35,11 @@ class DocumentsConfig(AppConfig):
         )
         # The document page: the sender's distribution status, a recipient's own copy, the package.
         document_panels.register("exchange", exchange_panel)
+        document_panels.register("seals", seal_panel)
+        # 版头模板 and 电子印章 for the office and the seal keeper.
+        nav_entries.register(
+            "documents.office", NavEntry("版头与印章", "documents:office_home", 60, shows_office_link)
+        )
         # Files are served through the checked download view to whoever may see their document:
         # attachments, their previews and renderings; seal images; sealed PDFs.
         register_referrer(DocumentFilesReferrer())

@@ -155,6 +155,14 @@ class StepForm(forms.Form):
             self.fields["countersign_agencies"].queryset = Agency.objects.filter(  # type: ignore[attr-defined]
                 is_active=True, level="province"
             ).exclude(pk=document.agency_id)
+            # The parties chosen so far (at 拟稿) stay chosen unless the reviewer changes them.
+            chosen = getattr(getattr(document, "outgoing_process", None), "countersign_parties", None) or []
+            self.fields["countersign_departments"].initial = [
+                p["id"] for p in chosen if p.get("kind") == "department"
+            ]
+            self.fields["countersign_agencies"].initial = [
+                p["id"] for p in chosen if p.get("kind") == "agency"
+            ]
         else:
             del self.fields["countersign_departments"], self.fields["countersign_agencies"]
         if step == "office_review":

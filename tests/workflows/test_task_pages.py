@@ -337,3 +337,21 @@ def test_someone_who_does_not_hold_the_task_cannot_attach(cast: Any, sign_in: An
     assert response.status_code == 400
     assert "不是该任务的办理人" in response.content.decode()
     assert document.attachments.count() == 0
+
+
+def test_the_head_sees_the_drafters_countersign_choice_and_keeps_it_by_default(cast: Any, sign_in: Any) -> None:
+    from workflows.services import party_for
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    services.complete_step(
+        _open(document, "draft"),
+        actor=cast.drafter,
+        step_input=services.StepInput(countersign_parties=[party_for(cast.supervision_dept)]),
+    )
+    task = _open(document, "dept_review")
+    client = sign_in(cast.dept_head)
+
+    page = client.get(f"/workflows/tasks/{task.pk}/").content.decode()
+
+    assert f'<option value="{cast.supervision_dept.pk}" selected>' in page
