@@ -364,3 +364,34 @@ def test_closed_tab_looks_only_through_the_newest_done_tasks(
         URL, {"tab": "closed", "date_to": (timezone.localdate() - timedelta(days=20)).isoformat()}
     )
     assert titles(older) == ["很早办结的通知"]
+
+
+def test_the_real_flow_moves_a_document_from_the_drafters_to_do_to_the_heads(
+    cast: Any, sign_in: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.documents.factories import make_document
+    from workflows import services
+    from workflows.services import StepInput
+
+    document = make_document(cast, title="关于开展安全生产大检查的通知")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_outgoing(document, actor=cast.drafter)
+    drafter = sign_in(cast.drafter).get(URL)
+    [row] = drafter.context["result"].rows
+    assert (row.title, row.step_label, row.url) == (
+        "关于开展安全生产大检查的通知",
+        "拟稿",
+        f"/workflows/tasks/{row.task_id}/",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complete_step(
+            Task.objects.get(pk=row.task_id), actor=cast.drafter, step_input=StepInput(opinion="请审核。")
+        )
+
+    assert titles(sign_in(cast.drafter).get(URL)) == []
+    assert titles(sign_in(cast.drafter).get(URL, {"tab": "done"})) == ["关于开展安全生产大检查的通知"]
+    head = sign_in(cast.dept_head).get(URL)
+    assert [(r.title, r.step_label) for r in head.context["result"].rows] == [
+        ("关于开展安全生产大检查的通知", "处室审核")
+    ]
