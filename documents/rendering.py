@@ -17,7 +17,6 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from documents import access
@@ -249,20 +248,3 @@ def latest_rendering(document: OfficialDocument, kind: str) -> Rendering | None:
         .order_by("-created_at", "-pk")
         .first()
     )
-
-
-class RenderingReferrer:
-    """Downloads of a rendering's blob are allowed to whoever may see its document (blobs referrer
-    protocol); registered from DocumentsConfig.ready()."""
-
-    name = "documents.rendering"
-
-    def can_read(self, user: Any, blob: Any) -> bool:
-        return (
-            access.visible_documents(user)
-            .filter(renderings__blob=blob, renderings__status=RenderStatus.READY)
-            .exists()
-        )
-
-    def referenced_blob_ids(self) -> QuerySet[Any]:
-        return Rendering.objects.filter(blob__isnull=False).values_list("blob_id", flat=True)
