@@ -11,7 +11,7 @@ from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from documents.bodytext import blocks_from_text
-from documents.models import Classification, Disclosure, DocType, Retention, Urgency
+from documents.models import Classification, Disclosure, DocNumber, DocType, Retention, Urgency
 from officeapp.org.models import Agency, Department, User
 from workflows.flows import STEP_LABELS, earlier_steps
 from workflows.models import Decision
@@ -134,6 +134,12 @@ class StepForm(forms.Form):
     retention = forms.ChoiceField(
         label="保管期限", choices=[("", "请选择"), *Retention.choices], required=False
     )
+    reserved_number = forms.ModelChoiceField(
+        label="使用预留文号",
+        queryset=DocNumber.objects.none(),
+        required=False,
+        empty_label="不使用，取下一个号",
+    )
 
     def __init__(self, *args: Any, step: str, document: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,6 +187,12 @@ class StepForm(forms.Form):
             del self.fields["signers"]
         if step != "archive":
             del self.fields["retention"]
+        if step == "assign_number":
+            from documents.numbering import reserved_for
+
+            self.fields["reserved_number"].queryset = reserved_for(document)  # type: ignore[attr-defined]
+        else:
+            del self.fields["reserved_number"]
 
     def clean_signature(self) -> SimpleUploadedFile | None:
         return _decode_signature(self.cleaned_data.get("signature") or "")

@@ -393,6 +393,23 @@ def typeset_render(task: Task, *, actor: User) -> Any:
     return rendering
 
 
+def restore_body(task: Task, *, actor: User, version_number: int, based_on: int | None) -> Any:
+    """An older version of 正文 written again as the newest one, by whoever holds an editable step."""
+    from documents.versions import restore_version
+
+    with process_lock(task.process_id):
+        locked = _locked_task(task.pk)
+        if not access.can_act(actor, locked):
+            raise FlowError("您不是该任务的办理人。")
+        if not access.step_may_edit_body(locked.flow_task.name):
+            raise FlowError("当前环节不能修改正文。签发后正文只能在复核环节修改。")
+        document = _process_of(locked).document
+        version = document.versions.filter(number=version_number).first()
+        if version is None:
+            raise FlowError("没有这个版本。")
+        return restore_version(document, actor=actor, version=version, based_on=based_on)
+
+
 def _holding_editable_step(task: Task, actor: User) -> OutgoingProcess:
     if not access.can_act(actor, task):
         raise FlowError("您不是该任务的办理人。")

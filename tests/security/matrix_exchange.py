@@ -21,7 +21,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "get",
         {"anonymous": 302, "*": 404, "drafter": 403, "office_secretary": 200, "office_director": 200},
     ),
-    # An empty reason: the sender's office sees the page again with "请填写撤回原因。"; the
+    # An empty reason: the sender's office and 收发员 see the page again with "请填写撤回原因。"; the
     # recipient's clerk and the drafter see the document but may not withdraw it.
     "documents:exchange_withdraw": (
         "post",
@@ -30,6 +30,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "*": 404,
             "drafter": 403,
             "other_clerk": 403,
+            "clerk": 200,
             "office_secretary": 200,
             "office_director": 200,
         },

@@ -339,7 +339,9 @@ def test_someone_who_does_not_hold_the_task_cannot_attach(cast: Any, sign_in: An
     assert document.attachments.count() == 0
 
 
-def test_the_head_sees_the_drafters_countersign_choice_and_keeps_it_by_default(cast: Any, sign_in: Any) -> None:
+def test_the_head_sees_the_drafters_countersign_choice_and_keeps_it_by_default(
+    cast: Any, sign_in: Any
+) -> None:
     from workflows.services import party_for
 
     document = make_document(cast)
@@ -355,3 +357,36 @@ def test_the_head_sees_the_drafters_countersign_choice_and_keeps_it_by_default(c
     page = client.get(f"/workflows/tasks/{task.pk}/").content.decode()
 
     assert f'<option value="{cast.supervision_dept.pk}" selected>' in page
+
+
+def test_the_holder_restores_an_older_version_as_a_new_one(cast: Any, sign_in: Any) -> None:
+    from documents.versions import save_version
+
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    save_version(document, actor=cast.drafter, body=[{"kind": "p", "text": "改坏了的正文"}], based_on=1)
+    task = _open(document, "draft")
+
+    response = sign_in(cast.drafter).post(
+        f"/workflows/tasks/{task.pk}/", {"action": "restore_version", "version": 1, "based_on": 2}
+    )
+
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.current_version.number == 3
+    assert document.current_version.restored_from == 1
+    assert document.versions.count() == 3
+
+
+def test_the_numbering_step_offers_a_reserved_number(cast: Any) -> None:
+    from documents.numbering import reserve_number
+    from workflows.forms import StepForm
+
+    document = make_document(cast)
+    reserved = reserve_number(
+        cast.gov_office, actor=cast.office_director, prefix="粤府办", year=2026, reason="留给年度要点"
+    )
+
+    form = StepForm(step="assign_number", document=document)
+
+    assert reserved in form.fields["reserved_number"].queryset

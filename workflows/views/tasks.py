@@ -103,6 +103,9 @@ def _task_context(request: HttpRequest, task: Task, **extra: Any) -> dict[str, A
         "common_opinions": CommonOpinion.objects.filter(user=request.user),
         "party": (task.data or {}).get("party"),
         "attachments": document.attachments.filter(removed_at__isnull=True).order_by("order", "pk"),
+        "older_versions": document.versions.exclude(pk=document.current_version_id).select_related("author")[
+            :10
+        ],
         "renderings": document.renderings.filter(status="ready").order_by("-created_at")[:3],
     }
     if can_act:
@@ -137,6 +140,7 @@ def _step_input(form: StepForm) -> StepInput:
         signature=data.get("signature"),
         countersign_parties=parties,
         signers=list(data["signers"]) if data.get("signers") else None,
+        reserved_number=data.get("reserved_number") or None,
         retention=data.get("retention") or "",
     )
 
@@ -152,6 +156,19 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     action = request.POST.get("action", "complete")
     step = task.flow_task.name
     document = task.outgoing.document  # type: ignore[attr-defined]
+    if action == "restore_version":
+        try:
+            version = services.restore_body(
+                task,
+                actor=request.user,
+                version_number=int(request.POST.get("version", 0)),
+                based_on=int(request.POST.get("based_on", 0)) or None,
+            )
+        except (DocumentError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "请选择要恢复的版本。"))
+        else:
+            messages.success(request, f"已将第{version.restored_from}版恢复为第{version.number}版。")
+        return redirect("workflows:task", task_id=task.pk)
     if action in ("add_attachment", "remove_attachment"):
         return _attachment_action(request, task, action)
     if action == "save_body":
