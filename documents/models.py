@@ -197,6 +197,12 @@ class OfficialDocument(models.Model):
     )
     secrecy_period = models.CharField("保密期限", max_length=20, blank=True)
     copy_count = models.PositiveIntegerField("印制份数", default=0)
+    # 份号 (G10): the serial printed on a copy; classified documents only, 6 digits.
+    copy_number = models.CharField("份号", max_length=6, blank=True)
+    # 纪要 (G62): who attended, who was on leave, who sat in — names as they are printed.
+    minutes_attendees = models.JSONField("出席", default=list, blank=True)
+    minutes_on_leave = models.JSONField("请假", default=list, blank=True)
+    minutes_observers = models.JSONField("列席", default=list, blank=True)
     signer_names = models.CharField("签发人", max_length=100, blank=True)
     issued_on = models.DateField("成文日期", null=True, blank=True)
     attachment_note = models.TextField("附件说明", blank=True)

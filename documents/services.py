@@ -44,6 +44,10 @@ DETAIL_FIELDS = (
     "remark",
     "deadline",
     "letterhead",
+    "copy_number",
+    "minutes_attendees",
+    "minutes_on_leave",
+    "minutes_observers",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 from typing import Any
 
 from django import forms
@@ -51,6 +52,11 @@ class OutgoingDraftForm(forms.Form):
         label="办理时限", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     remark = forms.CharField(label="附注", max_length=200, required=False)
+    minutes_attendees = forms.CharField(
+        label="出席（纪要）", max_length=1000, required=False, help_text="仅纪要填写，姓名之间用顿号分隔。"
+    )
+    minutes_on_leave = forms.CharField(label="请假（纪要）", max_length=500, required=False)
+    minutes_observers = forms.CharField(label="列席（纪要）", max_length=1000, required=False)
     body = forms.CharField(
         label="正文",
         widget=forms.Textarea(attrs={"rows": 14}),
@@ -78,6 +84,8 @@ class OutgoingDraftForm(forms.Form):
         ):
             self.add_error("main_recipients", "请选择主送机关，或填写主送机关统称。")
         data["body_blocks"] = blocks_from_text(data.get("body") or "")
+        for name in ("minutes_attendees", "minutes_on_leave", "minutes_observers"):
+            data[name] = [n for n in re.split(r"[、，,;；\s]+", data.get(name) or "") if n]
         return data
 
 

@@ -382,13 +382,16 @@ def edit_body(
 def typeset_render(task: Task, *, actor: User) -> Any:
     """排版: produce the GB/T 9704 .docx of the current version now (the proof), and its PDF in the
     worker. A rendering failure leaves the document and the flow as they were."""
-    from documents.models import RenderKind
+    from documents.models import RenderKind, RenderStatus
     from documents.rendering import render_now, request_rendering
 
     if not access.can_act(actor, task) or task.flow_task.name != "typeset":
         raise FlowError("只有排版环节的办理人可以生成排版稿。")
     process = _process_of(task)
     rendering = render_now(process.document, actor=actor, kind=RenderKind.DOCX)
+    if rendering.status != RenderStatus.READY:
+        # render_now records the failure on its row and returns it: the step stays where it was.
+        raise FlowError(f"排版稿生成失败：{rendering.error or '请稍后重试'}。公文和流程未受影响。")
     request_rendering(process.document, actor=actor, kind=RenderKind.PDF)
     return rendering
 

@@ -390,3 +390,52 @@ def test_the_numbering_step_offers_a_reserved_number(cast: Any) -> None:
     form = StepForm(step="assign_number", document=document)
 
     assert reserved in form.fields["reserved_number"].queryset
+
+
+def test_minutes_carry_their_attendance_lists_into_the_layout(cast: Any, sign_in: Any) -> None:
+    from documents.rendering import spec_for
+
+    sign_in(cast.drafter).post(
+        "/workflows/outgoing/new/",
+        {
+            "doc_type": "minutes",
+            "title": "省政府办公厅2026年第12次主任办公会议纪要",
+            "urgency": "normal",
+            "disclosure": "not_public",
+            "classification": "none",
+            "minutes_attendees": "王德明、周建国、陈志强",
+            "minutes_on_leave": "黄丽华",
+            "body": "会议研究了防汛工作。",
+        },
+    )
+
+    spec = spec_for(OfficialDocument.objects.get())
+    assert spec.layout == "minutes"
+    assert spec.attendees == ["王德明", "周建国", "陈志强"]
+    assert spec.on_leave == ["黄丽华"]
+
+
+def test_a_failed_typeset_rendering_leaves_the_task_open_with_the_reason(cast: Any, monkeypatch: Any) -> None:
+    from documents.errors import RenderFailed
+    from tests.workflows.conftest import build_flow_cast
+
+    build_flow_cast(cast)
+    document = make_document(cast)
+    services.start_outgoing(document, actor=cast.drafter)
+    services.force_move(
+        document.outgoing_process, actor=cast.office_director, to_step="typeset", reason="测试"
+    )
+    task = _open(document, "typeset")
+
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RenderFailed("排版服务不可用")
+
+    monkeypatch.setattr("documents.rendering.render_docx_of", broken)
+
+    import pytest
+
+    with pytest.raises(services.FlowError, match="排版稿生成失败"):
+        services.typeset_render(task, actor=cast.office_secretary)
+    with pytest.raises(services.FlowError, match="请先生成排版稿"):
+        services.complete_step(task, actor=cast.office_secretary, step_input=services.StepInput())
+    assert _open(document, "typeset").pk == task.pk

@@ -67,6 +67,9 @@ def new_outgoing(request: HttpRequest) -> HttpResponse:
                 secrecy_period=data["secrecy_period"],
                 deadline=data["deadline"],
                 remark=data["remark"],
+                minutes_attendees=data["minutes_attendees"],
+                minutes_on_leave=data["minutes_on_leave"],
+                minutes_observers=data["minutes_observers"],
             )
             process = services.start_outgoing(document, actor=request.user)
         except DocumentError as exc:
