@@ -1,3 +1,5 @@
+import dataclasses
+
 from django.apps import AppConfig
 
 
@@ -11,7 +13,7 @@ class WorkflowsConfig(AppConfig):
         from officeapp.access import admin_role_of, roles_of
         from officeapp.blobs.referrers import register_referrer
         from officeapp.org.models import Role
-        from officeapp.registries import demo_builders, inbox_sources, nav_entries
+        from officeapp.registries import demo_builders, inbox_sources, nav_entries, workbench_tiles
         from officeapp.workbench.navigation import NavEntry
         from workflows.demo import build_outgoing_demo
         from workflows.inbox import source
@@ -21,6 +23,11 @@ class WorkflowsConfig(AppConfig):
 
         # The unified inbox's own source: viewflow tasks (待办 / 已办), read by the workbench's tiles.
         inbox_sources.register(source.key, source)
+        # The foundation's 待办 and 已办 tiles lead to the unified inbox page, which lives here.
+        for key, url in (("todo", "workflows:inbox"), ("done", "/workflows/inbox/?tab=done")):
+            tile = workbench_tiles[key]
+            workbench_tiles.unregister(key)
+            workbench_tiles.register(key, dataclasses.replace(tile, url=url))
         # The document page shows where the document is in the 发文 flow and its opinions.
         document_panels.register("flow", flow_panel)
 
