@@ -70,7 +70,7 @@ def layout_for(doc_type: str) -> str:
 def check_details(fields: dict[str, Any], main_recipients: Iterable[Agency] | None) -> None:
     """Refusals that follow from the rules, not from the form's field types."""
     classification = fields.get("classification", Classification.NONE)
-    if classification != Classification.NONE and not settings.DOCUMENTS_ALLOW_CLASSIFIED:
+    if classification != Classification.NONE and not settings.ALLOW_CLASSIFIED:
         label = Classification(classification).label
         raise ClassifiedRefused(
             f"本平台用于处理非涉密公文，不能起草“{label}”级公文。涉密公文请通过涉密网络和专用系统办理。"

@@ -152,9 +152,6 @@ S3_REGION: str = env.str("S3_REGION", default="")
 BLOB_DIR = Path(env.str("BLOB_DIR", default=str(DATA_DIR / "blobs")))
 
 # --- 公文 (documents) -----------------------------------------------------------------------------
-# The platform carries non-classified work: 秘密 and above are refused unless a deployment that is
-# accredited for classified information sets this (issue 4).
-DOCUMENTS_ALLOW_CLASSIFIED: bool = env.bool("DOCUMENTS_ALLOW_CLASSIFIED", default=False)
 # The passphrase that encrypts seals' private keys at rest. Defaults to one derived from SECRET_KEY
 # (documents/sealing.py); production sets its own and keeps it apart from the database backups.
 SEAL_KEY_SECRET: str = env.str("SEAL_KEY_SECRET", default="")

@@ -130,21 +130,6 @@ DOCUMENTS: list[DemoDocument] = [
     DemoDocument("关于暂停某信息系统建设项目的通知", "项目管理", "terminated"),
 ]
 
-ORDER = [
-    "draft",
-    "dept_review",
-    "countersign",
-    "office_review",
-    "sign_off",
-    "recheck",
-    "assign_number",
-    "typeset",
-    "seal",
-    "distribute",
-    "archive",
-    "archived",
-]
-
 OPINIONS = {
     "draft": "请审核。",
     "dept_review": "同意，请办公室审核。",

@@ -29,7 +29,7 @@ def test_classified_documents_are_refused_with_a_clear_message(cast: Any) -> Non
 
 
 def test_classified_documents_are_accepted_where_the_deployment_allows_them(cast: Any, settings: Any) -> None:
-    settings.DOCUMENTS_ALLOW_CLASSIFIED = True
+    settings.ALLOW_CLASSIFIED = True
 
     document = make_document(cast, classification=Classification.SECRET, secrecy_period="1年")
 
