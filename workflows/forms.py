@@ -247,5 +247,35 @@ class ManageForm(forms.Form):
     reason = forms.CharField(label="原因", max_length=200, required=False)
 
 
+class ChangeSignersForm(forms.Form):
+    """加签 / 减签 by the office: another 会签 party during 会签, or another leader to sign."""
+
+    ACTIONS = [
+        ("add_countersign", "加签：增加会签单位"),
+        ("remove_countersign", "减签：减去未会签的单位"),
+        ("add_signer", "加签：增加签发领导"),
+        ("remove_signer", "减签：减去未签发的领导"),
+    ]
+    change = forms.ChoiceField(label="调整", choices=ACTIONS)
+    department = forms.ModelChoiceField(label="会签处室", queryset=Department.objects.none(), required=False)
+    agency = forms.ModelChoiceField(label="会签单位", queryset=Agency.objects.none(), required=False)
+    countersign_task = forms.IntegerField(label="要减去的会签（任务编号）", required=False)
+    leader = forms.ModelChoiceField(label="领导", queryset=User.objects.none(), required=False)
+    reason = forms.CharField(label="原因", max_length=200, required=False)
+
+    def __init__(self, *args: Any, document: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from workflows.assignment import role_holders
+
+        self.fields["department"].queryset = Department.objects.filter(  # type: ignore[attr-defined]
+            agency_id=document.agency_id, is_active=True
+        ).exclude(pk=document.department_id)
+        self.fields["agency"].queryset = Agency.objects.filter(is_active=True, level="province").exclude(  # type: ignore[attr-defined]
+            pk=document.agency_id
+        )
+        self.fields["leader"].queryset = role_holders("leader", document.agency_id)  # type: ignore[attr-defined]
+        self.fields["leader"].label_from_instance = lambda u: u.real_name  # type: ignore[attr-defined]
+
+
 class CommonOpinionForm(forms.Form):
     text = forms.CharField(label="常用意见", max_length=200)

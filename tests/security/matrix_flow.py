@@ -25,6 +25,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "get",
         {"anonymous": 302, "*": 404, "drafter": 403, "office_secretary": 200, "office_director": 200},
     ),
+    # An empty form from the office: the page again with its message.
+    "workflows:change_signers": (
+        "post",
+        {"anonymous": 302, "*": 404, "drafter": 403, "office_secretary": 400, "office_director": 400},
+    ),
     "workflows:sheet": ("get", {"anonymous": 302, "*": 404, **SEES_DOCUMENT}),
     "workflows:common_opinions": ("get", {"anonymous": 302, "*": 200}),
     # The phrase is the drafter's own: anyone else gets 404.

@@ -321,3 +321,58 @@ def test_the_whole_flow_from_draft_to_archive_with_three_countersigns(flow_cast:
     assert document.outgoing_process.status == "DONE"
     package = archive_package(document)
     assert package[:2] == b"PK"
+
+
+def _to_recheck(flow_cast: Any) -> Any:
+    cast = flow_cast.cast
+    document = started(flow_cast)
+    agree(open_task(document, "draft"), cast.drafter)
+    agree(open_task(document, "dept_review"), cast.dept_head)
+    agree(open_task(document, "office_review"), cast.office_secretary)
+    agree(open_task(document, "sign_off"), cast.leader)
+    return document
+
+
+def test_a_substantive_change_at_recheck_goes_back_to_the_signer(flow_cast: Any) -> None:
+    cast = flow_cast.cast
+    document = _to_recheck(flow_cast)
+    recheck = open_task(document, "recheck")
+    document.refresh_from_db()
+    body = [dict(b) for b in document.current_version.body]
+    body[0]["text"] = "为切实做好今年汛期防汛防台风工作，各地须于7月1日前完成全部隐患排查。"
+    services.edit_body(
+        recheck, actor=cast.office_secretary, body=body, based_on=document.current_version.number
+    )
+
+    agree(recheck, cast.office_secretary)
+
+    assert open_task(document, "sign_off").owner == cast.leader
+
+
+def test_a_punctuation_fix_at_recheck_goes_on_to_numbering(flow_cast: Any) -> None:
+    cast = flow_cast.cast
+    document = _to_recheck(flow_cast)
+    recheck = open_task(document, "recheck")
+    document.refresh_from_db()
+    body = [dict(b) for b in document.current_version.body]
+    body[0]["text"] = body[0]["text"].replace("。", "；", 1)
+    services.edit_body(
+        recheck, actor=cast.office_secretary, body=body, based_on=document.current_version.number
+    )
+
+    agree(recheck, cast.office_secretary)
+
+    assert open_tasks(document, "sign_off") == []
+    assert open_task(document, "assign_number")
+
+
+def test_the_text_cannot_change_at_sign_off_or_after_recheck(flow_cast: Any) -> None:
+    cast = flow_cast.cast
+    document = started(flow_cast)
+    agree(open_task(document, "draft"), cast.drafter)
+    agree(open_task(document, "dept_review"), cast.dept_head)
+    agree(open_task(document, "office_review"), cast.office_secretary)
+    sign = open_task(document, "sign_off")
+
+    with pytest.raises(FlowError, match="复核"):
+        services.edit_body(sign, actor=cast.leader, body=[{"kind": "p", "text": "领导直接改"}], based_on=1)

@@ -439,3 +439,37 @@ def test_a_failed_typeset_rendering_leaves_the_task_open_with_the_reason(cast: A
     with pytest.raises(services.FlowError, match="请先生成排版稿"):
         services.complete_step(task, actor=cast.office_secretary, step_input=services.StepInput())
     assert _open(document, "typeset").pk == task.pk
+
+
+def test_the_office_adds_a_countersigning_department_from_the_manage_page(cast: Any, sign_in: Any) -> None:
+    from tests.workflows.conftest import build_flow_cast
+    from workflows.services import party_for
+
+    people = build_flow_cast(cast)
+    document = make_document(cast)
+    process = services.start_outgoing(document, actor=cast.drafter)
+    services.complete_step(
+        _open(document, "draft"),
+        actor=cast.drafter,
+        step_input=services.StepInput(countersign_parties=[party_for(cast.supervision_dept)]),
+    )
+    services.complete_step(
+        _open(document, "dept_review"), actor=cast.dept_head, step_input=services.StepInput()
+    )
+    client = sign_in(cast.office_director)
+
+    response = client.post(
+        f"/workflows/processes/{process.pk}/signers/",
+        {"change": "add_countersign", "department": cast.secretariat.pk},
+    )
+    missing = client.post(f"/workflows/processes/{process.pk}/signers/", {"change": "add_countersign"})
+
+    assert response.status_code == 302
+    owners = set(
+        Task.objects.filter(
+            process=process, flow_task__endswith=".countersign", status="ASSIGNED"
+        ).values_list("owner__username", flat=True)
+    )
+    assert owners == {people.supervision_head.username, people.secretariat_head.username}
+    assert missing.status_code == 400
+    assert "请选择要增加的会签处室或单位" in missing.content.decode()

@@ -20,11 +20,13 @@ from documents.errors import DocumentError, StaleVersion
 from documents.services import create_draft
 from officeapp.access import NOT_FOUND_MESSAGE, get_or_404
 from officeapp.audit.services import record_view
+from officeapp.org.models import User
 from workflows import access, services
 from workflows.flows import STEP_LABELS
 from workflows.forms import (
     AttachmentForm,
     BodyForm,
+    ChangeSignersForm,
     CommonOpinionForm,
     ManageForm,
     OutgoingDraftForm,
@@ -357,19 +359,59 @@ def manage(request: HttpRequest, process_id: int) -> HttpResponse:
         else:
             messages.success(request, "操作已完成。")
             return redirect("workflows:manage", process_id=process.pk)
+    return _render_manage(request, process, form=form, error=error)
+
+
+def _render_manage(request: HttpRequest, process: OutgoingProcess, **extra: Any) -> HttpResponse:
     open_tasks = Task.objects.filter(process=process, status__in=access.OPEN).select_related("owner")
-    return render(
-        request,
-        "workflows/manage.html",
-        {
-            "form": form,
-            "process": process,
-            "document": process.document,
-            "open_tasks": open_tasks,
-            "error": error,
-        },
-        status=400 if error else 200,
-    )
+    signers = {u.pk: u for u in User.objects.filter(pk__in=process.sign_off_chain)}
+    context = {
+        "process": process,
+        "document": process.document,
+        "open_tasks": open_tasks,
+        "chain": [signers[pk] for pk in process.sign_off_chain if pk in signers],
+        "signed": process.sign_off_index,
+        "form": ManageForm(),
+        "signers_form": ChangeSignersForm(document=process.document),
+        **extra,
+    }
+    return render(request, "workflows/manage.html", context, status=400 if extra.get("error") else 200)
+
+
+@login_required
+@require_POST
+def change_signers(request: HttpRequest, process_id: int) -> HttpResponse:
+    """加签 / 减签 of 会签 parties and of signers, by the office."""
+    process = _process_for(request.user, process_id)
+    if not access.can_manage(request.user, process):
+        raise PermissionDenied("只有办公室可以加签或减签。")
+    form = ChangeSignersForm(request.POST, document=process.document)
+    if not form.is_valid():
+        return _render_manage(request, process, signers_form=form, error="请检查填写的内容。")
+    data = form.cleaned_data
+    try:
+        if data["change"] == "add_countersign":
+            chosen = data.get("department") or data.get("agency")
+            if chosen is None:
+                raise FlowError("请选择要增加的会签处室或单位。")
+            services.add_countersigner(process, actor=request.user, party=party_for(chosen))
+        elif data["change"] == "remove_countersign":
+            task = Task.objects.filter(process=process, pk=data.get("countersign_task") or 0).first()
+            if task is None:
+                raise FlowError("请选择要减去的会签。")
+            services.remove_countersigner(task, actor=request.user, reason=data.get("reason") or "")
+        elif data["change"] == "add_signer":
+            if data.get("leader") is None:
+                raise FlowError("请选择领导。")
+            services.add_signer(process, actor=request.user, signer=data["leader"])
+        else:
+            if data.get("leader") is None:
+                raise FlowError("请选择领导。")
+            services.remove_signer(process, actor=request.user, signer=data["leader"])
+    except FlowError as exc:
+        return _render_manage(request, process, signers_form=form, error=exc.message)
+    messages.success(request, "已调整。")
+    return redirect("workflows:manage", process_id=process.pk)
 
 
 @login_required
@@ -424,6 +466,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/withdraw/", withdraw, name="withdraw"),
     path("tasks/<int:task_id>/transfer/", transfer, name="transfer"),
     path("processes/<int:process_id>/manage/", manage, name="manage"),
+    path("processes/<int:process_id>/signers/", change_signers, name="change_signers"),
     path("documents/<int:document_id>/sheet/", sheet, name="sheet"),
     path("common-opinions/", common_opinions, name="common_opinions"),
     path("common-opinions/<int:opinion_id>/remove/", common_opinion_remove, name="common_opinion_remove"),
