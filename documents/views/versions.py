@@ -38,7 +38,7 @@ from documents.models import (
     RenderKind,
     RenderStatus,
 )
-from documents.watermark import watermark_pdf
+from documents.watermark import DOCX, watermark_docx, watermark_pdf
 from officeapp.access import get_or_404
 from officeapp.audit.services import record_view
 from officeapp.blobs.backends import BlobMissing, BlobStoreUnavailable
@@ -95,13 +95,15 @@ def _file_response(
     action: str,
     details: dict[str, Any],
 ) -> HttpResponse:
-    """The blob as a response: a PDF as the viewer's watermarked copy, anything else streamed."""
+    """The blob as a response: a PDF or .docx as the viewer's watermarked copy, anything else streamed."""
     try:
         chunks = open_blob(blob)
-        watermarked = blob.content_type == PDF
+        watermarked = blob.content_type in (PDF, DOCX)
         body: bytes | None = None
-        if watermarked:
+        if blob.content_type == PDF:
             body = watermark_pdf(b"".join(chunks), user=request.user)
+        elif blob.content_type == DOCX:
+            body = watermark_docx(b"".join(chunks), user=request.user)
     except BlobStoreUnavailable as exc:
         return _unavailable(request, exc.message, 503)
     except BlobMissing:
@@ -111,7 +113,7 @@ def _file_response(
         return _unavailable(request, exc.message, 422)
     record_view(request, audited, action=action, details={**details, "watermarked": watermarked})
     if body is not None:
-        response: HttpResponse = HttpResponse(body, content_type=PDF)
+        response: HttpResponse = HttpResponse(body, content_type=blob.content_type)
         response["Content-Length"] = str(len(body))
     else:
         response = StreamingHttpResponse(chunks, content_type=blob.content_type)

@@ -107,3 +107,22 @@ def test_the_stored_file_is_left_as_it_was(cast: Any) -> None:
 def test_something_that_is_not_a_pdf_is_refused_with_a_message(cast: Any) -> None:
     with pytest.raises(RenderFailed, match="无法读取"):
         watermark_pdf(b"%PDF-1.4 broken", user=cast.drafter)
+
+
+def test_a_downloaded_docx_carries_the_viewers_name_in_every_header(cast: Any) -> None:
+    import io
+
+    import docx
+
+    from documents.watermark import watermark_docx
+
+    source = docx.Document()
+    source.add_paragraph("正文")
+    buffer = io.BytesIO()
+    source.save(buffer)
+
+    marked = docx.Document(io.BytesIO(watermark_docx(buffer.getvalue(), user=cast.drafter)))
+
+    header_text = "\n".join(p.text for s in marked.sections for p in s.header.paragraphs)
+    assert "林小梅" in header_text and "BGT001" in header_text
+    assert marked.paragraphs[0].text == "正文"
