@@ -162,6 +162,9 @@ class StepForm(forms.Form):
         self.fields["return_to"].choices = [("", "请选择")] + [
             (s, STEP_LABELS[s]) for s in earlier_steps(step) if s != "countersign"
         ]
+        if len(self.fields["return_to"].choices) == 1 or step == "countersign":
+            # 拟稿 has nothing earlier to return to; a 会签 branch disagrees instead (D13).
+            del self.fields["return_to"]
         if step in ("draft", "dept_review"):
             self.fields["countersign_departments"].queryset = Department.objects.filter(  # type: ignore[attr-defined]
                 agency_id=document.agency_id, is_active=True

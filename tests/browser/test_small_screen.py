@@ -117,3 +117,39 @@ def test_workbench_and_every_page_a_civil_servant_opens_fit_a_375px_phone(
             too_wide[path] = measured
         page.screenshot(path=screenshot_dir / f"375-{_slug(path)}.png", full_page=True)
     assert not too_wide, f"这些页面在 375px 宽时横向滚动：{too_wide}"
+
+
+def test_the_outgoing_document_pages_fit_a_375px_phone(
+    signed_in_page: Callable[..., Any], server: Any, cast: Any, screenshot_dir: Path
+) -> None:
+    """拟稿, the task page with its forms, the document page, versions, 处理单, 我的公文 and 待办 —
+    what a clerk opens on a phone between meetings."""
+    from viewflow.workflow.models import Task
+
+    from tests.documents.factories import make_document
+    from workflows.services import start_outgoing
+
+    document = make_document(
+        cast, title="关于做好2026年汛期防汛防台风和安全生产工作的紧急通知（第二次修改稿）"
+    )
+    start_outgoing(document, actor=cast.drafter)
+    task = Task.objects.get(process__outgoingprocess__document=document, flow_task_type="HUMAN")
+    page = signed_in_page(cast.drafter, **PHONE)
+    too_wide: dict[str, Any] = {}
+    for path in [
+        "/workflows/outgoing/new/",
+        f"/workflows/tasks/{task.pk}/",
+        f"/documents/{document.pk}/",
+        f"/documents/{document.pk}/versions/",
+        f"/workflows/documents/{document.pk}/sheet/",
+        "/documents/",
+        "/workflows/inbox/",
+        "/workflows/common-opinions/",
+    ]:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        measured = _overflow(page)
+        if measured["scrollWidth"] > measured["innerWidth"]:
+            too_wide[path] = measured
+        page.screenshot(path=screenshot_dir / f"375-{_slug(path)}.png", full_page=True)
+    assert not too_wide, f"这些页面在 375px 宽时横向滚动：{too_wide}"
