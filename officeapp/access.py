@@ -173,11 +173,33 @@ def effective_assignees(
     users: Iterable[User], *, scope: str = DelegationScope.ALL, at: datetime | None = None
 ) -> list[User]:
     """Who actually receives a task meant for `users`, honouring delegations. Every later task
-    assignment goes through here, so a leader on a business trip never blocks a flow."""
+    assignment goes through here, so a leader on a business trip never blocks a flow. One query for
+    all the users (the same rule as `active_delegate`: a scope-specific delegation wins over 'all')."""
+    people = list(users)
+    if not people:
+        return []
+    at = at or timezone.now()
+    delegations = (
+        Delegation.objects.filter(
+            from_user__in=people,
+            starts_at__lte=at,
+            ends_at__gt=at,
+            revoked_at__isnull=True,
+            to_user__is_active=True,
+            scope__in=[scope, DelegationScope.ALL],
+        )
+        .select_related("to_user")
+        .order_by("-starts_at")
+    )
+    chosen: dict[int, tuple[bool, User]] = {}
+    for d in delegations:
+        specific = d.scope == scope
+        current = chosen.get(d.from_user_id)
+        if current is None or (specific and not current[0]):
+            chosen[d.from_user_id] = (specific, d.to_user)
     result: list[User] = []
-    for u in users:
-        delegate = active_delegate(u, scope=scope, at=at)
-        target = delegate or u
+    for u in people:
+        target = chosen[u.pk][1] if u.pk in chosen else u
         if target not in result:
             result.append(target)
     return result

@@ -262,12 +262,9 @@ def _do_step_work(
     step: str, task: Task, process: OutgoingProcess, *, actor: User, step_input: StepInput
 ) -> None:
     """What agreeing means at each step; documents' services do the work and raise on refusal."""
-    document = (
-        OfficialDocument.objects.select_for_update(of=("self",))
-        .select_related("agency", "drafter", "current_version")
-        .get(pk=process.document_id)
-    )
-    process.document = document
+    # The process row lock (process_lock) already serialises every action on this document's flow,
+    # and documents' own services lock the document where they write it.
+    document = process.document
     if step == "draft":
         if document.current_version is None or not document.current_version.body:
             raise FlowError("正文为空，请先填写正文再提交。")
