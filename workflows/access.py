@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 from documents import access as documents_access
 from officeapp.access import NOT_FOUND_MESSAGE, active_delegate
 from officeapp.org.models import DelegationScope
-from workflows.models import OutgoingProcess, TaskCandidate
+from workflows.models import CommonOpinion, OutgoingProcess, TaskCandidate
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 # After 签发 the text changes only at 复核 (issue 4); 排版 on, it is frozen.
@@ -41,6 +41,26 @@ def get_task_for(user: Any, task_id: Any) -> Task:
     return task
 
 
+def get_process_for(user: Any, process_id: Any) -> OutgoingProcess:
+    """A 发文 process whose document the user may see; else the same 404 as a missing one."""
+    from django.http import Http404
+
+    try:
+        process = OutgoingProcess.objects.select_related("document").get(pk=int(process_id))
+    except (OutgoingProcess.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(NOT_FOUND_MESSAGE) from exc
+    if not documents_access.can_view(user, process.document):
+        raise Http404(NOT_FOUND_MESSAGE)
+    return process
+
+
+def get_common_opinion_for(user: Any, opinion_id: Any) -> CommonOpinion:
+    """One of the user's own 常用意见; anyone else's is a 404."""
+    from officeapp.access import get_or_404
+
+    return get_or_404(CommonOpinion.objects.filter(user=user), pk=opinion_id)
+
+
 def can_act(user: Any, task: Task) -> bool:
     """Holds the open task (or is its owner's delegate, or a candidate of an unclaimed one)."""
     if task.status not in OPEN:
@@ -63,6 +83,11 @@ def can_claim(user: Any, task: Task) -> bool:
 def can_manage(user: Any, process: OutgoingProcess) -> bool:
     """重定位, 挂起, 终止, 加签/减签: the issuing agency's office."""
     return documents_access.can_manage_flow(user, process.document)
+
+
+def can_transfer(user: Any, task: Task, process: OutgoingProcess) -> bool:
+    """转办: the holder hands the task on, or the office moves it."""
+    return (task.status in OPEN and task.owner_id == user.pk) or can_manage(user, process)
 
 
 def can_withdraw(user: Any, task: Task) -> bool:

@@ -502,7 +502,7 @@ def transfer(task: Task, *, actor: User, to_user: User, reason: str = "") -> Tas
     with process_lock(task.process_id):
         locked = _locked_task(task.pk)
         process = _process_of(locked)
-        if locked.owner_id != actor.pk and not access.can_manage(actor, process):
+        if not access.can_transfer(actor, locked, process):
             raise FlowError("只有当前办理人或办公室可以转办。")
         if not to_user.is_active or to_user.pk == locked.owner_id:
             raise FlowError("请选择其他在岗人员。")

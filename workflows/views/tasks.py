@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,7 +18,6 @@ from documents import access as documents_access
 from documents.bodytext import text_from_blocks
 from documents.errors import DocumentError, StaleVersion
 from documents.services import create_draft
-from officeapp.access import NOT_FOUND_MESSAGE, get_or_404
 from officeapp.audit.services import record_view
 from officeapp.org.models import User
 from workflows import access, services
@@ -298,7 +297,7 @@ def withdraw(request: HttpRequest, task_id: int) -> HttpResponse:
 def transfer(request: HttpRequest, task_id: int) -> HttpResponse:
     task = access.get_task_for(request.user, task_id)
     process = task.outgoing  # type: ignore[attr-defined]
-    if task.owner_id != request.user.pk and not access.can_manage(request.user, process):
+    if not access.can_transfer(request.user, task, process):
         raise PermissionDenied("只有当前办理人或办公室可以转办。")
     form = TransferForm(
         request.POST or None, agency_id=request.user.department.agency_id, exclude=task.owner_id
@@ -325,18 +324,11 @@ def transfer(request: HttpRequest, task_id: int) -> HttpResponse:
     )
 
 
-def _process_for(user: Any, process_id: int) -> OutgoingProcess:
-    process = get_or_404(OutgoingProcess.objects.select_related("document"), pk=process_id)
-    if not documents_access.can_view(user, process.document):
-        raise Http404(NOT_FOUND_MESSAGE)
-    return process
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, process_id: int) -> HttpResponse:
     """The office's commands: 重定位, 挂起/恢复, 终止, 加签/减签 (all audited)."""
-    process = _process_for(request.user, process_id)
+    process = access.get_process_for(request.user, process_id)
     if not access.can_manage(request.user, process):
         raise PermissionDenied("只有办公室可以管理流程。")
     form = ManageForm(request.POST or None)
@@ -382,7 +374,7 @@ def _render_manage(request: HttpRequest, process: OutgoingProcess, **extra: Any)
 @require_POST
 def change_signers(request: HttpRequest, process_id: int) -> HttpResponse:
     """加签 / 减签 of 会签 parties and of signers, by the office."""
-    process = _process_for(request.user, process_id)
+    process = access.get_process_for(request.user, process_id)
     if not access.can_manage(request.user, process):
         raise PermissionDenied("只有办公室可以加签或减签。")
     form = ChangeSignersForm(request.POST, document=process.document)
@@ -455,7 +447,7 @@ def common_opinions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def common_opinion_remove(request: HttpRequest, opinion_id: int) -> HttpResponse:
-    opinion = get_or_404(CommonOpinion.objects.filter(user=request.user), pk=opinion_id)
+    opinion = access.get_common_opinion_for(request.user, opinion_id)
     services.remove_common_opinion(opinion, actor=request.user)
     return redirect("workflows:common_opinions")
 
