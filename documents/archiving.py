@@ -124,6 +124,14 @@ def _refuse_change_when_archived(sender: type, instance: Attachment | Rendering,
     # Fixtures loading raw rows (loaddata) are not changes made by a person.
     if kwargs.get("raw"):
         return
+    if (
+        isinstance(instance, Rendering)
+        and instance.pk is not None
+        and Rendering.objects.filter(pk=instance.pk, status=RenderStatus.PENDING).exists()
+    ):
+        # The worker finishing a PDF requested before 归档 (排版 asks for it, the worker may be
+        # slower than the office): it is the version already there, in another form, not a change.
+        return
     if instance.document_id is not None:
         ensure_not_archived(instance.document_id)
 

@@ -289,3 +289,22 @@ def test_removed_attachments_are_left_out_of_the_package(cast: Any) -> None:
         attachments = [n for n in zf.namelist() if n.startswith("附件/")]
 
     assert attachments == [f"附件/附件{kept.order} 保留的附件.txt"]
+
+
+def test_a_pdf_requested_before_archiving_is_still_finished_by_the_worker(cast: Any) -> None:
+    from documents.rendering import produce
+    from documents.services import set_state
+    from tests.documents.factories import make_document
+
+    document = make_document(cast)
+    pending = Rendering.objects.create(
+        document=document, version=document.current_version, kind=RenderKind.DOCX
+    )
+    set_state(document, DocumentState.ARCHIVED)
+
+    produce(pending.pk)
+
+    pending.refresh_from_db()
+    assert pending.status == RenderStatus.READY
+    with pytest.raises(DocumentFrozen):
+        Rendering.objects.create(document=document, version=document.current_version, kind=RenderKind.PDF)
