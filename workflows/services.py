@@ -279,6 +279,7 @@ def _do_step_work(
         signers = step_input.signers or default_signers(document)
         if not signers:
             raise FlowError("请选择签发领导。")
+        _check_joint_signers(document, signers)
         process.sign_off_chain = [u.pk for u in signers]
         process.sign_off_index = 0
     elif step == "sign_off":
@@ -345,6 +346,16 @@ def default_signers(document: OfficialDocument) -> list[User]:
     for co in document.co_issuers.select_related("agency"):
         chain.extend(agency_leaders(co.agency_id)[:1])
     return chain
+
+
+def _check_joint_signers(document: OfficialDocument, signers: list[User]) -> None:
+    """联合发文: every co-issuing agency's leader signs (条例 第十九条); refuse a chain without one."""
+    leaders_by_agency: dict[int, set[int]] = {}
+    for co in document.co_issuers.select_related("agency"):
+        leaders_by_agency[co.agency_id] = {u.pk for u in agency_leaders(co.agency_id)}
+        if not leaders_by_agency[co.agency_id] & {u.pk for u in signers}:
+            name = co.agency.short_name or co.agency.name
+            raise FlowError(f"联合发文须由各联署机关负责人签发：签发领导中没有{name}的领导。")
 
 
 def _sign(document: OfficialDocument, process: OutgoingProcess, *, actor: User) -> None:

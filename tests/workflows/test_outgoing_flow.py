@@ -376,3 +376,67 @@ def test_the_text_cannot_change_at_sign_off_or_after_recheck(flow_cast: Any) -> 
 
     with pytest.raises(FlowError, match="复核"):
         services.edit_body(sign, actor=cast.leader, body=[{"kind": "p", "text": "领导直接改"}], based_on=1)
+
+
+def test_a_joint_notice_is_signed_by_each_agencys_leader_and_sealed_by_each(flow_cast: Any) -> None:
+    """联合发文 with 省财政厅: both leaders sign in turn, both seal keepers seal, and the one sealed
+    PDF carries a valid signature of each agency."""
+    from documents.models import SealApplication
+    from documents.sealing import create_seal, verify_document
+    from officeapp.org import services as org
+    from officeapp.org.models import Role
+    from tests.conftest import CAST_PASSWORD
+
+    cast = flow_cast.cast
+
+    def person(username: str, name: str, role: str) -> Any:
+        user = org.create_user(
+            actor=None,
+            username=username,
+            real_name=name,
+            department=cast.finance_office,
+            password=CAST_PASSWORD,
+        )
+        org.grant_role(actor=None, user=user, role=role, agency=cast.finance)
+        return user
+
+    finance_leader = person("finance_leader", "钱厅长", Role.LEADER)
+    finance_seal_keeper = person("finance_seal_keeper", "孙印章", Role.SEAL_KEEPER)
+    create_seal(cast.gov_office, actor=None)
+    create_seal(cast.finance, actor=None)
+    document = make_document(cast, co_issuers=[cast.finance], title="关于联合开展财政资金专项检查的通知")
+    services.start_outgoing(document, actor=cast.drafter)
+
+    agree(open_task(document, "draft"), cast.drafter)
+    agree(open_task(document, "dept_review"), cast.dept_head)
+    agree(open_task(document, "office_review"), cast.office_secretary)
+    agree(open_task(document, "sign_off"), cast.leader)
+    agree(open_task(document, "sign_off"), finance_leader)
+    agree(open_task(document, "recheck"), cast.office_secretary)
+    agree(open_task(document, "assign_number"), cast.office_secretary)
+    typeset = open_task(document, "typeset")
+    services.typeset_render(typeset, actor=cast.office_secretary)
+    agree(typeset, cast.office_secretary)
+    agree(open_task(document, "seal"), flow_cast.seal_keeper)
+    assert open_task(document, "seal").owner == finance_seal_keeper
+    agree(open_task(document, "seal"), finance_seal_keeper)
+
+    document.refresh_from_db()
+    assert document.signer_names == "王德明、钱厅长"
+    assert SealApplication.objects.filter(document=document).count() == 2
+    verifications = verify_document(document)
+    assert len(verifications) == 2 and all(v.valid for v in verifications)
+    assert open_task(document, "distribute")
+
+
+def test_a_joint_notice_without_the_co_issuers_leader_is_refused_at_office_review(flow_cast: Any) -> None:
+    cast = flow_cast.cast
+    document = make_document(cast, co_issuers=[cast.finance])
+    services.start_outgoing(document, actor=cast.drafter)
+    agree(open_task(document, "draft"), cast.drafter)
+    agree(open_task(document, "dept_review"), cast.dept_head)
+
+    with pytest.raises(FlowError, match="省财政厅的领导"):
+        agree(open_task(document, "office_review"), cast.office_secretary)
+
+    assert open_task(document, "office_review")
