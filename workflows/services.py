@@ -126,8 +126,10 @@ def _opinion(
     )
 
 
-def _finish(task: Task, process: OutgoingProcess, *, actor: User) -> None:
-    """Complete the viewflow task as the actor and let the flow create the next ones."""
+def _finish(task: Task, process: OutgoingProcess, *, actor: User, also_tell: list[int] | None = None) -> None:
+    """Complete the viewflow task as the actor and let the flow create the next ones. `also_tell`:
+    the other people whose inbox showed the task (a group task's candidates, the owner a delegate
+    acted for), so it leaves their open inbox too."""
     activation = task.flow_task.activation_class(task)
     if task.status == STATUS.NEW:
         activation.assign(actor)
@@ -137,7 +139,9 @@ def _finish(task: Task, process: OutgoingProcess, *, actor: User) -> None:
     if activation.task.status == STATUS.ASSIGNED:
         activation.start(None)
     activation.execute()
-    push_inbox_changed([actor.pk], task_id=task.pk, action="closed", title=process.document.title)
+    push_inbox_changed(
+        [actor.pk, *(also_tell or [])], task_id=task.pk, action="closed", title=process.document.title
+    )
 
 
 # --- starting and claiming --------------------------------------------------------------------
@@ -200,11 +204,15 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
         step_input.signature = store_signature(step_input.signature, actor=actor)
     with process_lock(task.process_id):
         locked = _locked_task(task.pk)
+        also_tell: list[int] = []
         if locked.owner_id is None:
             # Completing a group task claims it first (or loses the race with a clear message).
-            if not TaskCandidate.objects.filter(task=locked, user=actor).exists():
+            also_tell = list(TaskCandidate.objects.filter(task=locked).values_list("user_id", flat=True))
+            if actor.pk not in also_tell:
                 raise FlowError("您不是该任务的办理人。")
             locked.owner = actor
+        elif locked.owner_id != actor.pk:
+            also_tell = [locked.owner_id]
         on_behalf_of = _acting_for(locked, actor)
         process = _process_of(locked)
         if process.suspended:
@@ -254,7 +262,7 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
             details={"step": step, "decision": decision, "task": locked.pk, "return_to": opinion.return_to},
         )
         emit("workflows.task.completed", locked, payload={"step": step, "decision": decision})
-        _finish(locked, process, actor=actor)
+        _finish(locked, process, actor=actor, also_tell=also_tell)
     return opinion
 
 

@@ -440,3 +440,24 @@ def test_a_joint_notice_without_the_co_issuers_leader_is_refused_at_office_revie
         agree(open_task(document, "office_review"), cast.office_secretary)
 
     assert open_task(document, "office_review")
+
+
+def test_completing_a_group_task_takes_it_out_of_every_candidates_open_inbox(flow_cast: Any) -> None:
+    from unittest import mock
+
+    from officeapp.org import services as org
+    from officeapp.org.models import Role
+
+    cast = flow_cast.cast
+    org.grant_role(
+        actor=None, user=flow_cast.secretariat_head, role=Role.DEPT_HEAD, department=cast.general_dept
+    )
+    document = started(flow_cast)
+    agree(open_task(document, "draft"), cast.drafter)
+    review = open_task(document, "dept_review")
+
+    with mock.patch("workflows.services.push_inbox_changed") as pushed:
+        agree(review, cast.dept_head)
+
+    closed = [c for c in pushed.call_args_list if c.kwargs["action"] == "closed"]
+    assert set(closed[-1].args[0]) == {cast.dept_head.pk, flow_cast.secretariat_head.pk}
