@@ -14,7 +14,8 @@ from diff_match_patch import diff_match_patch
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from documents.models import DocumentVersion, body_text
+from documents.bodytext import text_from_blocks
+from documents.models import DocumentVersion
 
 Op = Literal["equal", "insert", "delete"]
 _OPS: dict[int, Op] = {0: "equal", 1: "insert", -1: "delete"}
@@ -28,10 +29,10 @@ def _text(side: DocumentVersion | list[dict[str, Any]] | str | None) -> str:
     if side is None:
         return ""
     if isinstance(side, DocumentVersion):
-        return body_text(side.body)
+        return text_from_blocks(side.body)
     if isinstance(side, str):
         return side
-    return body_text(side)
+    return text_from_blocks(side)
 
 
 def diff_versions(

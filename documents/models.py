@@ -7,8 +7,6 @@ exchange.py, archiving.py; the 发文 flow's services in workflows/ drive them).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -325,10 +323,6 @@ class DocumentVersion(models.Model):
     def __str__(self) -> str:
         return f"第{self.number}版"
 
-    @property
-    def plain_text(self) -> str:
-        return "\n".join(str(block.get("text", "")) for block in self.body or [])
-
 
 class Attachment(models.Model):
     """附件: titles and order make the 附件说明 (G25) and the 附件 pages (G32)."""
@@ -590,8 +584,3 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}（{self.get_kind_display()}）"
-
-
-def body_text(body: list[dict[str, Any]] | None) -> str:
-    """The plain text of a structured body (for diffs and substantive-change checks)."""
-    return "\n".join(str(block.get("text", "")) for block in body or [])

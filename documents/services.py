@@ -20,7 +20,6 @@ from documents.models import (
     CoIssuer,
     Direction,
     DocType,
-    DocumentState,
     Layout,
     Letterhead,
     OfficialDocument,
@@ -196,7 +195,6 @@ def add_participants(
 
 
 __all__ = [
-    "DocumentState",
     "add_participants",
     "check_details",
     "create_draft",

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from documents.errors import DocumentFrozen, StaleVersion
-from documents.models import BODY_EDITABLE_STATES, DocumentVersion, OfficialDocument, body_text
+from documents.models import BODY_EDITABLE_STATES, DocumentVersion, OfficialDocument
 from officeapp.audit.services import record
 from officeapp.outbox.services import emit
 
@@ -103,7 +103,3 @@ def restore_version(
         comment=f"恢复第{version.number}版",
         restored_from=version.number,
     )
-
-
-def text_of(version: DocumentVersion | None) -> str:
-    return body_text(version.body if version else [])

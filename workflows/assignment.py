@@ -44,6 +44,11 @@ def agency_leaders(agency_id: int) -> list[User]:
     return list(role_holders(Role.LEADER, agency_id))
 
 
+def sealing_agency(process: OutgoingProcess) -> int:
+    """The issuing agency whose 用印 comes next (joint issue: each in 署名 order)."""
+    return int((process.seal_agencies or [process.document.agency_id])[0])
+
+
 def candidates_for(step: str, process: OutgoingProcess, task_data: dict[str, Any]) -> list[User]:
     document = process.document
     agency_id = document.agency_id
@@ -63,8 +68,7 @@ def candidates_for(step: str, process: OutgoingProcess, task_data: dict[str, Any
         index = min(process.sign_off_index, len(chain) - 1) if chain else 0
         return list(User.objects.filter(pk=chain[index], is_active=True)) if chain else []
     if step == "seal":
-        seal_agency = (process.seal_agencies or [agency_id])[0]
-        return _first_of(int(seal_agency), Role.SEAL_KEEPER)
+        return _first_of(sealing_agency(process), Role.SEAL_KEEPER)
     if step == "distribute":
         return _first_of(agency_id, Role.OFFICE_SECRETARY, Role.CLERK)
     if step == "archive":

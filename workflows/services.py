@@ -30,7 +30,7 @@ from officeapp.audit.services import record
 from officeapp.org.models import Agency, DelegationScope, Department, User
 from officeapp.outbox.services import emit
 from workflows import access
-from workflows.assignment import agency_leaders, assign, inbox_data
+from workflows.assignment import agency_leaders, assign, sealing_agency
 from workflows.flows import STEP_LABELS, STEP_ORDER, OutgoingFlow, earlier_steps, next_split_token
 from workflows.live import push_inbox_changed
 from workflows.models import CommonOpinion, Decision, Opinion, OutgoingProcess, TaskCandidate
@@ -321,8 +321,9 @@ def _do_step_work(
     elif step == "seal":
         from documents.sealing import authorise_seal
 
+        sealed = sealing_agency(process)
         authorise_seal(document, actor=actor)
-        process.seal_agencies = [a for a in process.seal_agencies if a != _seal_agency_of(task, process)]
+        process.seal_agencies = [a for a in process.seal_agencies if a != sealed]
     elif step == "distribute":
         from documents.exchange import distribute
 
@@ -331,10 +332,6 @@ def _do_step_work(
         from documents.archiving import archive
 
         archive(document, actor=actor, retention=step_input.retention)
-
-
-def _seal_agency_of(task: Task, process: OutgoingProcess) -> int:
-    return int((process.seal_agencies or [process.document.agency_id])[0])
 
 
 def default_signers(document: OfficialDocument) -> list[User]:
@@ -795,13 +792,3 @@ def remove_common_opinion(opinion: CommonOpinion, *, actor: User) -> None:
     if opinion.user_id != actor.pk:
         raise FlowError("只能删除自己的常用意见。")
     opinion.delete()
-
-
-def refresh_task_data(task: Task) -> None:
-    """After 编号 the 文号 joins the inbox line of the open tasks."""
-    process = _process_of(task)
-    task.data = {
-        **inbox_data(process.document, task.flow_task.name, task.data),
-        "url": task.data.get("url", ""),
-    }
-    task.save(update_fields=["data"])

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 from viewflow.workflow.models import Task
 
@@ -236,7 +236,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
             status=400,
         )
     messages.success(request, f"已办理：{STEP_LABELS.get(step, step)}。")
-    return redirect("workflows:inbox") if _has_url("workflows:inbox") else redirect("documents:mine")
+    return redirect("workflows:inbox")
 
 
 def _attachment_action(request: HttpRequest, task: Task, action: str) -> HttpResponse:
@@ -271,14 +271,6 @@ def _attachment_action(request: HttpRequest, task: Task, action: str) -> HttpRes
     return redirect("workflows:task", task_id=task.pk)
 
 
-def _has_url(name: str) -> bool:
-    try:
-        reverse(name)
-    except Exception:
-        return False
-    return True
-
-
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, task_id: int) -> HttpResponse:
@@ -299,9 +291,9 @@ def transfer(request: HttpRequest, task_id: int) -> HttpResponse:
     process = task.outgoing  # type: ignore[attr-defined]
     if not access.can_transfer(request.user, task, process):
         raise PermissionDenied("只有当前办理人或办公室可以转办。")
-    form = TransferForm(
-        request.POST or None, agency_id=request.user.department.agency_id, exclude=task.owner_id
-    )
+    # The actor's own colleagues: a 会签 held in another agency is handed on inside that agency.
+    own_agency = getattr(request.user.department, "agency_id", None) or process.document.agency_id
+    form = TransferForm(request.POST or None, agency_id=own_agency, exclude=task.owner_id)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
