@@ -3,7 +3,8 @@
 A person may open a document (and its versions, attachments and renderings) when they:
 - took part in its processing (a `Participant` row: drafter, task owner or candidate, delegate);
 - hold an office role (文秘, 办公室主任, 印章管理员, 档案员) in its issuing agency or a co-issuer;
-- are a 收发员 of an agency it was distributed to (not withdrawn).
+- are a 收发员 of an agency it was distributed to (not withdrawn);
+- are a 收发员 of the agency that received it (a 收文 is that agency's own record).
 Everyone else gets the same 404 as for a missing document.
 """
 
@@ -16,6 +17,7 @@ from django.db.models import Q, QuerySet
 from documents.models import (
     BODY_EDITABLE_STATES,
     CoIssuer,
+    DocumentCategory,
     DocumentState,
     ExchangeRecord,
     ExchangeState,
@@ -60,6 +62,8 @@ def visible_documents(user: Any) -> QuerySet[OfficialDocument]:
     if clerk_of:
         # The issuing agency's 收发员 distributes and files: they see its documents from 分发 on.
         condition |= Q(agency_id__in=clerk_of, state__in=SENT_STATES)
+        # A 收文 is kept by the receiving agency's 收发员 from 签收 to 归档.
+        condition |= Q(agency_id__in=clerk_of, category=DocumentCategory.INCOMING)
         condition |= Q(
             pk__in=ExchangeRecord.objects.filter(recipient_id__in=clerk_of)
             .exclude(state=ExchangeState.WITHDRAWN)

@@ -78,8 +78,16 @@ class Retention(models.TextChoices):
     YEARS_10 = "10y", "10年"
 
 
+class DocumentCategory(models.TextChoices):
+    """发文: this agency issues it. 收文: this agency received it (by exchange or on paper) and
+    keeps its own record of it, with its own process; the sender's document stays the sender's."""
+
+    OUTGOING = "outgoing", "发文"
+    INCOMING = "incoming", "收文"
+
+
 class DocumentState(models.TextChoices):
-    """Mirrors the node of the 发文 process (GLOSSARY.md names), plus the ends."""
+    """Mirrors the node of the document's process (GLOSSARY.md names), plus the ends."""
 
     DRAFT = "draft", "拟稿"
     DEPT_REVIEW = "dept_review", "处室审核"
@@ -94,6 +102,17 @@ class DocumentState(models.TextChoices):
     ARCHIVE = "archive", "待归档"
     ARCHIVED = "archived", "已归档"
     TERMINATED = "terminated", "已终止"
+    # 收文 (flows.md §2): the receiving agency's own record follows its process's node.
+    RECEIVE = "receive", "签收"
+    REGISTER = "register", "登记"
+    SCREEN = "screen", "初审"
+    PROPOSE = "propose", "拟办"
+    INSTRUCT = "instruct", "批办"
+    ASSIGN = "assign", "分办"
+    HANDLE = "handle", "承办"
+    REPLY = "reply", "答复"
+    COMPLETE = "complete", "办结"
+    RETURNED = "returned", "已退文"
 
 
 # Until 签发 the text may change at these steps; after it only at 复核 (issue 4).
@@ -116,6 +135,21 @@ FROZEN_STATES = frozenset(
         DocumentState.ARCHIVE,
         DocumentState.ARCHIVED,
         DocumentState.TERMINATED,
+    }
+)
+# A 收文's text is the sender's: it is never edited by the receiving agency.
+INCOMING_STATES = frozenset(
+    {
+        DocumentState.RECEIVE,
+        DocumentState.REGISTER,
+        DocumentState.SCREEN,
+        DocumentState.PROPOSE,
+        DocumentState.INSTRUCT,
+        DocumentState.ASSIGN,
+        DocumentState.HANDLE,
+        DocumentState.REPLY,
+        DocumentState.COMPLETE,
+        DocumentState.RETURNED,
     }
 )
 
@@ -154,8 +188,17 @@ class Letterhead(models.Model):
 
 
 class OfficialDocument(models.Model):
-    """公文. Outgoing here (发文); the 收文 issue registers incoming documents on the same model."""
+    """公文: a 发文 this agency issues, or a 收文 it received (`category`). A 收文 is the receiving
+    agency's own record: `agency` is the receiving agency, `department` and `drafter` the 收发员 who
+    signed for or registered it, and its `IncomingRecord` holds the 收文登记 (来文单位, 收文号 …)."""
 
+    category = models.CharField(
+        "类别",
+        max_length=10,
+        choices=DocumentCategory.choices,
+        default=DocumentCategory.OUTGOING,
+        db_index=True,
+    )
     agency = models.ForeignKey(
         "org.Agency", verbose_name="主办机关", on_delete=models.PROTECT, related_name="documents"
     )
@@ -237,6 +280,15 @@ class OfficialDocument(models.Model):
     )
     retention = models.CharField("保管期限", max_length=10, choices=Retention.choices, blank=True)
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
+    # 答复: a 发文 (批复, 函 …) written in reply to a 收文 points at it; the 收文 lists its replies.
+    in_reply_to = models.ForeignKey(
+        "self",
+        verbose_name="答复的来文",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+    )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     updated_at = models.DateTimeField("更新时间", default=timezone.now)
 
@@ -267,6 +319,10 @@ class OfficialDocument(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.state == DocumentState.ARCHIVED
+
+    @property
+    def is_incoming(self) -> bool:
+        return self.category == DocumentCategory.INCOMING
 
 
 class CoIssuer(models.Model):
@@ -518,8 +574,24 @@ class ExchangeState(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
+class ReturnReason(models.TextChoices):
+    """退文 reasons offered as a list (the 收发员 or 文秘 adds the particulars as text)."""
+
+    NOT_OURS = "not_ours", "不属于本机关职责范围"
+    WRONG_RECIPIENT = "wrong_recipient", "主送或抄送单位有误"
+    RULE_BROKEN = "rule_broken", "不符合行文规则"
+    WRONG_FORMAT = "wrong_format", "文种使用或公文格式不规范"
+    NO_COUNTERSIGN = "no_countersign", "涉及其他部门职权但未会签"
+    INCOMPLETE = "incomplete", "附件缺失或内容不全"
+    DUPLICATE = "duplicate", "重复发送"
+    OTHER = "other", "其他"
+
+
 class ExchangeRecord(models.Model):
-    """公文交换: one per recipient agency, created at 分发; the 收文 issue extends its history."""
+    """公文交换: one per recipient agency, created at 分发. Its `events` are the status history
+    (分发, 签收, 退文, 撤回, 补发, 办结); the row holds the current state both sides look at.
+    `sender` is the agency that sent it: the issuer, or an agency passing it on (转发) to the
+    agencies below it, across levels (province → city → county)."""
 
     document = models.ForeignKey(OfficialDocument, on_delete=models.PROTECT, related_name="exchange_records")
     sender = models.ForeignKey(
@@ -543,6 +615,15 @@ class ExchangeRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     withdraw_reason = models.CharField("撤回原因", max_length=200, blank=True)
+    returned_at = models.DateTimeField("退文时间", null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    return_reason = models.CharField("退文理由", max_length=20, choices=ReturnReason.choices, blank=True)
+    return_note = models.CharField("退文说明", max_length=500, blank=True)
+    # 办结: the recipient finished handling it (its 收文 process reached 办结); the sender sees it.
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    result = models.CharField("办理结果", max_length=500, blank=True)
 
     class Meta:
         verbose_name = "交换记录"
@@ -555,6 +636,130 @@ class ExchangeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}（{self.get_state_display()}）"
+
+
+class ExchangeEventKind(models.TextChoices):
+    SENT = "sent", "分发"
+    RESENT = "resent", "补发"
+    RECEIVED = "received", "签收"
+    RETURNED = "returned", "退文"
+    WITHDRAWN = "withdrawn", "撤回"
+    COMPLETED = "completed", "办结"
+    URGED = "urged", "催办"
+
+
+class ExchangeEvent(models.Model):
+    """One change of an exchange record, never edited: the 回执 history both sides read."""
+
+    exchange = models.ForeignKey(ExchangeRecord, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("事件", max_length=10, choices=ExchangeEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间", default=timezone.now)
+    reason = models.CharField("理由", max_length=20, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "交换事件"
+        verbose_name_plural = "交换事件"
+        ordering = ["exchange", "at", "pk"]
+        indexes = [models.Index(fields=["exchange", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class HandlingKind(models.TextChoices):
+    """拟办's classification (flows.md §2 step 4)."""
+
+    FOR_READING = "reading", "阅知性"
+    FOR_ACTION = "action", "批办性"
+
+
+class IncomingRecord(models.Model):
+    """收文登记: what the receiving agency records of a 收文 (flows.md §2 step 2).
+
+    Created at 签收 (from the exchange record, prefilled from the sender's document) or by hand for
+    a paper document or one from an outside system (`exchange` empty, scanned file as attachment).
+    `number` (收文号) is given at 登记, gap-free per agency and year (`IncomingSequence`)."""
+
+    document = models.OneToOneField(OfficialDocument, on_delete=models.CASCADE, related_name="incoming")
+    # The receiving agency (the document's `agency`), here for the 收文号's uniqueness and the 登记簿.
+    agency = models.ForeignKey(
+        "org.Agency", verbose_name="收文机关", on_delete=models.PROTECT, related_name="+"
+    )
+    exchange = models.OneToOneField(
+        ExchangeRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incoming_record",
+    )
+    source_document = models.ForeignKey(
+        OfficialDocument,
+        verbose_name="来文",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="received_copies",
+    )
+    source_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name="来文单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # An outside sender (paper, another system) is named as text.
+    source_name = models.CharField("来文单位", max_length=100)
+    source_number = models.CharField("来文字号", max_length=40, blank=True)
+    copies = models.PositiveIntegerField("份数", default=1)
+    received_on = models.DateField("收文日期")
+    year = models.PositiveSmallIntegerField("收文年度", null=True, blank=True)
+    serial = models.PositiveIntegerField("收文序号", null=True, blank=True)
+    number = models.CharField("收文号", max_length=40, blank=True, db_index=True)
+    handling_kind = models.CharField("办理类型", max_length=10, choices=HandlingKind.choices, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField("登记时间", null=True, blank=True)
+    by_hand = models.BooleanField("手工登记", default=False)
+    result = models.TextField("办理结果", blank=True)
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "收文登记"
+        verbose_name_plural = "收文登记"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "year", "serial"],
+                name="incoming_serial_once",
+                condition=Q(serial__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "-received_on"])]
+
+    def __str__(self) -> str:
+        return self.number or self.source_name
+
+
+class IncomingSequence(models.Model):
+    """The counter behind 收文号: one row per receiving agency and year, locked FOR UPDATE, so the
+    numbers run 1, 2, 3 … with no gap and no repeat whatever happens at once."""
+
+    agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年份")
+    last_serial = models.PositiveIntegerField("已用到", default=0)
+
+    class Meta:
+        verbose_name = "收文号序列"
+        verbose_name_plural = "收文号序列"
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="incoming_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} 收文 {self.year}"
 
 
 class ParticipantKind(models.TextChoices):

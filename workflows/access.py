@@ -1,8 +1,9 @@
-"""Who may open or act on a task of the 发文 flow. Entry points look up only through here.
+"""Who may open or act on a task of a flow (发文, 收文), a 传阅 item or a 催办. Entry points look up
+only through here.
 
-A task page opens for its owner, the owner's current delegate (委托, scope 发文), a candidate of an
-unclaimed group task, and — read-only — anyone who may see the document. Everyone else gets the
-same 404 as for a missing task.
+A task page opens for its owner, the owner's current delegate (委托, scope of the flow), a candidate
+of an unclaimed group task, and — read-only — anyone who may see the document. Everyone else gets
+the same 404 as for a missing task.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents import access as documents_access
-from officeapp.access import NOT_FOUND_MESSAGE, active_delegate
-from officeapp.org.models import DelegationScope
-from workflows.models import CommonOpinion, OutgoingProcess, TaskCandidate
+from officeapp.access import NOT_FOUND_MESSAGE, active_delegate, get_or_404, has_role
+from officeapp.org.models import DelegationScope, Role
+from workflows.models import (
+    CirculationReader,
+    CommonOpinion,
+    IncomingProcess,
+    OutgoingProcess,
+    TaskCandidate,
+)
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 # After 签发 the text changes only at 复核 (issue 4); 排版 on, it is frozen.
@@ -92,3 +99,102 @@ def can_transfer(user: Any, task: Task, process: OutgoingProcess) -> bool:
 
 def can_withdraw(user: Any, task: Task) -> bool:
     return task.status == STATUS.DONE and task.owner_id == user.pk
+
+
+# --- 收文 ---------------------------------------------------------------------------------------
+
+# The receiving agency's office runs the 收文 process: 登记, 初审, 拟办, 分办, 催办, 重定位.
+INCOMING_OFFICE_ROLES = (Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR, Role.CLERK)
+
+
+def scope_of(task: Task) -> str:
+    """The delegation scope of a task's flow: a 委托 for 收文 covers 收文 tasks only."""
+    return (
+        DelegationScope.INCOMING
+        if task.flow_task.flow_class.process_class is IncomingProcess
+        else DelegationScope.OUTGOING
+    )
+
+
+def get_incoming_task_for(user: Any, task_id: Any) -> Task:
+    """A task of the 收文 flow whose document the user may see; else 404. `task.incoming` is its process."""
+    from django.http import Http404
+
+    try:
+        task = Task.objects.select_related("process", "owner").get(pk=int(task_id))
+        process = IncomingProcess.objects.select_related("document__incoming", "document__agency").get(
+            pk=task.process_id
+        )
+    except (Task.DoesNotExist, IncomingProcess.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(NOT_FOUND_MESSAGE) from exc
+    if not documents_access.can_view(user, process.document):
+        raise Http404(NOT_FOUND_MESSAGE)
+    task.incoming = process  # type: ignore[attr-defined]
+    return task
+
+
+def get_incoming_process_for(user: Any, process_id: Any) -> IncomingProcess:
+    from django.http import Http404
+
+    try:
+        process = IncomingProcess.objects.select_related("document__incoming").get(pk=int(process_id))
+    except (IncomingProcess.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(NOT_FOUND_MESSAGE) from exc
+    if not documents_access.can_view(user, process.document):
+        raise Http404(NOT_FOUND_MESSAGE)
+    return process
+
+
+def runs_incoming(user: Any, agency_id: int) -> bool:
+    """The receiving agency's office: its 文秘, 办公室主任 or 收发员."""
+    return any(has_role(user, role, agency=agency_id) for role in INCOMING_OFFICE_ROLES)
+
+
+def can_act_incoming(user: Any, task: Task) -> bool:
+    if task.status not in OPEN:
+        return False
+    if task.owner_id == user.pk:
+        return True
+    if task.owner_id is None:
+        return TaskCandidate.objects.filter(task=task, user=user).exists()
+    return active_delegate(task.owner, scope=DelegationScope.INCOMING) == user
+
+
+def can_manage_incoming(user: Any, process: IncomingProcess) -> bool:
+    """重定位, 挂起, 转办 of any task: the receiving agency's 办公室主任 or 文秘."""
+    agency_id = process.document.agency_id
+    return has_role(user, Role.OFFICE_DIRECTOR, agency=agency_id) or has_role(
+        user, Role.OFFICE_SECRETARY, agency=agency_id
+    )
+
+
+# --- 传阅 ---------------------------------------------------------------------------------------
+
+
+def get_reading_for(user: Any, reading_id: Any) -> CirculationReader:
+    """One 传阅 item of the user's own (or of someone they read for under a 委托); else 404."""
+    reading = get_or_404(
+        CirculationReader.objects.select_related("circulation__document", "reader"), pk=reading_id
+    )
+    if reading.reader_id == user.pk:
+        return reading
+    if active_delegate(reading.reader, scope=DelegationScope.INCOMING) == user:
+        return reading
+    from django.http import Http404
+
+    raise Http404(NOT_FOUND_MESSAGE)
+
+
+def can_circulate(user: Any, document: Any) -> bool:
+    """Start a 传阅: the document's agency's office (文秘, 办公室主任, 收发员)."""
+    return runs_incoming(user, document.agency_id)
+
+
+# --- 催办 ---------------------------------------------------------------------------------------
+
+
+def can_urge(user: Any, document: Any) -> bool:
+    """Manual 催办 on a document's open tasks: its agency's office or 督查员."""
+    return runs_incoming(user, document.agency_id) or has_role(
+        user, Role.SUPERVISOR, agency=document.agency_id
+    )

@@ -21,6 +21,7 @@ from officeapp.org.models import DelegationScope, Role, User
 from workflows.flows import STEP_LABELS
 from workflows.live import push_inbox_changed
 from workflows.models import OutgoingProcess, TaskCandidate
+from workflows.urging import set_task_due
 
 
 def role_holders(role: str, agency_id: int) -> QuerySet[User]:
@@ -131,4 +132,6 @@ def on_task_created(activation: Any) -> None:
     if document.state != step:
         set_state(document, DocumentState(step))
     add_participants(document, [*people, *users])
+    if document.deadline:
+        set_task_due(task, document.deadline)
     push_inbox_changed([u.pk for u in people], task_id=task.pk, action="created", title=document.title)

@@ -24,7 +24,7 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.token import Token
 
-from workflows.models import OutgoingProcess
+from workflows.models import IncomingProcess, OutgoingProcess
 
 # The human steps in order, with their labels (GLOSSARY.md). 退回 may target any earlier one.
 STEPS: list[tuple[str, str]] = [
@@ -204,5 +204,143 @@ class OutgoingFlow(flow.Flow):
 
     def task_created(self, activation: Any) -> None:
         from workflows.assignment import on_task_created
+
+        on_task_created(activation)
+
+
+# --- 收文 (flows.md §2) -----------------------------------------------------------------------
+
+# The human steps of the 收文 flow in order, with their labels (GLOSSARY.md). 签收 is the start:
+# the 收发员's 签收 of an exchange record (or a registration by hand) opens the process.
+INCOMING_STEPS: list[tuple[str, str]] = [
+    ("register", "登记"),
+    ("screen", "初审"),
+    ("propose", "拟办"),
+    ("instruct", "批办"),
+    ("assign", "分办"),
+    ("handle", "承办"),
+    ("reply", "答复"),
+    ("complete", "办结"),
+    ("archive", "归档"),
+]
+INCOMING_STEP_LABELS = {"receive": "签收", **dict(INCOMING_STEPS)}
+INCOMING_STEP_ORDER = [name for name, _ in INCOMING_STEPS]
+
+
+def incoming_earlier_steps(step: str) -> list[str]:
+    """Steps a 退回 from `step` may target (承办 is re-run through 分办)."""
+    return [s for s in INCOMING_STEP_ORDER[: INCOMING_STEP_ORDER.index(step)] if s != "handle"]
+
+
+class HandleSplitActivation(SplitActivation):
+    """One 承办 task per unit named at 批办/分办: the 主办 unit and each 协办 unit, in parallel."""
+
+    @Activation.status.super()
+    def activate(self) -> None:
+        from workflows.incoming_assignment import handling_units
+
+        for unit in handling_units(self.process):
+            self.next_tasks.append((self.flow_task.flow_class.instance.handle, {"unit": unit}))
+        if not self.next_tasks:
+            raise ValueError("handle split without units")
+
+
+class HandleSplit(flow.Split):
+    activation_class = HandleSplitActivation
+
+
+def _incoming_routes_back(switch: Any, step: str) -> Any:
+    for target in incoming_earlier_steps(step):
+        switch = switch.Case(getattr(this, target), _route_is(target))
+    return switch
+
+
+def _for_reading(activation: Any) -> bool:
+    return activation.process.handling_kind == "reading"
+
+
+def _has_units(activation: Any) -> bool:
+    return activation.process.lead_unit_id is not None
+
+
+def _some_not_ours(activation: Any) -> bool:
+    return bool(activation.process.not_ours)
+
+
+class IncomingFlow(flow.Flow):
+    """签收 → 登记 → 初审 → 拟办 → 批办 → 分办 → 承办 (parallel units) → 答复 → 办结 → 归档.
+
+    Routing as in the 发文 flow: each step's service sets `process.route` ("next", an earlier step
+    for 退回, "returned" for 退文 at 初审); the Switch after the step reads it. 阅知性 documents skip
+    批办 and go from 拟办 to 分办 (传阅 only). Who gets a task: workflows/incoming_assignment.py.
+    Import path and node names are stored in viewflow's tables: never rename them."""
+
+    process_class = IncomingProcess
+    process_title = "收文"
+    process_description = "签收、登记、初审、拟办、批办、分办、承办、答复、办结、归档"
+    lock_impl = lock.select_for_update_lock
+
+    receive = flow.StartHandle(this.start_process).Next(this.register)
+
+    register = flow.View(not_mounted).Annotation(title="登记").onCreate(this.task_created).Next(this.screen)
+
+    screen = (
+        flow.View(not_mounted).Annotation(title="初审").onCreate(this.task_created).Next(this.after_screen)
+    )
+    after_screen = (
+        _incoming_routes_back(flow.Switch(), "screen")
+        .Case(this.returned, _route_is("returned"))
+        .Default(this.propose)
+    )
+
+    propose = (
+        flow.View(not_mounted).Annotation(title="拟办").onCreate(this.task_created).Next(this.after_propose)
+    )
+    after_propose = (
+        _incoming_routes_back(flow.Switch(), "propose").Case(this.assign, _for_reading).Default(this.instruct)
+    )
+
+    instruct = (
+        flow.View(not_mounted).Annotation(title="批办").onCreate(this.task_created).Next(this.after_instruct)
+    )
+    after_instruct = _incoming_routes_back(flow.Switch(), "instruct").Default(this.assign)
+
+    assign = (
+        flow.View(not_mounted).Annotation(title="分办").onCreate(this.task_created).Next(this.after_assign)
+    )
+    after_assign = (
+        _incoming_routes_back(flow.Switch(), "assign")
+        .Case(this.handle_split, _has_units)
+        .Default(this.complete)
+    )
+
+    handle_split = HandleSplit()
+    handle = (
+        flow.View(not_mounted).Annotation(title="承办").onCreate(this.task_created).Next(this.handle_join)
+    )
+    handle_join = flow.Join().Next(this.after_handle)
+    # A unit said "not ours": back to 分办 with the reasons, once every unit has answered.
+    after_handle = flow.Switch().Case(this.assign, _some_not_ours).Default(this.reply)
+
+    reply = flow.View(not_mounted).Annotation(title="答复").onCreate(this.task_created).Next(this.after_reply)
+    after_reply = _incoming_routes_back(flow.Switch(), "reply").Default(this.complete)
+
+    complete = (
+        flow.View(not_mounted).Annotation(title="办结").onCreate(this.task_created).Next(this.after_complete)
+    )
+    after_complete = _incoming_routes_back(flow.Switch(), "complete").Default(this.archive)
+
+    archive = flow.View(not_mounted).Annotation(title="归档").onCreate(this.task_created).Next(this.end)
+
+    end = flow.End()
+    # 退文 at 初审: the document went back to the sender; the process ends here.
+    returned = flow.End()
+
+    def start_process(self, activation: Any, document: Any) -> IncomingProcess:
+        activation.process.document = document
+        return activation.process
+
+    def task_created(self, activation: Any) -> None:
+        from workflows.incoming_assignment import on_task_created
 
         on_task_created(activation)

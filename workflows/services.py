@@ -10,8 +10,6 @@ inside the same transaction, so a failure leaves the document and the flow as th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,23 +19,24 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from documents.errors import DocumentError
 from documents.models import DocumentState, OfficialDocument
 from documents.services import add_participants, set_state
 from documents.versions import save_version
-from officeapp.access import active_delegate
 from officeapp.audit.services import record
 from officeapp.org.models import Agency, DelegationScope, Department, User
 from officeapp.outbox.services import emit
-from workflows import access
+from workflows import access, acting
+
+# Re-exported: the pages and tests catch FlowError and compare messages through this module.
+from workflows.acting import ALREADY_DONE as ALREADY_DONE
+from workflows.acting import LOST_RACE as LOST_RACE
+from workflows.acting import OPEN_STATUSES as OPEN_STATUSES
+from workflows.acting import FlowError as FlowError
 from workflows.assignment import agency_leaders, assign, sealing_agency
 from workflows.flows import STEP_LABELS, STEP_ORDER, OutgoingFlow, earlier_steps, next_split_token
 from workflows.live import push_inbox_changed
 from workflows.models import CommonOpinion, Decision, Opinion, OutgoingProcess, TaskCandidate
 
-ALREADY_DONE = "该任务已办理，无需重复提交。"
-LOST_RACE = "该任务刚刚已由他人办理或正在办理，请刷新页面查看最新状态。"
-OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 PROCESS_ROUTING_FIELDS = [
     "route",
     "countersign_parties",
@@ -46,10 +45,6 @@ PROCESS_ROUTING_FIELDS = [
     "seal_agencies",
     "countersign_objection",
 ]
-
-
-class FlowError(DocumentError):
-    """A refused flow action; `message` is shown to the user as is."""
 
 
 @dataclass
@@ -67,23 +62,6 @@ class StepInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@contextmanager
-def process_lock(process_id: int) -> Iterator[None]:
-    """The flow's row lock and one transaction; contention becomes the lost-race message."""
-    try:
-        with OutgoingFlow.lock(process_id), transaction.atomic():
-            yield
-    except FlowLockFailed as exc:
-        raise FlowError(LOST_RACE) from exc
-
-
-def _locked_task(task_id: int) -> Task:
-    task = Task.objects.select_for_update().select_related("process").get(pk=task_id)
-    if task.status not in OPEN_STATUSES:
-        raise FlowError(ALREADY_DONE)
-    return task
-
-
 def _process_of(task: Task) -> OutgoingProcess:
     """The process with its document loaded once; handed to viewflow's activation (task.process) so
     neither viewflow nor the onCreate hook of the next tasks reads them again."""
@@ -94,54 +72,36 @@ def _process_of(task: Task) -> OutgoingProcess:
     return process
 
 
+def process_lock(process_id: int) -> Any:
+    return acting.process_lock(OutgoingFlow, process_id)
+
+
+_locked_task = acting.locked_task
+
+
 def _acting_for(task: Task, actor: User) -> User | None:
-    """Whom the actor acts for at this task: None when it is their own; the owner when the actor is
-    the owner's current delegate (a delegation made after the task was assigned)."""
-    if task.owner_id == actor.pk:
-        return None
-    if task.owner_id is not None:
-        owner = task.owner
-        if active_delegate(owner, scope=DelegationScope.OUTGOING) == actor:
-            return owner
-    raise FlowError("您不是该任务的办理人。")
+    return acting.acting_for(task, actor, scope=DelegationScope.OUTGOING)
 
 
 def _opinion(
     task: Task, process: OutgoingProcess, *, actor: User, decision: str, text: str = "", **kwargs: Any
 ) -> Opinion:
     step = task.flow_task.name
-    data = task.data if isinstance(task.data, dict) else {}
-    party = (data.get("party") or {}).get("label", "")
-    return Opinion.objects.create(
+    return acting.write_opinion(
+        task,
+        process,
         document=process.document,
-        process=process,
-        task=task,
-        step=step,
-        step_label=STEP_LABELS.get(step, step),
-        author=actor,
+        actor=actor,
         decision=decision,
-        text=text.strip(),
-        party_label=party,
+        text=text,
+        step=step,
+        label=STEP_LABELS.get(step, step),
         **kwargs,
     )
 
 
 def _finish(task: Task, process: OutgoingProcess, *, actor: User, also_tell: list[int] | None = None) -> None:
-    """Complete the viewflow task as the actor and let the flow create the next ones. `also_tell`:
-    the other people whose inbox showed the task (a group task's candidates, the owner a delegate
-    acted for), so it leaves their open inbox too."""
-    activation = task.flow_task.activation_class(task)
-    if task.status == STATUS.NEW:
-        activation.assign(actor)
-    if task.owner_id != actor.pk and task.status == STATUS.ASSIGNED:
-        # A delegate acts: the task is recorded as theirs, the opinion says 代.
-        activation.reassign(actor)
-    if activation.task.status == STATUS.ASSIGNED:
-        activation.start(None)
-    activation.execute()
-    push_inbox_changed(
-        [actor.pk, *(also_tell or [])], task_id=task.pk, action="closed", title=process.document.title
-    )
+    acting.finish_task(task, actor=actor, title=process.document.title, also_tell=also_tell)
 
 
 # --- starting and claiming --------------------------------------------------------------------

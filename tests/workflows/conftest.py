@@ -76,3 +76,11 @@ def build_flow_cast(cast: Any) -> FlowCast:
 @pytest.fixture
 def flow_cast(cast: Any) -> FlowCast:
     return build_flow_cast(cast)
+
+
+@pytest.fixture
+def receiving(flow_cast: FlowCast) -> Any:
+    """The receiving side of 收文 (tests/workflows/incoming_cast.py)."""
+    from tests.workflows.incoming_cast import build_receiving_cast
+
+    return build_receiving_cast(flow_cast)

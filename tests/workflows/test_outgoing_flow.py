@@ -456,7 +456,7 @@ def test_completing_a_group_task_takes_it_out_of_every_candidates_open_inbox(flo
     agree(open_task(document, "draft"), cast.drafter)
     review = open_task(document, "dept_review")
 
-    with mock.patch("workflows.services.push_inbox_changed") as pushed:
+    with mock.patch("workflows.acting.push_inbox_changed") as pushed:
         agree(review, cast.dept_head)
 
     closed = [c for c in pushed.call_args_list if c.kwargs["action"] == "closed"]
