@@ -1,25 +1,34 @@
 """分发 and 公文交换: one ExchangeRecord per recipient agency, the recipients' 待签收 list.
 
 The 发文 flow's distribute step calls `distribute`; the sender's office may later `withdraw` a
-record nobody has signed for and `resend` (补发) to more agencies. The 收文 issue extends these
-records (签收, 退文, history); everything here keeps the record the single row per recipient that
-both sides look at, so it can.
+record nobody has signed for and `resend` (补发) to more agencies. The recipient's 收发员 signs for
+it (`receive`) or returns it (`return_document`, 退文); a recipient that signed may pass it on
+(`forward`, 转发) to the agencies below it; the sender urges a recipient that has not signed
+(`urge_recipient`, 催办), and the 收文 flow reports 办结 (`mark_completed`). The record stays the
+single row per recipient that both sides look at; every change also writes an ExchangeEvent (the
+回执 history) and, after commit, tells the sender's office's open tracking pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from documents.access import is_office_of
 from documents.errors import DocumentError
 from documents.models import (
     DocumentState,
+    ExchangeEvent,
+    ExchangeEventKind,
     ExchangeKind,
     ExchangeRecord,
     ExchangeState,
@@ -27,11 +36,15 @@ from documents.models import (
     Rendering,
     RenderKind,
     RenderStatus,
+    ReturnReason,
     Urgency,
 )
+from documents.signals import exchange_received
 from officeapp.access import grants_of, has_role
 from officeapp.audit.services import record
 from officeapp.notify.models import Urgency as NotifyUrgency
+from officeapp.notify.push import send_to_groups
+from officeapp.notify.relay import user_group
 from officeapp.notify.services import notify
 from officeapp.org.models import Agency, Delegation, Role, User
 from officeapp.outbox.services import emit
@@ -40,7 +53,20 @@ from officeapp.outbox.services import emit
 # the flow hands a step to him when nobody holds the role (workflows/assignment.py fallback).
 SENDER_ROLES = (Role.OFFICE_SECRETARY, Role.CLERK, Role.OFFICE_DIRECTOR)
 
+# Who may return (退文) a record already signed for: the recipient's office at 初审 (flows.md §2).
+SCREEN_ROLES = (Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR)
+
+# Who follows an agency's distributions on the tracking page and gets its live frames.
+TRACKING_ROLES = (*SENDER_ROLES, Role.SEAL_KEEPER, Role.ARCHIVIST)
+
 NOTIFY_KIND = "documents.exchange"
+
+# The socket frame that tells an open tracking page a row changed (socket.js turns it into the
+# window event `officeapp:exchange.changed`; documents/static/documents/exchange.js listens).
+FRAME_TYPE = "exchange.changed"
+
+# A second 催办 of the same recipient within this time is a double click, not a new reminder.
+URGE_PAUSE = timedelta(seconds=60)
 
 
 class Distribution(list[ExchangeRecord]):
@@ -97,6 +123,62 @@ def clerks_of(agency_ids: Iterable[int]) -> QuerySet[User]:
         role_grants__role=Role.CLERK,
         is_active=True,
     ).distinct()
+
+
+def _users_with(roles: Iterable[str], agency_ids: Iterable[int]) -> QuerySet[User]:
+    ids = list(agency_ids)
+    return User.objects.filter(
+        Q(role_grants__agency_id__in=ids) | Q(role_grants__department__agency_id__in=ids),
+        role_grants__role__in=list(roles),
+        is_active=True,
+    ).distinct()
+
+
+def _name(user: Any) -> str:
+    return (user.real_name or user.username) if user is not None else ""
+
+
+def _when(moment: Any) -> str:
+    """ "11月23日 10:15", as the messages name a moment."""
+    local = timezone.localtime(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _event(
+    exchange: ExchangeRecord, kind: str, *, actor: Any, at: Any, reason: str = "", note: str = ""
+) -> ExchangeEvent:
+    return ExchangeEvent(
+        exchange=exchange,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=at,
+        reason=reason,
+        note=note[:500],
+    )
+
+
+def _push_tracking(records: Iterable[ExchangeRecord]) -> None:
+    """After commit, tell the sending agencies' offices (and whoever sent each record) that rows of
+    their tracking page changed: one small frame per user, the page fetches the rows itself."""
+    records = list(records)
+    if not records:
+        return
+    by_sender: dict[int, list[ExchangeRecord]] = {}
+    for r in records:
+        by_sender.setdefault(r.sender_id, []).append(r)
+    frames: list[tuple[str, dict[str, Any]]] = []
+    for sender_id, rows in by_sender.items():
+        users = set(_users_with(TRACKING_ROLES, [sender_id]).values_list("pk", flat=True))
+        users.update(r.sent_by_id for r in rows)
+        for r in rows:
+            frame = {
+                "type": FRAME_TYPE,
+                "document_id": r.document_id,
+                "exchange_id": r.pk,
+                "state": r.state,
+            }
+            frames.extend((user_group(uid), {"type": "push", "frame": frame}) for uid in sorted(users))
+    transaction.on_commit(partial(send_to_groups, frames), robust=True)
 
 
 def pending_for(user: Any) -> QuerySet[ExchangeRecord]:
@@ -224,6 +306,9 @@ def distribute(document: OfficialDocument, *, actor: Any) -> Distribution:
             locked.updated_at = now
             locked.save(update_fields=["printed_on", "updated_at"])
             document.printed_on = locked.printed_on
+        ExchangeEvent.objects.bulk_create(
+            [_event(r, ExchangeEventKind.SENT, actor=actor, at=now) for r in records]
+        )
         _after_sending(locked, records, actor=actor, action="documents.exchange.sent")
     return Distribution(records)
 
@@ -277,6 +362,9 @@ def resend(document: OfficialDocument, *, actor: Any, agencies: Iterable[Agency]
             sent.append(current)
         message = f"以下单位已收到该公文，未重复发送：{'、'.join(skipped)}。" if skipped else ""
         if sent:
+            ExchangeEvent.objects.bulk_create(
+                [_event(r, ExchangeEventKind.RESENT, actor=actor, at=now) for r in sent]
+            )
             _after_sending(locked, sent, actor=actor, action="documents.exchange.resent")
     return Distribution(sent, message)
 
@@ -306,6 +394,8 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
         locked.withdrawn_by = actor
         locked.withdraw_reason = reason[:200]
         locked.save(update_fields=["state", "withdrawn_at", "withdrawn_by", "withdraw_reason"])
+        _event(locked, ExchangeEventKind.WITHDRAWN, actor=actor, at=locked.withdrawn_at, note=reason).save()
+        _push_tracking([locked])
         record(
             "documents.exchange.withdrawn",
             actor=actor,
@@ -330,13 +420,407 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
     return locked
 
 
+def _lock_record(exchange: ExchangeRecord) -> ExchangeRecord:
+    return (
+        ExchangeRecord.objects.select_for_update(of=("self",))
+        .select_related("document", "document__agency", "sender", "recipient", "received_by", "returned_by")
+        .get(pk=exchange.pk)
+    )
+
+
+def _refuse_unless_pending_or_signed(locked: ExchangeRecord, verb: str) -> None:
+    if locked.state == ExchangeState.WITHDRAWN:
+        raise DocumentError(f"发文机关已撤回该公文，不能{verb}。")
+    if locked.state == ExchangeState.RETURNED:
+        raise DocumentError(
+            f"该公文已由{_name(locked.returned_by)}于{_when(locked.returned_at)}退文，不能{verb}。"
+        )
+
+
+def _copy_back(exchange: ExchangeRecord, locked: ExchangeRecord, *fields: str) -> None:
+    """The caller's instance shows the new state too (views and the flow keep using it)."""
+    for field in fields:
+        setattr(exchange, field, getattr(locked, field))
+
+
+def receive(exchange: ExchangeRecord, *, actor: Any) -> ExchangeRecord:
+    """签收 by a 收发员 of the recipient agency (or their delegate). The first one wins: the row is
+    locked, and whoever comes second is told who signed and when. Sends `exchange_received`
+    inside the transaction, so the 收文 started there and the 签收 stand or fall together."""
+    with transaction.atomic():
+        locked = _lock_record(exchange)
+        if not _acts_for(actor, (Role.CLERK,), locked.recipient_id):
+            raise PermissionDenied("只有收文机关的收发员可以签收公文。")
+        if locked.state == ExchangeState.RECEIVED:
+            raise DocumentError(f"该公文已由{_name(locked.received_by)}于{_when(locked.received_at)}签收。")
+        _refuse_unless_pending_or_signed(locked, "签收")
+        now = timezone.now()
+        locked.state = ExchangeState.RECEIVED
+        locked.received_at = now
+        locked.received_by = actor
+        locked.save(update_fields=["state", "received_at", "received_by"])
+        _event(locked, ExchangeEventKind.RECEIVED, actor=actor, at=now).save()
+        record(
+            "documents.exchange.received",
+            actor=actor,
+            obj=locked,
+            details={"document": locked.document_id, "recipient": locked.recipient_id},
+        )
+        emit(
+            "documents.exchange.received",
+            locked,
+            payload={
+                "document": locked.document_id,
+                "sender": locked.sender_id,
+                "recipient": locked.recipient_id,
+            },
+        )
+        _push_tracking([locked])
+        exchange_received.send(sender=ExchangeRecord, record=locked, actor=actor)
+    _copy_back(exchange, locked, "state", "received_at", "received_by")
+    return locked
+
+
+def return_document(exchange: ExchangeRecord, *, actor: Any, reason: str, note: str) -> ExchangeRecord:
+    """退文 with a reason from ReturnReason and text, both required. From 待签收 by the recipient's
+    收发员; from 已签收 by the recipient's 文秘 or 办公室主任 (初审 in the 收文 flow). The sender's
+    office and whoever distributed it are told live; the 退文通知单 is return_notice.py's."""
+    note = " ".join((note or "").split())
+    if reason not in ReturnReason.values:
+        raise DocumentError("请选择退文理由。")
+    if not note:
+        raise DocumentError("请填写退文说明。")
+    with transaction.atomic():
+        locked = _lock_record(exchange)
+        if locked.state == ExchangeState.PENDING:
+            if not _acts_for(actor, (Role.CLERK,), locked.recipient_id):
+                raise PermissionDenied("只有收文机关的收发员可以退回待签收的公文。")
+        elif locked.state == ExchangeState.RECEIVED:
+            if not _acts_for(actor, SCREEN_ROLES, locked.recipient_id):
+                raise PermissionDenied("已签收的公文只能由收文机关的文秘或办公室主任在初审时退文。")
+            if locked.completed_at is not None:
+                raise DocumentError("该公文已办结，不能退文。")
+        else:
+            _refuse_unless_pending_or_signed(locked, "退文")
+        now = timezone.now()
+        locked.state = ExchangeState.RETURNED
+        locked.returned_at = now
+        locked.returned_by = actor
+        locked.return_reason = reason
+        locked.return_note = note[:500]
+        locked.save(update_fields=["state", "returned_at", "returned_by", "return_reason", "return_note"])
+        _event(locked, ExchangeEventKind.RETURNED, actor=actor, at=now, reason=reason, note=note).save()
+        record(
+            "documents.exchange.returned",
+            actor=actor,
+            obj=locked,
+            details={"document": locked.document_id, "recipient": locked.recipient_id, "reason": reason},
+        )
+        emit(
+            "documents.exchange.returned",
+            locked,
+            payload={
+                "document": locked.document_id,
+                "sender": locked.sender_id,
+                "recipient": locked.recipient_id,
+                "reason": reason,
+            },
+        )
+        document = locked.document
+        notify(
+            [*_users_with(SENDER_ROLES, [locked.sender_id]), locked.sent_by],
+            kind=NOTIFY_KIND,
+            title=f"退文：{document.doc_number} {document.title}",
+            body=f"{locked.recipient.name}退回了该公文，理由：{locked.get_return_reason_display()}。{note}",
+            url=reverse("documents:distribution", kwargs={"document_id": document.pk}),
+            urgency=NotifyUrgency.URGENT if document.urgency != Urgency.NORMAL else NotifyUrgency.NORMAL,
+            actor=actor,
+        )
+        _push_tracking([locked])
+    _copy_back(exchange, locked, "state", "returned_at", "returned_by", "return_reason", "return_note")
+    return locked
+
+
+def _belongs_to(user: Any, agency_id: int) -> bool:
+    """Works in the agency: a department of it, a role there, or today's delegate of someone who
+    holds one (the 收文 flow's 办结 is done by whoever holds that step)."""
+    department = getattr(user, "department", None)
+    if department is not None and department.agency_id == agency_id:
+        return True
+    return _acts_for(user, [r for r in Role.values], agency_id)
+
+
+def mark_completed(exchange: ExchangeRecord, *, actor: Any, result: str) -> None:
+    """办结: the recipient's 收文 process finished handling it; the sender sees when and the result."""
+    result = " ".join((result or "").split())
+    if not result:
+        raise DocumentError("请填写办理结果。")
+    with transaction.atomic():
+        locked = _lock_record(exchange)
+        if not _belongs_to(actor, locked.recipient_id):
+            raise PermissionDenied("只有收文机关可以办结该公文。")
+        if locked.state != ExchangeState.RECEIVED:
+            raise DocumentError(f"该公文{locked.get_state_display()}，不能办结。")
+        if locked.completed_at is not None:
+            raise DocumentError(f"该公文已于{_when(locked.completed_at)}办结。")
+        now = timezone.now()
+        locked.completed_at = now
+        locked.result = result[:500]
+        locked.save(update_fields=["completed_at", "result"])
+        _event(locked, ExchangeEventKind.COMPLETED, actor=actor, at=now, note=result).save()
+        record(
+            "documents.exchange.completed",
+            actor=actor,
+            obj=locked,
+            details={"document": locked.document_id, "recipient": locked.recipient_id},
+        )
+        emit(
+            "documents.exchange.completed",
+            locked,
+            payload={
+                "document": locked.document_id,
+                "sender": locked.sender_id,
+                "recipient": locked.recipient_id,
+            },
+        )
+        _push_tracking([locked])
+    _copy_back(exchange, locked, "completed_at", "result")
+
+
+def can_follow(user: Any, agency_id: int) -> bool:
+    """Follows the agency's distributions (tracking page, 催办, export): its office or 收发员."""
+    return _acts_for(user, TRACKING_ROLES, agency_id)
+
+
+def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
+    """催办 a recipient that has not signed yet: its 收发员 are told live, the event is kept.
+    A second click within a minute is taken for a double click and refused."""
+    note = " ".join((note or "").split())
+    with transaction.atomic():
+        locked = _lock_record(exchange)
+        if not _acts_for(actor, SENDER_ROLES, locked.sender_id):
+            raise PermissionDenied("只有发文机关的文秘或收发员可以催办。")
+        if locked.state != ExchangeState.PENDING:
+            raise DocumentError(f"{locked.recipient.name}{locked.get_state_display()}，无需催办。")
+        now = timezone.now()
+        last = (
+            ExchangeEvent.objects.filter(exchange=locked, kind=ExchangeEventKind.URGED)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        if last is not None and now - last < URGE_PAUSE:
+            raise DocumentError(f"已于{_when(last)}催办{locked.recipient.name}，请稍后再试。")
+        _event(locked, ExchangeEventKind.URGED, actor=actor, at=now, note=note).save()
+        record(
+            "documents.exchange.urged",
+            actor=actor,
+            obj=locked,
+            details={"document": locked.document_id, "recipient": locked.recipient_id},
+        )
+        emit(
+            "documents.exchange.urged",
+            locked,
+            payload={"document": locked.document_id, "recipient": locked.recipient_id},
+        )
+        document = locked.document
+        notify(
+            clerks_of([locked.recipient_id]),
+            kind=NOTIFY_KIND,
+            title=f"催办：请签收 {document.doc_number} {document.title}",
+            body=f"{locked.sender.name}催办" + (f"：{note}" if note else "，请及时签收。"),
+            url=reverse("documents:pending"),
+            urgency=NotifyUrgency.URGENT,
+            actor=actor,
+        )
+        _push_tracking([locked])
+
+
+def forward(exchange: ExchangeRecord, *, actor: Any, agencies: Iterable[Agency]) -> Distribution:
+    """转发: a recipient that signed passes the document on (typically city → its counties). The new
+    records have `sender` = the forwarding agency, which follows them on its own tracking page.
+    Agencies that already have the document (from anyone) are left alone and named."""
+    wanted = list({a.pk: a for a in agencies}.values())
+    if not wanted:
+        raise DocumentError("请选择转发的单位。")
+    with transaction.atomic():
+        source = _lock_record(exchange)
+        forwarder = source.recipient
+        if not _acts_for(actor, SENDER_ROLES, forwarder.pk):
+            raise PermissionDenied("只有收文机关的文秘或收发员可以转发公文。")
+        if source.state != ExchangeState.RECEIVED:
+            raise DocumentError("签收后才能转发该公文。")
+        locked = _lock(source.document)
+        existing = {
+            r.recipient_id: r for r in ExchangeRecord.objects.select_for_update().filter(document=locked)
+        }
+        issuers = {locked.agency_id, *locked.co_issuers.values_list("agency_id", flat=True)}
+        now = timezone.now()
+        created: list[ExchangeRecord] = []
+        again: list[ExchangeRecord] = []
+        skipped: list[str] = []
+        for agency in wanted:
+            current = existing.get(agency.pk)
+            if agency.pk == forwarder.pk or agency.pk in issuers:
+                skipped.append(agency.name)
+            elif current is None:
+                created.append(
+                    ExchangeRecord(
+                        document=locked,
+                        sender=forwarder,
+                        recipient=agency,
+                        kind=ExchangeKind.MAIN,
+                        sent_at=now,
+                        sent_by=actor,
+                    )
+                )
+            elif current.sender_id == forwarder.pk and current.state == ExchangeState.WITHDRAWN:
+                current.state = ExchangeState.PENDING
+                current.sent_at = now
+                current.sent_by = actor
+                current.save(update_fields=["state", "sent_at", "sent_by"])
+                again.append(current)
+            else:
+                skipped.append(agency.name)
+        sent = [*ExchangeRecord.objects.bulk_create(created), *again]
+        message = f"以下单位已有该公文，未重复转发：{'、'.join(skipped)}。" if skipped else ""
+        if sent:
+            ExchangeEvent.objects.bulk_create(
+                [_event(r, ExchangeEventKind.SENT, actor=actor, at=now, note="转发") for r in sent]
+            )
+            record(
+                "documents.exchange.forwarded",
+                actor=actor,
+                obj=source,
+                details={"records": [r.pk for r in sent], "recipients": [r.recipient_id for r in sent]},
+            )
+            emit(
+                "documents.exchange.sent",
+                locked,
+                payload={
+                    "records": [r.pk for r in sent],
+                    "recipients": [r.recipient_id for r in sent],
+                    "sender": forwarder.pk,
+                },
+            )
+            _notify_forwarded(locked, forwarder, sent, actor=actor)
+    return Distribution(sent, message)
+
+
+def _notify_forwarded(
+    document: OfficialDocument, forwarder: Agency, records: list[ExchangeRecord], *, actor: Any
+) -> None:
+    urgent = document.urgency != Urgency.NORMAL
+    label = f"【{document.get_urgency_display()}】" if urgent else ""
+    notify(
+        clerks_of(r.recipient_id for r in records),
+        kind=NOTIFY_KIND,
+        title=f"{label}待签收：{document.doc_number} {document.title}",
+        body=f"{forwarder.name}转发{document.agency.name}的公文，请及时签收。",
+        url=reverse("documents:pending"),
+        urgency=NotifyUrgency.URGENT if urgent else NotifyUrgency.NORMAL,
+        actor=actor,
+    )
+
+
+def incoming_document_id(exchange: ExchangeRecord) -> int | None:
+    """The 收文 the receiving agency made of this record at 签收 (workflows), if any."""
+    return (
+        ExchangeRecord.objects.filter(pk=exchange.pk)
+        .values_list("incoming_record__document_id", flat=True)
+        .first()
+    )
+
+
+def events_of(exchange: ExchangeRecord) -> list[ExchangeEvent]:
+    """The record's history, oldest first (the 回执 both sides read)."""
+    return list(exchange.events.select_related("actor").order_by("at", "pk"))
+
+
+def tracked_senders(user: Any, document: OfficialDocument) -> list[int]:
+    """The sending agencies of this document's records whose tracking the user follows: the issuer
+    (its office, or whoever may distribute for it) and any agency that forwarded it."""
+    senders = set(document.exchange_records.values_list("sender_id", flat=True).distinct())
+    senders.add(document.agency_id)
+    issuer_office = is_office_of(user, document) or can_distribute(user, document)
+    return [
+        agency_id
+        for agency_id in sorted(senders)
+        if (issuer_office if agency_id == document.agency_id else can_follow(user, agency_id))
+    ]
+
+
+def tracking_rows(
+    document: OfficialDocument, senders: Iterable[int], *, state: str = ""
+) -> QuerySet[ExchangeRecord]:
+    """The sender's tracking rows: recipient, state, who and when, 退文 and 办结, with each record's
+    history prefetched: two queries whatever the number of recipients."""
+    rows = ExchangeRecord.objects.filter(document=document, sender_id__in=list(senders))
+    if state:
+        rows = rows.filter(state=state)
+    return (
+        rows.select_related("recipient", "sender", "sent_by", "received_by", "returned_by", "withdrawn_by")
+        .prefetch_related(
+            Prefetch("events", queryset=ExchangeEvent.objects.select_related("actor").order_by("at", "pk"))
+        )
+        .order_by("kind", "recipient__code", "pk")
+    )
+
+
+def tracking_counts(document: OfficialDocument, senders: Iterable[int]) -> dict[str, int]:
+    """{state label: count} in ExchangeState order, plus 已办结, in one query."""
+    found = dict(
+        ExchangeRecord.objects.filter(document=document, sender_id__in=list(senders))
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    done = (
+        ExchangeRecord.objects.filter(
+            document=document, sender_id__in=list(senders), completed_at__isnull=False
+        ).count()
+        if found.get(ExchangeState.RECEIVED)
+        else 0
+    )
+    counts = {label: found.get(value, 0) for value, label in ExchangeState.choices}
+    counts["已办结"] = done
+    return counts
+
+
+def recently_handled(user: Any, limit: int = 10) -> list[ExchangeRecord]:
+    """已签收/已退文: what the user's agencies signed for or returned lately, newest first."""
+    agencies = clerk_agencies(user) if getattr(user, "is_active", False) else []
+    if not agencies:
+        return []
+    return list(
+        ExchangeRecord.objects.filter(
+            recipient_id__in=agencies, state__in=[ExchangeState.RECEIVED, ExchangeState.RETURNED]
+        )
+        .select_related("document", "sender", "received_by", "returned_by")
+        .annotate(handled_at=Coalesce("returned_at", "received_at"))
+        .order_by("-handled_at", "-pk")[:limit]
+    )
+
+
 __all__ = [
     "Distribution",
     "can_distribute",
+    "can_follow",
     "clerk_agencies",
     "distribute",
+    "events_of",
+    "forward",
+    "incoming_document_id",
+    "mark_completed",
     "pending_for",
+    "receive",
+    "recently_handled",
     "resend",
+    "return_document",
     "sealed_file",
+    "tracked_senders",
+    "tracking_counts",
+    "tracking_rows",
+    "urge_recipient",
     "withdraw",
 ]
