@@ -32,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
@@ -294,23 +294,9 @@ def _escalation_targets(
             if covers and p.leader not in leaders[dept_id]:
                 leaders[dept_id].append(p.leader)
     return heads, leaders
-    for user in _heads_query(ids):
-        heads[user.head_of].append(user)
-    agency_of = dict(Department.objects.filter(pk__in=ids).values_list("pk", "agency_id"))
-    portfolios = Portfolio.objects.filter(
-        Q(department_id__in=ids) | Q(agency_id__in=set(agency_of.values())), leader__is_active=True
-    ).select_related("leader")
-    for p in portfolios:
-        for dept_id in ids:
-            if p.department_id == dept_id or (p.department_id is None and p.agency_id == agency_of[dept_id]):
-                if p.leader not in leaders[dept_id]:
-                    leaders[dept_id].append(p.leader)
-    return heads, leaders
 
 
 def _heads_query(ids: list[int]) -> QuerySet[User]:
-    from django.db.models import F
-
     return (
         User.objects.filter(
             is_active=True, role_grants__role=Role.DEPT_HEAD, role_grants__department_id__in=ids
