@@ -10,10 +10,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from documents import access
-from documents.models import DocumentState, Participant, RenderStatus
+from documents.models import DocumentState, IncomingRecord, Participant, RenderStatus
 from documents.panels import document_panels
 from officeapp.audit.services import record_view
 
@@ -24,7 +25,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     documents = (
         access.visible_documents(request.user)
         .filter(pk__in=Participant.objects.filter(user=request.user).values("document_id"))
-        .select_related("agency", "department", "drafter")
+        .select_related("agency", "department", "drafter", "incoming")
         .order_by("-updated_at", "-pk")
     )
     state = request.GET.get("state", "")
@@ -45,6 +46,7 @@ def detail(request: HttpRequest, document_id: int) -> HttpResponse:
         request,
         "documents/detail.html",
         {
+            **_incoming_context(request, document),
             "document": document,
             "version": document.current_version,
             "attachments": document.attachments.filter(removed_at__isnull=True).order_by("order", "pk"),
@@ -54,6 +56,29 @@ def detail(request: HttpRequest, document_id: int) -> HttpResponse:
             "panels": panels,
         },
     )
+
+
+def _incoming_context(request: HttpRequest, document: Any) -> dict[str, Any]:
+    """A 收文's 登记 facts (收文号, 来文单位 … 办理时限, overdue or not); for a 发文 written in reply,
+    the 收文 it answers ("答复来文") when the viewer may open it."""
+    context: dict[str, Any] = {}
+    if document.in_reply_to_id and access.can_view(request.user, document.in_reply_to):
+        context["answers"] = document.in_reply_to
+    if not document.is_incoming:
+        return context
+    incoming = IncomingRecord.objects.filter(document=document).first()
+    if incoming is None:
+        return context
+    # The 办理时限 set at 批办/分办 (kept on the flow's process) wins over the one given at 登记.
+    process = getattr(document, "incoming_process", None)
+    deadline = getattr(process, "deadline", None) or document.deadline
+    finished = {DocumentState.COMPLETE, DocumentState.ARCHIVE, DocumentState.ARCHIVED, DocumentState.RETURNED}
+    context.update(
+        incoming=incoming,
+        deadline=deadline,
+        overdue=bool(deadline) and document.state not in finished and deadline < timezone.localdate(),
+    )
+    return context
 
 
 def _latest_renderings(document: Any) -> list[Any]:
