@@ -71,6 +71,7 @@ class IncomingStepForm(forms.Form):
     decision = forms.ChoiceField(label="办理结论", choices=[], widget=forms.RadioSelect)
     # 登记
     title = forms.CharField(label="标题", max_length=200, required=False)
+    doc_type = forms.ChoiceField(label="文种", choices=DocType.choices, required=False)
     source_name = forms.CharField(label="来文单位", max_length=100, required=False)
     source_number = forms.CharField(label="来文字号", max_length=40, required=False)
     copies = forms.IntegerField(label="份数", min_value=1, max_value=9999, required=False)
@@ -126,6 +127,7 @@ class IncomingStepForm(forms.Form):
     STEP_FIELDS = {
         "register": (
             "title",
+            "doc_type",
             "source_name",
             "source_number",
             "copies",
@@ -140,7 +142,7 @@ class IncomingStepForm(forms.Form):
         "assign": ("lead_unit", "co_units", "deadline", "readers", "in_order"),
         "handle": ("result",),
         "reply": ("result",),
-        "complete": (),
+        "complete": ("result",),
         "archive": ("retention",),
     }
     STEP_ONLY = {name for names in STEP_FIELDS.values() for name in names}
@@ -175,7 +177,7 @@ class IncomingStepForm(forms.Form):
             if step == "propose":
                 self.fields["lead_unit"].label = "建议主办单位"
                 self.fields["co_units"].label = "建议协办单位"
-        if "deadline" in self.fields:
+        if "deadline" in self.fields and step != "register":
             self.fields["deadline"].initial = process.deadline or document.deadline
             if step == "instruct" and document.urgency in URGENT:
                 self.fields["deadline"].help_text = "紧急公文必须确定办理时限。"
@@ -190,16 +192,24 @@ class IncomingStepForm(forms.Form):
         if "result" in self.fields and step == "reply":
             self.fields["result"].label = "办理结果"
             self.fields["result"].help_text = "将告知来文单位；需行文答复的，请用下方“拟文答复”。"
+        if step == "complete":
+            self.fields["result"].label = "办理结果"
+            self.fields["result"].initial = document.incoming.result
+            self.fields["result"].help_text = "办结时告知来文单位；不填则沿用答复环节的办理结果。"
         if step == "register":
             incoming = document.incoming
+            # Left empty, the 办理时限 is counted from the 紧急程度 in 工作日 (the service does it).
+            current = document.deadline.isoformat() if document.deadline else "无"
+            self.fields["deadline"].help_text = f"不填则按紧急程度以工作日计算（当前：{current}）。"
             self.initial.setdefault("title", document.title)
+            self.initial.setdefault("doc_type", document.doc_type)
             self.initial.setdefault("source_name", incoming.source_name)
             self.initial.setdefault("source_number", incoming.source_number)
             self.initial.setdefault("copies", incoming.copies)
             self.initial.setdefault("urgency", document.urgency)
             self.initial.setdefault("issued_on", document.issued_on)
             self.initial.setdefault("received_on", incoming.received_on)
-            for name in ("title", "source_name", "copies", "urgency", "received_on"):
+            for name in ("title", "doc_type", "source_name", "copies", "urgency", "received_on"):
                 self.fields[name].required = True
 
     def clean_signature(self) -> Any:
@@ -256,6 +266,7 @@ class IncomingStepForm(forms.Form):
             name: data.get(name)
             for name in (
                 "title",
+                "doc_type",
                 "source_name",
                 "source_number",
                 "copies",

@@ -1,5 +1,5 @@
 """The 收文 panel on the document page: where the 收文 is in its flow, who holds it, what the viewer
-may do (their task, 抢办), the opinions with 批示 marked, the 传阅 readings, the reply 发文 and the
+may do (their task, 抢办), the opinions with 批示 marked (传阅 has its own panel), the reply 发文 and the
 收文处理单. Registered in documents.panels (documents cannot import workflows)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from workflows import access
@@ -24,9 +23,10 @@ def current_deadline(document: Any) -> Any:
 def is_overdue(document: Any, deadline: Any) -> bool:
     """Past its 办理时限 and still being handled (not 办结, archived or returned)."""
     from documents.models import DocumentState
+    from workflows.urging import is_overdue as past_due
 
     finished = (DocumentState.COMPLETE, DocumentState.ARCHIVE, DocumentState.ARCHIVED, DocumentState.RETURNED)
-    return bool(deadline) and document.state not in finished and deadline < timezone.localdate()
+    return document.state not in finished and past_due(deadline)
 
 
 def open_incoming_tasks(process: IncomingProcess) -> list[Task]:
@@ -42,8 +42,6 @@ def incoming_panel(request: HttpRequest, document: Any) -> str:
     process = IncomingProcess.objects.filter(document=document).first()
     if process is None:
         return ""
-    from workflows.incoming_sheet import reading_rows
-
     open_tasks = open_incoming_tasks(process)
     mine = [
         t for t in open_tasks if access.can_act_incoming(request.user, t) or access.can_claim(request.user, t)
@@ -57,7 +55,6 @@ def incoming_panel(request: HttpRequest, document: Any) -> str:
             "my_tasks": mine,
             "can_manage": access.can_manage_incoming(request.user, process),
             "opinions": Opinion.objects.filter(document=document).select_related("author", "on_behalf_of"),
-            "readings": reading_rows(document),
             "replies": document.replies.order_by("pk"),
         },
         request=request,

@@ -91,19 +91,20 @@ def reading_rows(document: OfficialDocument) -> list[ReadingRow]:
     from workflows.circulation import readings_of
 
     rows: list[ReadingRow] = []
-    for reading in readings_of(document):
-        name = reading.reader.real_name
-        if reading.on_behalf_of_id:
-            name = f"{name}（代{reading.on_behalf_of.real_name}）"
-        rows.append(
-            ReadingRow(
-                reader=name,
-                state=reading.get_state_display(),
-                arrived_at=reading.arrived_at,
-                read_at=reading.read_at,
-                comment=reading.comment,
+    for circulation in reversed(readings_of(document)):  # oldest round first, as it happened
+        for reading in circulation.readers.all():
+            name = reading.reader.real_name
+            if reading.on_behalf_of_id:
+                name = f"{name}（代{reading.on_behalf_of.real_name}）"
+            rows.append(
+                ReadingRow(
+                    reader=name,
+                    state=reading.get_state_display(),
+                    arrived_at=reading.arrived_at,
+                    read_at=reading.read_at,
+                    comment=reading.comment,
+                )
             )
-        )
     return rows
 
 
