@@ -146,9 +146,9 @@ def _step_input(form: IncomingStepForm) -> Any:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def incoming_task(request: HttpRequest, task_id: int) -> HttpResponse:
+def incoming_task(request: HttpRequest, incoming_task_id: int) -> HttpResponse:
     """One page per 收文 task: 登记 facts, the received files, opinions, and the step's form."""
-    task = access.get_incoming_task_for(request.user, task_id)
+    task = access.get_incoming_task_for(request.user, incoming_task_id)
     if request.method == "GET":
         record_view(request, task.incoming.document, action="documents.viewed")  # type: ignore[attr-defined]
         return _render_task(request, task)
@@ -164,7 +164,7 @@ def incoming_task(request: HttpRequest, task_id: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, "已签收办理，该任务由您办理。")
-        return redirect("workflows:incoming_task", task_id=task.pk)
+        return redirect("workflows:incoming_task", incoming_task_id=task.pk)
     if action == "assign_handler":
         unit = _unit(task)
         handler_form = AssignHandlerForm(request.POST, unit_id=unit.get("id"), exclude=request.user.pk)
@@ -217,9 +217,9 @@ def incoming_task(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def incoming_transfer(request: HttpRequest, task_id: int) -> HttpResponse:
+def incoming_transfer(request: HttpRequest, incoming_task_id: int) -> HttpResponse:
     """转办 a 收文 task to a colleague of the same agency (the holder, or the office for any task)."""
-    task = access.get_incoming_task_for(request.user, task_id)
+    task = access.get_incoming_task_for(request.user, incoming_task_id)
     process = task.incoming  # type: ignore[attr-defined]
     if not (access.can_act_incoming(request.user, task) or access.can_manage_incoming(request.user, process)):
         raise PermissionDenied("只有当前办理人或办公室可以转办。")
@@ -298,7 +298,7 @@ def incoming_new(request: HttpRequest) -> HttpResponse:
         .first()
     )
     if task is not None and access.can_act_incoming(request.user, task):
-        return redirect("workflows:incoming_task", task_id=task.pk)
+        return redirect("workflows:incoming_task", incoming_task_id=task.pk)
     return redirect("documents:detail", document_id=document.pk)
 
 
@@ -416,9 +416,9 @@ def incoming_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def incoming_sheet_page(request: HttpRequest, document_id: int) -> HttpResponse:
+def incoming_sheet_page(request: HttpRequest, incoming_document_id: int) -> HttpResponse:
     """收文处理单: printable HTML, or .docx with ?format=docx."""
-    document = documents_access.get_document_for(request.user, document_id)
+    document = documents_access.get_document_for(request.user, incoming_document_id)
     if not hasattr(document, "incoming"):
         from django.http import Http404
 
@@ -438,7 +438,7 @@ urlpatterns = [
     path("incoming/", incoming_list, name="incoming_list"),
     path("incoming/export.xlsx", incoming_export, name="incoming_export"),
     path("incoming/new/", incoming_new, name="incoming_new"),
-    path("incoming/tasks/<int:task_id>/", incoming_task, name="incoming_task"),
-    path("incoming/tasks/<int:task_id>/transfer/", incoming_transfer, name="incoming_transfer"),
-    path("incoming/documents/<int:document_id>/sheet/", incoming_sheet_page, name="incoming_sheet"),
+    path("incoming/tasks/<int:incoming_task_id>/", incoming_task, name="incoming_task"),
+    path("incoming/tasks/<int:incoming_task_id>/transfer/", incoming_transfer, name="incoming_transfer"),
+    path("incoming/documents/<int:incoming_document_id>/sheet/", incoming_sheet_page, name="incoming_sheet"),
 ]
