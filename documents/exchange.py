@@ -486,10 +486,6 @@ def return_document(exchange: ExchangeRecord, *, actor: Any, reason: str, note: 
     收发员; from 已签收 by the recipient's 文秘 or 办公室主任 (初审 in the 收文 flow). The sender's
     office and whoever distributed it are told live; the 退文通知单 is return_notice.py's."""
     note = " ".join((note or "").split())
-    if reason not in ReturnReason.values:
-        raise DocumentError("请选择退文理由。")
-    if not note:
-        raise DocumentError("请填写退文说明。")
     with transaction.atomic():
         locked = _lock_record(exchange)
         if locked.state == ExchangeState.PENDING:
@@ -502,6 +498,11 @@ def return_document(exchange: ExchangeRecord, *, actor: Any, reason: str, note: 
                 raise DocumentError("该公文已办结，不能退文。")
         else:
             _refuse_unless_pending_or_signed(locked, "退文")
+        # After the access check, so a stranger learns nothing from the form's messages.
+        if reason not in ReturnReason.values:
+            raise DocumentError("请选择退文理由。")
+        if not note:
+            raise DocumentError("请填写退文说明。")
         now = timezone.now()
         locked.state = ExchangeState.RETURNED
         locked.returned_at = now
@@ -587,14 +588,20 @@ def mark_completed(exchange: ExchangeRecord, *, actor: Any, result: str) -> None
     _copy_back(exchange, locked, "completed_at", "result")
 
 
+def can_send_for(user: Any, agency_id: int) -> bool:
+    """May distribute, withdraw, urge or forward in the agency's name (its 文秘, 收发员, 办公室主任)."""
+    return _acts_for(user, SENDER_ROLES, agency_id)
+
+
 def can_follow(user: Any, agency_id: int) -> bool:
     """Follows the agency's distributions (tracking page, 催办, export): its office or 收发员."""
     return _acts_for(user, TRACKING_ROLES, agency_id)
 
 
 def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
-    """催办 a recipient that has not signed yet: its 收发员 are told live, the event is kept.
-    A second click within a minute is taken for a double click and refused."""
+    """催办 a recipient that has not signed yet, with a note (what the sender wants them to know):
+    its 收发员 are told live, the event is kept. A second 催办 of the same recipient within a
+    minute is taken for a double click and refused."""
     note = " ".join((note or "").split())
     with transaction.atomic():
         locked = _lock_record(exchange)
@@ -602,6 +609,8 @@ def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
             raise PermissionDenied("只有发文机关的文秘或收发员可以催办。")
         if locked.state != ExchangeState.PENDING:
             raise DocumentError(f"{locked.recipient.name}{locked.get_state_display()}，无需催办。")
+        if not note:
+            raise DocumentError("请填写催办说明。")
         now = timezone.now()
         last = (
             ExchangeEvent.objects.filter(exchange=locked, kind=ExchangeEventKind.URGED)
@@ -628,7 +637,7 @@ def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
             clerks_of([locked.recipient_id]),
             kind=NOTIFY_KIND,
             title=f"催办：请签收 {document.doc_number} {document.title}",
-            body=f"{locked.sender.name}催办" + (f"：{note}" if note else "，请及时签收。"),
+            body=f"{locked.sender.name}催办：{note}",
             url=reverse("documents:pending"),
             urgency=NotifyUrgency.URGENT,
             actor=actor,
@@ -806,6 +815,7 @@ __all__ = [
     "Distribution",
     "can_distribute",
     "can_follow",
+    "can_send_for",
     "clerk_agencies",
     "distribute",
     "events_of",

@@ -1,4 +1,5 @@
-"""待签收, the sender's distribution status (with Excel export and 撤回), and the archive pages.
+"""待签收 (with 签收 and 退文), the sender's tracking page (回执: Excel export, 撤回, 催办, live
+refresh), 转发, the 退文通知单, and the archive pages.
 
 Lookups go through documents/access.py (one 404 for missing and forbidden); a visible document
 and the wrong role get 403. Every change is one service call in documents/exchange.py.
@@ -13,13 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -27,60 +29,71 @@ from documents import access
 from documents.archiving import archive_package as build_package
 from documents.archiving import archived_in, can_read_archive, package_name, reading_agencies, year_package
 from documents.errors import DocumentError
-from documents.exchange import can_distribute, clerk_agencies, pending_for, withdraw
-from documents.models import ExchangeRecord, ExchangeState, OfficialDocument
+from documents.exchange import (
+    can_follow,
+    can_send_for,
+    clerk_agencies,
+    forward,
+    incoming_document_id,
+    pending_for,
+    receive,
+    recently_handled,
+    return_document,
+    tracked_senders,
+    tracking_counts,
+    tracking_rows,
+    urge_recipient,
+    withdraw,
+)
+from documents.models import ExchangeEventKind, ExchangeRecord, ExchangeState, OfficialDocument, ReturnReason
+from documents.return_notice import notice_lines, notice_sentence, return_notice_docx
 from officeapp.access import get_or_404
 from officeapp.audit.services import record_view
 from officeapp.org.models import Agency
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# Rows per page of the tracking list: 500 recipients stay a few pages and a constant set of queries.
+TRACKING_PAGE = 100
 
 
-def _may_follow_distribution(user: Any, document: OfficialDocument) -> bool:
-    """The sender's side: the issuing agencies' office, or whoever may distribute for it."""
-    return access.is_office_of(user, document) or can_distribute(user, document)
-
-
-@login_required
-@require_GET
-def pending(request: HttpRequest) -> HttpResponse:
-    """待签收: what reached the agencies where the user is a 收发员, newest first."""
-    if not clerk_agencies(request.user):
-        raise PermissionDenied("只有收发员可以查看待签收公文。")
-    page = Paginator(pending_for(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "documents/exchange/pending.html", {"page_obj": page})
-
-
-def _records_of(document: OfficialDocument) -> list[ExchangeRecord]:
-    return list(
-        document.exchange_records.select_related("recipient", "sent_by", "received_by").order_by(
-            "kind", "recipient__code", "pk"
-        )
+def _record_for(user: Any, exchange_id: int) -> ExchangeRecord:
+    """A record of a document the user sees, or one addressed to an agency where the user is a
+    收发员 (a withdrawn one included, so a late 签收 is told why): one 404 for all else."""
+    where = Q(document__in=access.visible_documents(user))
+    clerk_of = clerk_agencies(user)
+    if clerk_of:
+        where |= Q(recipient_id__in=clerk_of)
+    return get_or_404(
+        ExchangeRecord.objects.filter(where).select_related(
+            "document", "sender", "recipient", "returned_by", "received_by"
+        ),
+        pk=exchange_id,
     )
 
 
-def _distribution_page(
+def _pending_page(
     request: HttpRequest,
-    document: OfficialDocument,
     *,
     error: str = "",
     failed_record: int | None = None,
     reason: str = "",
+    note: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    records = _records_of(document)
-    counts = {label: sum(1 for r in records if r.state == value) for value, label in ExchangeState.choices}
+    page = Paginator(pending_for(request.user), 20).get_page(request.GET.get("page"))
     return render(
         request,
-        "documents/exchange/distribution.html",
+        "documents/exchange/pending.html",
         {
-            "document": document,
-            "records": records,
-            "counts": counts,
-            "may_withdraw": can_distribute(request.user, document),
+            "page_obj": page,
+            "recent": recently_handled(request.user),
+            "reasons": ReturnReason.choices,
             "error": error,
             "failed_record": failed_record,
             "reason": reason,
+            "note": note,
         },
         status=status,
     )
@@ -88,12 +101,105 @@ def _distribution_page(
 
 @login_required
 @require_GET
-def distribution(request: HttpRequest, document_id: int) -> HttpResponse:
-    """The sender's view of each recipient: 主送/抄送, state, time and person."""
-    document = access.get_document_for(request.user, document_id)
-    if not _may_follow_distribution(request.user, document):
+def pending(request: HttpRequest) -> HttpResponse:
+    """待签收: what reached the agencies where the user is a 收发员, newest first, with 签收 and
+    退文 per record and what was signed for or returned lately."""
+    if not clerk_agencies(request.user):
+        raise PermissionDenied("只有收发员可以查看待签收公文。")
+    return _pending_page(request)
+
+
+@login_required
+@require_POST
+def receive_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """签收; on to the 收文 the receiving agency made of it, when workflows made one."""
+    exchange = _record_for(request.user, exchange_id)
+    try:
+        receive(exchange, actor=request.user)
+    except DocumentError as refused:
+        return _pending_page(request, error=refused.message, failed_record=exchange.pk)
+    incoming = incoming_document_id(exchange)
+    messages.success(request, f"已签收《{exchange.document.title}》。")
+    if incoming is not None:
+        return redirect("documents:detail", document_id=incoming)
+    return redirect("documents:pending")
+
+
+@login_required
+@require_POST
+def return_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """退文 with a reason from the list and a note; a refusal shows the list again as typed."""
+    exchange = _record_for(request.user, exchange_id)
+    reason = request.POST.get("reason", "")
+    note = request.POST.get("note", "")
+    try:
+        return_document(exchange, actor=request.user, reason=reason, note=note)
+    except DocumentError as refused:
+        return _pending_page(
+            request, error=refused.message, failed_record=exchange.pk, reason=reason, note=note
+        )
+    messages.success(request, f"已退回《{exchange.document.title}》，发文机关已收到通知。")
+    return redirect("documents:pending")
+
+
+def _filter_state(request: HttpRequest) -> str:
+    state = request.GET.get("state", "")
+    return state if state in ExchangeState.values else ""
+
+
+def _distribution_page(
+    request: HttpRequest,
+    document: OfficialDocument,
+    senders: list[int],
+    *,
+    error: str = "",
+    failed_record: int | None = None,
+    reason: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    state = _filter_state(request)
+    page = Paginator(tracking_rows(document, senders, state=state), TRACKING_PAGE).get_page(
+        request.GET.get("page")
+    )
+    acting = [a for a in senders if can_send_for(request.user, a)]
+    counts = tracking_counts(document, senders)
+    context = {
+        "document": document,
+        "page_obj": page,
+        "records": page.object_list,
+        "state_counts": [(value, label, counts[label]) for value, label in ExchangeState.choices],
+        "completed": counts["已办结"],
+        "state": state,
+        "acting": acting,
+        "may_act": bool(acting),
+        "forwarded": len(senders) > 1 or senders != [document.agency_id],
+        "error": error,
+        "failed_record": failed_record,
+        "reason": reason,
+    }
+    template = (
+        "documents/exchange/_tracking.html"
+        if request.headers.get("HX-Request")
+        else "documents/exchange/distribution.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _senders_for(request: HttpRequest, document: OfficialDocument) -> list[int]:
+    senders = tracked_senders(request.user, document)
+    if not senders:
         raise PermissionDenied("只有发文机关的办公室可以查看分发情况。")
-    return _distribution_page(request, document)
+    return senders
+
+
+@login_required
+@require_GET
+def distribution(request: HttpRequest, document_id: int) -> HttpResponse:
+    """回执 and tracking: each recipient with state, who and when, 退文 reason, 办结 and history,
+    counts per state, filters, 催办 and 撤回. An agency that forwarded the document sees its own
+    recipients. An htmx request (the live refresh, exchange.js) gets the table alone."""
+    document = access.get_document_for(request.user, document_id)
+    return _distribution_page(request, document, _senders_for(request, document))
 
 
 def _text_cell(sheet: Any, value: Any) -> WriteOnlyCell:
@@ -107,27 +213,56 @@ def _local(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def _person(user: Any) -> str:
+    return (user.real_name or user.username) if user is not None else ""
+
+
+EXPORT_HEADER = [
+    "收文机关",
+    "主送/抄送",
+    "状态",
+    "分发时间",
+    "分发人",
+    "签收时间",
+    "签收人",
+    "退文时间",
+    "退文人",
+    "退文理由",
+    "退文说明",
+    "办结时间",
+    "办理结果",
+    "催办次数",
+]
+
+
 @login_required
 @require_GET
 def distribution_export(request: HttpRequest, document_id: int) -> HttpResponse:
     """The distribution status as .xlsx (回执 tracking for the file room), audited."""
     document = access.get_document_for(request.user, document_id)
-    if not _may_follow_distribution(request.user, document):
+    if not tracked_senders(request.user, document):
         raise PermissionDenied("只有发文机关的办公室可以导出分发情况。")
+    senders = tracked_senders(request.user, document)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("分发情况")
     sheet.append([_text_cell(sheet, f"{document.doc_number} {document.title}".strip())])
-    header = ["收文机关", "主送/抄送", "状态", "分发时间", "分发人", "签收时间", "签收人"]
-    sheet.append([_text_cell(sheet, h) for h in header])
-    for r in _records_of(document):
+    sheet.append([_text_cell(sheet, h) for h in EXPORT_HEADER])
+    for r in tracking_rows(document, senders, state=_filter_state(request)):
         row = [
             r.recipient.name,
             r.get_kind_display(),
             r.get_state_display(),
             _local(r.sent_at),
-            r.sent_by.real_name or r.sent_by.username,
+            _person(r.sent_by),
             _local(r.received_at),
-            (r.received_by.real_name or r.received_by.username) if r.received_by else "",
+            _person(r.received_by),
+            _local(r.returned_at),
+            _person(r.returned_by),
+            r.get_return_reason_display() if r.return_reason else "",
+            r.return_note,
+            _local(r.completed_at),
+            r.result,
+            str(sum(1 for e in r.events.all() if e.kind == ExchangeEventKind.URGED)),
         ]
         sheet.append([_text_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
@@ -141,28 +276,139 @@ def distribution_export(request: HttpRequest, document_id: int) -> HttpResponse:
     return response
 
 
-@login_required
-@require_POST
-def withdraw_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
-    """撤回 one recipient's copy that nobody has signed for yet; the reason is required."""
+def _sender_record(request: HttpRequest, exchange_id: int) -> ExchangeRecord:
+    """A record the user may act on for its sender (撤回, 催办): 404 unless they see the document,
+    403 unless they send for the record's sender."""
     exchange = get_or_404(
         ExchangeRecord.objects.filter(document__in=access.visible_documents(request.user)).select_related(
             "document", "recipient"
         ),
         pk=exchange_id,
     )
+    if not can_send_for(request.user, exchange.sender_id):
+        raise PermissionDenied("只有发文机关的文秘或收发员可以办理。")
+    return exchange
+
+
+@login_required
+@require_POST
+def withdraw_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """撤回 one recipient's copy that nobody has signed for yet; the reason is required."""
+    exchange = _sender_record(request, exchange_id)
     document = exchange.document
-    if not can_distribute(request.user, document):
-        raise PermissionDenied("只有发文机关的文秘或收发员可以撤回分发。")
     reason = request.POST.get("reason", "")
     try:
         withdraw(exchange, actor=request.user, reason=reason)
     except DocumentError as refused:
         return _distribution_page(
-            request, document, error=refused.message, failed_record=exchange.pk, reason=reason
+            request,
+            document,
+            _senders_for(request, document),
+            error=refused.message,
+            failed_record=exchange.pk,
+            reason=reason,
         )
     messages.success(request, f"已撤回发给{exchange.recipient.name}的公文。")
     return redirect("documents:distribution", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def urge_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """催办 a recipient that has not signed: its 收发员 are told live."""
+    exchange = _sender_record(request, exchange_id)
+    document = exchange.document
+    note = request.POST.get("note", "")
+    try:
+        urge_recipient(exchange, actor=request.user, note=note)
+    except DocumentError as refused:
+        return _distribution_page(
+            request,
+            document,
+            _senders_for(request, document),
+            error=refused.message,
+            failed_record=exchange.pk,
+            reason=note,
+        )
+    messages.success(request, f"已催办{exchange.recipient.name}。")
+    return redirect("documents:distribution", document_id=document.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """转发: the recipient that signed passes the document on to agencies below it."""
+    exchange = _record_for(request.user, exchange_id)
+    if not can_send_for(request.user, exchange.recipient_id):
+        raise PermissionDenied("只有收文机关的文秘或收发员可以转发公文。")
+    choices = list(Agency.objects.filter(parent_id=exchange.recipient_id).order_by("code"))
+    chosen = [a for a in choices if str(a.pk) in request.POST.getlist("agencies")]
+    error = ""
+    if request.method == "POST":
+        try:
+            sent = forward(exchange, actor=request.user, agencies=chosen)
+        except DocumentError as refused:
+            error = refused.message
+        else:
+            if sent.message:
+                messages.info(request, sent.message)
+            if sent:
+                messages.success(request, f"已转发给{'、'.join(r.recipient.name for r in sent)}。")
+            return redirect("documents:distribution", document_id=exchange.document_id)
+    return render(
+        request,
+        "documents/exchange/forward.html",
+        {
+            "exchange": exchange,
+            "document": exchange.document,
+            "choices": choices,
+            "chosen": {a.pk for a in chosen},
+            "error": error,
+        },
+        status=200,
+    )
+
+
+def _returned_record(request: HttpRequest, exchange_id: int) -> ExchangeRecord:
+    """A returned record, for its sender's office and the recipient's: 404 for anything else."""
+    exchange = _record_for(request.user, exchange_id)
+    user = request.user
+    sender_side = exchange.sender_id in tracked_senders(user, exchange.document)
+    if exchange.state != ExchangeState.RETURNED or not (
+        sender_side or can_follow(user, exchange.recipient_id)
+    ):
+        raise Http404("没有这份退文通知单。")
+    return exchange
+
+
+@login_required
+@require_GET
+def return_notice(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """退文通知单, printable."""
+    exchange = _returned_record(request, exchange_id)
+    return render(
+        request,
+        "documents/exchange/return_notice.html",
+        {
+            "exchange": exchange,
+            "sentence": notice_sentence(exchange),
+            "lines": notice_lines(exchange),
+        },
+    )
+
+
+@login_required
+@require_GET
+def return_notice_download(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """退文通知单 as .docx, audited."""
+    exchange = _returned_record(request, exchange_id)
+    content = return_notice_docx(exchange)
+    record_view(request, exchange.document, action="documents.exchange.return_notice")
+    response = HttpResponse(content, content_type=DOCX)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"退文通知单-{exchange.recipient.short_name or exchange.recipient.name}.docx"
+    )
+    return response
 
 
 def _year_of(request: HttpRequest) -> int:
@@ -231,24 +477,33 @@ def archive_package(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 def exchange_panel(request: HttpRequest, document: OfficialDocument) -> str:
-    """The document page's 分发 panel (documents.panels): the sender's office sees the count per
-    state and a link to the status list; a recipient's 收发员 sees his agency's copy; an archive
-    reader of an archived document gets its package. "" when there is nothing to show."""
+    """The document page's 分发 panel (documents.panels): the sending office sees the count per
+    state and a link to the tracking page; a recipient's 收发员 sees his agency's copy (and may
+    forward it once signed); an archive reader of an archived document gets its package. ""
+    when there is nothing to show."""
     user = request.user
-    records = _records_of(document) if document.exchange_records.exists() else []
-    sender_view = bool(records) and _may_follow_distribution(user, document)
-    mine = [r for r in records if r.recipient_id in clerk_agencies(user)] if records else []
+    distributed = document.exchange_records.exists()
+    senders = tracked_senders(user, document) if distributed else []
+    clerk_of = clerk_agencies(user) if distributed else []
+    mine = (
+        list(document.exchange_records.filter(recipient_id__in=clerk_of).select_related("recipient"))
+        if clerk_of
+        else []
+    )
+    may_forward = {
+        r.pk for r in mine if r.state == ExchangeState.RECEIVED and can_send_for(user, r.recipient_id)
+    }
     package = document.is_archived and can_read_archive(user, document.agency_id)
-    if not (sender_view or mine or package):
+    if not (senders or mine or package):
         return ""
-    counts = {label: sum(1 for r in records if r.state == value) for value, label in ExchangeState.choices}
     return render_to_string(
         "documents/exchange/_panel.html",
         {
             "document": document,
-            "sender_view": sender_view,
-            "counts": counts,
+            "sender_view": bool(senders),
+            "counts": tracking_counts(document, senders) if senders else {},
             "mine": mine,
+            "may_forward": may_forward,
             "package": package,
         },
         request=request,
@@ -260,6 +515,16 @@ urlpatterns: list[URLPattern] = [
     path("<int:document_id>/distribution/", distribution, name="distribution"),
     path("<int:document_id>/distribution.xlsx", distribution_export, name="distribution_export"),
     path("exchange/<int:exchange_id>/withdraw/", withdraw_record, name="exchange_withdraw"),
+    path("exchange/<int:exchange_id>/receive/", receive_record, name="exchange_receive"),
+    path("exchange/<int:exchange_id>/return/", return_record, name="exchange_return"),
+    path("exchange/<int:exchange_id>/urge/", urge_record, name="exchange_urge"),
+    path("exchange/<int:exchange_id>/forward/", forward_record, name="exchange_forward"),
+    path("exchange/<int:exchange_id>/return-notice/", return_notice, name="exchange_return_notice"),
+    path(
+        "exchange/<int:exchange_id>/return-notice.docx",
+        return_notice_download,
+        name="exchange_return_notice_docx",
+    ),
     path("archive/", archive_list, name="archive"),
     path("archive/<int:agency_id>/<int:year>.zip", archive_year, name="archive_year"),
     path("<int:document_id>/archive.zip", archive_package, name="archive_package"),

@@ -35,6 +35,61 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "office_director": 200,
         },
     ),
+    # 签收, 退文 and 转发 are the recipient's (省财政厅's 收发员 other_clerk): the record is pending,
+    # so other_clerk signs (302 to the 待签收 list), is shown the 退文 form again for an empty
+    # reason, and gets the 转发 form. The sender's side and the drafter see the document: 403.
+    "documents:exchange_receive": (
+        "post",
+        {
+            "anonymous": 302,
+            "*": 404,
+            "drafter": 403,
+            "clerk": 403,
+            "office_secretary": 403,
+            "office_director": 403,
+            "other_clerk": 302,
+        },
+    ),
+    "documents:exchange_return": (
+        "post",
+        {
+            "anonymous": 302,
+            "*": 404,
+            "drafter": 403,
+            "clerk": 403,
+            "office_secretary": 403,
+            "office_director": 403,
+            "other_clerk": 200,
+        },
+    ),
+    "documents:exchange_forward": (
+        "get",
+        {
+            "anonymous": 302,
+            "*": 404,
+            "drafter": 403,
+            "clerk": 403,
+            "office_secretary": 403,
+            "office_director": 403,
+            "other_clerk": 200,
+        },
+    ),
+    # 催办 is the sender's: an empty note re-renders the tracking page with "请填写催办说明。".
+    "documents:exchange_urge": (
+        "post",
+        {
+            "anonymous": 302,
+            "*": 404,
+            "drafter": 403,
+            "other_clerk": 403,
+            "clerk": 200,
+            "office_secretary": 200,
+            "office_director": 200,
+        },
+    ),
+    # The record was not returned: there is no 退文通知单, for anyone.
+    "documents:exchange_return_notice": ("get", {"anonymous": 302, "*": 404}),
+    "documents:exchange_return_notice_docx": ("get", {"anonymous": 302, "*": 404}),
     "documents:archive": (
         "get",
         {"anonymous": 302, "*": 403, "office_secretary": 200, "office_director": 200},
