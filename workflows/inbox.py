@@ -43,6 +43,15 @@ holds; narrowing the date range reaches older rows. Counts read index entries on
 unfiltered newest-first page reads only the ids up to its last row; 办结 is bounded by the finish
 time of the window's oldest done task, so PostgreSQL walks the done index and stops at the page's
 end. Measured in tests/bench/test_inbox_bench.py (p95 under 50 ms at 10⁶ tasks).
+
+待阅 / 已阅 (传阅, workflows/circulation.py) are the user's `CirculationReader` rows (UNREAD / READ),
+tabs of the same page and the source's `to_read(user)` for the workbench's 待阅 tile. Their window is
+the newest SCAN_CAP rows by `arrived_at` on the (reader, state, arrived_at) index; 已阅 lists that
+window by `read_at`. Their counts ride in the same index-only query as 待办 and 已办's.
+
+Deadlines: a task's 办理时限 is its data's "deadline" or else its `TaskDue` row (joined, never a query
+of its own); a row whose deadline is before today is 超期, on the day 今日到期 — in the page's rows
+and in the workbench item's `meta`.
 """
 
 from __future__ import annotations
@@ -53,19 +62,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.db.models.query import ModelIterable
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from workflows.live import push_inbox_changed
-from workflows.models import TaskCandidate
+from workflows.models import CirculationReader, ReadingState, TaskCandidate
 
 __all__ = [
     "COUNT_CAP",
@@ -78,6 +88,8 @@ __all__ = [
     "done_tasks",
     "inbox_page",
     "open_tasks",
+    "read_readings",
+    "unread_readings",
     "push_inbox_changed",  # lives in workflows/live.py (the flow's services call it from there)
     "source",
 ]
@@ -133,10 +145,43 @@ def _task_url(task: Task) -> str:
         return ""
 
 
+def _parse_day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def task_deadline(task: Task) -> date | None:
+    """The task's 办理时限: its data's "deadline", else its TaskDue row (select_related("due") by
+    every list here, so this reads no row of its own)."""
+    data = task.data if isinstance(task.data, dict) else {}
+    deadline = _parse_day(data.get("deadline"))
+    if deadline is not None:
+        return deadline
+    try:
+        return task.due.due_on  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return None
+
+
+def deadline_mark(deadline: date | None, today: date | None = None) -> str:
+    """超期 before today, 今日到期 on the day, else nothing (an open item's mark)."""
+    if deadline is None:
+        return ""
+    today = today or timezone.localdate()
+    if deadline < today:
+        return "超期"
+    return "今日到期" if deadline == today else ""
+
+
 def item_for_task(task: Task) -> InboxItem:
     data = task.data if isinstance(task.data, dict) else {}
     node = task.flow_task
     meta = str(getattr(node.flow_class, "process_title", "")) if node is not None else ""
+    if task.status not in CLOSED_STATUSES:
+        mark = deadline_mark(task_deadline(task))
+        meta = f"{meta} · {mark}" if meta and mark else (mark or meta)
     when = task.finished if task.status == STATUS.DONE else task.created
     return InboxItem(
         title=_task_title(task),
@@ -167,7 +212,7 @@ class InboxQuerySet(QuerySet):
 
 
 # Only the columns an item needs: a task row's other columns (token, permissions …) stay on disk.
-_ITEM_FIELDS = ("id", "process", "flow_task", "status", "created", "finished", "owner", "data")
+_ITEM_FIELDS = ("id", "process", "flow_task", "status", "created", "finished", "owner", "data", "due__due_on")
 
 
 def open_tasks(user: Any) -> QuerySet[Task]:
@@ -228,6 +273,60 @@ def _capped_count(*querysets: QuerySet[Task]) -> int:
     return _counts(querysets)[0]
 
 
+def unread_readings(user: Any) -> QuerySet[CirculationReader]:
+    """The user's 待阅 (传阅 items that reached them), newest arrival first (the index's order)."""
+    return CirculationReader.objects.filter(reader_id=user.pk, state=ReadingState.UNREAD).order_by(
+        "-arrived_at", "-id"
+    )
+
+
+def read_readings(user: Any) -> QuerySet[CirculationReader]:
+    """The user's 已阅, by arrival on the same index; the page lists its window by read time."""
+    return CirculationReader.objects.filter(reader_id=user.pk, state=ReadingState.READ).order_by(
+        "-arrived_at", "-id"
+    )
+
+
+def reading_link(reading: CirculationReader) -> str:
+    try:
+        return reverse("workflows:reading", args=[reading.pk])
+    except NoReverseMatch:
+        # The 传阅 pages not mounted (yet): the document's page.
+        return reverse("documents:detail", args=[reading.circulation.document_id])
+
+
+def item_for_reading(reading: CirculationReader) -> InboxItem:
+    circulation = reading.circulation
+    document = circulation.document
+    behalf = f"代{reading.on_behalf_of.real_name}阅 · " if reading.on_behalf_of_id else ""
+    return InboxItem(
+        title=document.title,
+        url=reading_link(reading),
+        created=reading.arrived_at or circulation.created_at,
+        when=reading.read_at if reading.state == ReadingState.READ else reading.arrived_at,
+        urgency=document.urgency,
+        meta=f"{behalf}{circulation.started_by.real_name}传阅",
+    )
+
+
+class ReadingItemIterable(ModelIterable):
+    """Yields InboxItems instead of CirculationReaders, carrying over the annotations."""
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        names = list(self.queryset.query.annotation_select)
+        for reading in super().__iter__():
+            item = item_for_reading(reading)
+            for name in names:
+                setattr(item, name, getattr(reading, name, None))
+            yield item
+
+
+class ReadingItemQuerySet(QuerySet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._iterable_class = ReadingItemIterable
+
+
 class WorkflowTasksSource:
     """待办 / 已办 from viewflow: tasks owned by the user, and group tasks they may claim."""
 
@@ -238,7 +337,7 @@ class WorkflowTasksSource:
         # The newest COUNT_CAP ids of each part (index range scans), then the items in the same
         # order: whatever a caller adds (a window count) works on a bounded number of rows.
         bounded = Task.objects.filter(pk__in=_newest_ids(*querysets)).order_by(*querysets[0].query.order_by)
-        return InboxQuerySet(model=Task, query=bounded.only(*_ITEM_FIELDS).query)
+        return InboxQuerySet(model=Task, query=bounded.select_related("due").only(*_ITEM_FIELDS).query)
 
     def to_do(self, user: Any) -> InboxQuerySet:
         if not getattr(user, "is_authenticated", False):
@@ -260,6 +359,21 @@ class WorkflowTasksSource:
             return 0
         return _capped_count(done_tasks(user))
 
+    def to_read(self, user: Any) -> ReadingItemQuerySet:
+        """待阅: the user's 传阅 items not yet read, newest arrival first (the workbench's 待阅 tile)."""
+        if not getattr(user, "is_authenticated", False):
+            return ReadingItemQuerySet(model=CirculationReader).none()
+        bounded = CirculationReader.objects.filter(pk__in=_newest_ids(unread_readings(user)))
+        bounded = bounded.select_related("circulation__document", "circulation__started_by", "on_behalf_of")
+        return ReadingItemQuerySet(
+            model=CirculationReader, query=bounded.order_by("-arrived_at", "-id").query
+        )
+
+    def to_read_count(self, user: Any) -> int:
+        if not getattr(user, "is_authenticated", False):
+            return 0
+        return _capped_count(unread_readings(user))
+
 
 source = WorkflowTasksSource()
 
@@ -267,7 +381,9 @@ source = WorkflowTasksSource()
 # ---------------------------------------------------------------------------------------------
 # The 待办 / 已办 / 办结 page.
 
-TABS: dict[str, str] = {"todo": "待办", "done": "已办", "closed": "办结"}
+TABS: dict[str, str] = {"todo": "待办", "done": "已办", "closed": "办结", "unread": "待阅", "read": "已阅"}
+# The 传阅 tabs: CirculationReader rows, not tasks (no 环节 or 超期 filter there).
+READING_TABS = ("unread", "read")
 SORTS: dict[str, str] = {"newest": "最新在前", "oldest": "最早在前", "deadline": "办理期限"}
 
 
@@ -306,6 +422,10 @@ class InboxRow:
     overdue: bool
     claimable: bool
     process_finished: datetime | None = None
+    due_today: bool = False
+    # 传阅 rows: who the reader reads for (代) and their comment.
+    on_behalf_of: str = ""
+    comment: str = ""
 
     @property
     def urgency_label(self) -> str:
@@ -388,7 +508,8 @@ def _conditions(query: InboxQuery) -> tuple[dict[str, Any], Q]:
         condition &= Q(data__step=query.step)
     if query.overdue:
         # deadline is "YYYY-MM-DD"; open: past it today; done: finished on a later day (Shanghai).
-        annotations["deadline_on"] = Cast(KT("data__deadline"), DateField())
+        # The task data's deadline, else its TaskDue row (a LEFT JOIN inside the window).
+        annotations["deadline_on"] = Coalesce(Cast(KT("data__deadline"), DateField()), F("due__due_on"))
         if query.tab == "todo":
             condition &= Q(deadline_on__lt=timezone.localdate())
         else:
@@ -401,26 +522,22 @@ def _ordered(rows: QuerySet[Task], column: str, sort: str) -> QuerySet[Task]:
     if sort == "oldest":
         return rows.order_by(column, "id")
     if sort == "deadline":
-        return rows.order_by(KT("data__deadline").asc(nulls_last=True), f"-{column}", "-id")
+        deadline = Coalesce(Cast(KT("data__deadline"), DateField()), F("due__due_on"))
+        return rows.order_by(deadline.asc(nulls_last=True), f"-{column}", "-id")
     return rows.order_by(f"-{column}", "-id")
-
-
-def _parse_day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def row_for_task(task: Task, *, closed: bool = False) -> InboxRow:
     data = task.data if isinstance(task.data, dict) else {}
-    deadline = _parse_day(data.get("deadline"))
+    deadline = task_deadline(task)
+    due_today = False
     if deadline is None:
         overdue = False
     elif task.status == STATUS.DONE and task.finished:
         overdue = timezone.localdate(task.finished) > deadline
     else:
-        overdue = timezone.localdate() > deadline
+        mark = deadline_mark(deadline)
+        overdue, due_today = mark == "超期", mark == "今日到期"
     return InboxRow(
         task_id=task.pk,
         title=_task_title(task),
@@ -436,16 +553,20 @@ def row_for_task(task: Task, *, closed: bool = False) -> InboxRow:
         overdue=overdue,
         claimable=task.owner_id is None and task.status == STATUS.NEW,
         process_finished=task.process.finished if closed else None,
+        due_today=due_today,
     )
 
 
 def tab_counts(user: Any) -> dict[str, int]:
-    """待办 and 已办, each capped at COUNT_CAP, in one index-only query. 办结 has no number: it is
+    """待办, 已办, 待阅 and 已阅, each capped at COUNT_CAP, in one index-only query. 办结 has no number: it is
     the record of finished work, and counting it means visiting every process behind the window."""
-    todo, done = _counts(
-        _window_parts(user, InboxQuery(tab="todo"))[0], _window_parts(user, InboxQuery(tab="done"))[0]
+    todo, done, unread, read = _counts(
+        _window_parts(user, InboxQuery(tab="todo"))[0],
+        _window_parts(user, InboxQuery(tab="done"))[0],
+        (unread_readings(user),),
+        (read_readings(user),),
     )
-    return {"todo": todo, "done": done}
+    return {"todo": todo, "done": done, "unread": unread, "read": read}
 
 
 def inbox_page(user: Any, query: InboxQuery) -> InboxPage:
@@ -454,6 +575,8 @@ def inbox_page(user: Any, query: InboxQuery) -> InboxPage:
     counts = tab_counts(user)
     if query.tab == "closed":
         return _closed_page(user, query, counts)
+    if query.tab in READING_TABS:
+        return _reading_page(user, query, counts)
     parts, column = _window_parts(user, query)
     annotations, condition = _conditions(query)
     if query.filtered:
@@ -470,7 +593,7 @@ def inbox_page(user: Any, query: InboxQuery) -> InboxPage:
     # each part, so only those ids are read; any other order or a filter needs the whole window.
     cap = start + PAGE_SIZE if not query.filtered and query.sort == "newest" else SCAN_CAP
     rows = Task.objects.filter(pk__in=_newest_ids(*parts, cap=min(cap, SCAN_CAP))).annotate(**annotations)
-    listed = _ordered(rows.filter(condition), column, query.sort).only(*_ITEM_FIELDS)
+    listed = _ordered(rows.filter(condition), column, query.sort).select_related("due").only(*_ITEM_FIELDS)
     tasks = list(listed[start : start + PAGE_SIZE]) if matched else []
     return InboxPage(
         query=query,
@@ -486,7 +609,7 @@ def inbox_page(user: Any, query: InboxQuery) -> InboxPage:
 def _closed_page(user: Any, query: InboxQuery, counts: dict[str, int]) -> InboxPage:
     annotations, condition = _conditions(query)
     rows = _closed_window(user, query).annotate(**annotations).filter(condition)
-    listed = _ordered(rows, "finished", query.sort).select_related("process")
+    listed = _ordered(rows, "finished", query.sort).select_related("process", "due")
     listed = listed.only(*_ITEM_FIELDS, "process__finished")
     page = min(max(query.page, 1), math.ceil(SCAN_CAP / PAGE_SIZE))
     start = (page - 1) * PAGE_SIZE
@@ -501,4 +624,81 @@ def _closed_page(user: Any, query: InboxQuery, counts: dict[str, int]) -> InboxP
         window_full=counts["done"] >= SCAN_CAP and not (query.date_from or query.date_to),
         tab_counts=counts,
         more=len(tasks) > PAGE_SIZE,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 待阅 / 已阅: the user's 传阅 items.
+
+
+def _reading_window(user: Any, query: InboxQuery) -> tuple[QuerySet[CirculationReader], str]:
+    """The tab's rows (in the date range: arrival for 待阅, reading for 已阅) and the column the list
+    is ordered by."""
+    if query.tab == "unread":
+        return _in_range(unread_readings(user), "arrived_at", query), "arrived_at"
+    return _in_range(read_readings(user), "read_at", query), "read_at"
+
+
+def _reading_condition(query: InboxQuery) -> Q:
+    condition = Q()
+    if query.q:
+        condition &= Q(circulation__document__title__icontains=query.q) | Q(
+            circulation__document__doc_number__icontains=query.q
+        )
+    if query.urgency:
+        condition &= Q(circulation__document__urgency=query.urgency)
+    return condition
+
+
+def row_for_reading(reading: CirculationReader) -> InboxRow:
+    circulation = reading.circulation
+    document = circulation.document
+    return InboxRow(
+        task_id=reading.pk,
+        title=document.title,
+        url=reading_link(reading),
+        doc_number=document.doc_number,
+        step_label="依次传阅" if circulation.in_order else "传阅",
+        agency=document.agency.short_name or document.agency.name,
+        drafter=f"{circulation.started_by.real_name}发起",
+        urgency=document.urgency,
+        deadline=None,
+        created=reading.arrived_at or circulation.created_at,
+        finished=reading.read_at,
+        overdue=False,
+        claimable=False,
+        on_behalf_of=reading.on_behalf_of.real_name if reading.on_behalf_of_id else "",
+        comment=reading.comment,
+    )
+
+
+def _reading_page(user: Any, query: InboxQuery, counts: dict[str, int]) -> InboxPage:
+    """待阅 / 已阅 in three queries at any size, like 待办: the tab counts, the window's size and
+    matches, the rows (with their document, starter and 代 in the same query)."""
+    part, column = _reading_window(user, query)
+    condition = _reading_condition(query)
+    filtered = bool(query.q or query.urgency)
+    if filtered:
+        window = CirculationReader.objects.filter(pk__in=_newest_ids(part, cap=SCAN_CAP))
+        sizes = window.aggregate(window=Count("pk"), matched=Count("pk", filter=condition))
+        window_size, matched = int(sizes["window"]), int(sizes["matched"])
+    else:
+        window_size = matched = _counts((part,), cap=SCAN_CAP)[0]
+    pages = max(1, math.ceil(matched / PAGE_SIZE))
+    page = min(max(query.page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    rows = CirculationReader.objects.filter(pk__in=_newest_ids(part, cap=SCAN_CAP)).filter(condition)
+    order = (column, "id") if query.sort == "oldest" else (f"-{column}", "-id")
+    listed = rows.select_related(
+        "circulation__document__agency", "circulation__started_by", "on_behalf_of"
+    ).order_by(*order)
+    readings = list(listed[start : start + PAGE_SIZE]) if matched else []
+    return InboxPage(
+        query=query,
+        rows=[row_for_reading(r) for r in readings],
+        total=matched,
+        page=page,
+        pages=pages,
+        window_full=window_size >= SCAN_CAP,
+        tab_counts=counts,
     )

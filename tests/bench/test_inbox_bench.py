@@ -36,6 +36,10 @@ CASES: dict[str, dict[str, str]] = {
     "待办·搜索标题": {"q": "任务 9"},
     "已办·紧急+超期+日期": {"tab": "done", "urgency": "urgent", "overdue": "on", "date_from": "2025-01-01"},
     "已办·按期限排序第 5 页": {"tab": "done", "sort": "deadline", "page": "5"},
+    # 传阅: the tabs' counts ride in the task counts' query; their rows read the (reader, state,
+    # arrived_at) index, so their query count must not grow with the tasks either.
+    "待阅": {"tab": "unread"},
+    "已阅·搜索标题": {"tab": "read", "q": "任务 9"},
 }
 
 

@@ -3,8 +3,9 @@ tasks they may claim, filters, search, sort, paging, the other sources, and a fi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -14,6 +15,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from officeapp.registries import inbox_sources
+from tests.workflows.test_circulation import circulation_mounted  # noqa: F401 - mounts the 传阅 pages
 from workflows.models import TaskCandidate
 
 FLOW = "workflows/flows.OutgoingFlow"
@@ -111,7 +113,7 @@ def test_done_tab_lists_finished_tasks_latest_first(cast: Any, sign_in: Any) -> 
     response = sign_in(cast.drafter).get(URL, {"tab": "done"})
 
     assert titles(response) == ["昨天办完的通知", "上周办完的函"]
-    assert response.context["result"].tab_counts == {"todo": 1, "done": 2}
+    assert response.context["result"].tab_counts == {"todo": 1, "done": 2, "unread": 0, "read": 0}
 
 
 def test_closed_tab_lists_each_finished_process_once_and_not_running_ones(cast: Any, sign_in: Any) -> None:
@@ -305,6 +307,9 @@ def _queries(client: Any, params: dict[str, str]) -> tuple[int, int]:
         {"tab": "closed"},
         {"q": "事项", "urgency": "urgent", "overdue": "on", "sort": "deadline", "page": "2"},
         {"tab": "done", "date_from": "2020-01-01", "step": "dept_review"},
+        {"tab": "unread"},
+        {"tab": "read", "q": "事项", "sort": "oldest"},
+        {"tab": "unread", "urgency": "urgent", "date_from": "2020-01-01", "page": "2"},
     ],
 )
 def test_page_costs_the_same_number_of_queries_at_ten_and_at_a_hundred_tasks(
@@ -327,6 +332,8 @@ def test_page_costs_the_same_number_of_queries_at_ten_and_at_a_hundred_tasks(
             )
             group = make_task(None, f"抢办事项{i}", status=STATUS.NEW, days_ago=i / 50)
             TaskCandidate.objects.create(task=group, user=cast.drafter)
+        make_readings(cast, cast.drafter, n // 2, read=False)
+        make_readings(cast, cast.drafter, n - n // 2, read=True)
 
     add(10)
     small = _queries(client, params)
@@ -334,8 +341,10 @@ def test_page_costs_the_same_number_of_queries_at_ten_and_at_a_hundred_tasks(
     large = _queries(client, params)
 
     assert small == large
-    # The tab counts, the window's size (待办/已办) and the rows: no query per row, tab or filter.
-    assert large[1] == (2 if params.get("tab") == "closed" else 3)
+    # The tab counts, the window's size (待办/已办/待阅/已阅) and the rows: no query per row, tab or
+    # filter. The 传阅 tabs read tasks only in the tab counts (one query for all five tabs).
+    tab = params.get("tab")
+    assert large[1] == (2 if tab == "closed" else 1 if tab in ("unread", "read") else 3)
 
 
 def test_closed_tab_pages_by_whether_there_is_more(cast: Any, sign_in: Any) -> None:
@@ -395,3 +404,143 @@ def test_the_real_flow_moves_a_document_from_the_drafters_to_do_to_the_heads(
     assert [(r.title, r.step_label) for r in head.context["result"].rows] == [
         ("关于开展安全生产大检查的通知", "处室审核")
     ]
+
+
+# --- 待阅 / 已阅 (传阅) ------------------------------------------------------------------------------
+
+
+def make_readings(
+    cast: Any, reader: Any, n: int, *, read: bool, title: str = "传阅事项", **doc: Any
+) -> list[Any]:
+    """`n` 传阅 items of `reader`, each of its own document, arriving a minute apart (newest last)."""
+    from documents.models import OfficialDocument
+    from workflows.models import Circulation, CirculationReader, ReadingState
+
+    readings = []
+    base = timezone.now() - timedelta(hours=1)
+    start = Circulation.objects.count()
+    for i in range(n):
+        document = OfficialDocument.objects.create(
+            agency=cast.gov_office,
+            department=cast.general_dept,
+            drafter=cast.drafter,
+            title=f"{title}{start + i}",
+            **doc,
+        )
+        arrived = base + timedelta(minutes=start + i)
+        circulation = Circulation.objects.create(document=document, started_by=cast.clerk, created_at=arrived)
+        readings.append(
+            CirculationReader.objects.create(
+                circulation=circulation,
+                reader=reader,
+                state=ReadingState.READ if read else ReadingState.UNREAD,
+                arrived_at=arrived,
+                read_at=arrived + timedelta(minutes=30) if read else None,
+                comment="已阅，同意" if read else "",
+            )
+        )
+    return readings
+
+
+def test_to_read_and_read_tabs_list_the_persons_circulation_items_with_counts_on_the_tabs(
+    cast: Any, sign_in: Any
+) -> None:
+    make_readings(cast, cast.leader, 2, read=False, title="待阅文")
+    make_readings(cast, cast.leader, 1, read=True, title="已阅文")
+    make_readings(cast, cast.dept_head, 1, read=False, title="别人的待阅")
+    client = sign_in(cast.leader)
+
+    unread = client.get(URL, {"tab": "unread"})
+    read = client.get(URL, {"tab": "read"})
+
+    assert titles(unread) == ["待阅文1", "待阅文0"]
+    assert titles(read) == ["已阅文2"]
+    html = unread.content.decode()
+    assert (
+        '待阅 <span class="inbox-count">2</span>' in html
+        and '已阅 <span class="inbox-count">1</span>' in html
+    )
+    assert "别人的待阅" not in html and "送达" in html and "吴晓燕发起" in html
+    assert "阅读意见：已阅，同意" in read.content.decode()
+    assert unread.context["result"].rows[0].url.startswith("/workflows/readings/")
+
+
+def test_to_read_tab_searches_by_title_and_filters_by_urgency(cast: Any, sign_in: Any) -> None:
+    make_readings(cast, cast.leader, 1, read=False, title="防汛通知", urgency="extra_urgent")
+    make_readings(cast, cast.leader, 1, read=False, title="教育经费函")
+    client = sign_in(cast.leader)
+
+    assert titles(client.get(URL, {"tab": "unread", "q": "防汛"})) == ["防汛通知0"]
+    response = client.get(URL, {"tab": "unread", "urgency": "extra_urgent"})
+    assert titles(response) == ["防汛通知0"] and "特急" in response.content.decode()
+    assert titles(client.get(URL, {"tab": "unread", "sort": "oldest"})) == ["防汛通知0", "教育经费函1"]
+
+
+def test_empty_to_read_tab_says_so(cast: Any, sign_in: Any) -> None:
+    assert "暂无待阅文件。" in sign_in(cast.leader).get(URL, {"tab": "unread"}).content.decode()
+
+
+def test_a_reading_marked_read_moves_from_to_read_to_read(cast: Any, sign_in: Any) -> None:
+    from tests.workflows.test_circulation import make_document
+    from workflows.circulation import circulate, mark_read
+
+    document = make_document(cast, "关于报送年度预算的通知")
+    circulation = circulate(document, actor=cast.clerk, readers=[cast.leader], in_order=False)
+    client = sign_in(cast.leader)
+    assert titles(client.get(URL, {"tab": "unread"})) == ["关于报送年度预算的通知"]
+
+    mark_read(circulation.readers.get(), actor=cast.leader, comment="请预算处阅")
+
+    assert titles(client.get(URL, {"tab": "unread"})) == []
+    assert titles(client.get(URL, {"tab": "read"})) == ["关于报送年度预算的通知"]
+
+
+def test_a_delegates_item_says_for_whom_they_read(cast: Any, sign_in: Any) -> None:
+    (reading,) = make_readings(cast, cast.dept_head, 1, read=False)
+    reading.on_behalf_of = cast.leader
+    reading.save()
+    assert "代王德明阅" in sign_in(cast.dept_head).get(URL, {"tab": "unread"}).content.decode()
+
+
+# --- 超期 / 今日到期 -----------------------------------------------------------------------------
+
+
+def test_open_task_past_its_deadline_is_marked_overdue_and_one_due_today_is_marked_so(
+    cast: Any, sign_in: Any
+) -> None:
+    import time_machine
+
+    from workflows.models import TaskDue
+
+    make_task(cast.drafter, "期限已过的函", deadline="2026-03-10")
+    due_task = make_task(cast.drafter, "今天到期的请示")
+    TaskDue.objects.create(task=due_task, due_on=date(2026, 3, 12))  # the deadline from TaskDue
+    make_task(cast.drafter, "下周到期的报告", deadline="2026-03-19")
+
+    with time_machine.travel(datetime(2026, 3, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        response = sign_in(cast.drafter).get(URL)
+        overdue_only = sign_in(cast.drafter).get(URL, {"overdue": "on"})
+
+    rows = {row.title: row for row in response.context["result"].rows}
+    assert rows["期限已过的函"].overdue and not rows["期限已过的函"].due_today
+    assert rows["今天到期的请示"].due_today and not rows["今天到期的请示"].overdue
+    assert rows["今天到期的请示"].deadline == date(2026, 3, 12)
+    assert not rows["下周到期的报告"].overdue and not rows["下周到期的报告"].due_today
+    html = response.content.decode()
+    assert html.count("已超期") == 1 and html.count("今日到期") == 1
+    assert titles(overdue_only) == ["期限已过的函"]
+
+
+def test_the_next_day_the_task_due_yesterday_is_overdue(cast: Any, sign_in: Any) -> None:
+    import time_machine
+
+    from workflows.models import TaskDue
+
+    task = make_task(cast.drafter, "昨天到期的请示")
+    TaskDue.objects.create(task=task, due_on=date(2026, 3, 12))
+
+    with time_machine.travel(datetime(2026, 3, 13, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        response = sign_in(cast.drafter).get(URL, {"overdue": "on"})
+
+    assert titles(response) == ["昨天到期的请示"]
+    assert "已超期" in response.content.decode()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -198,3 +199,55 @@ def test_inbox_change_is_pushed_to_each_person_once_and_only_after_commit(
         (f"user.{pk}", {"type": "push", "frame": frame})
         for pk in sorted([cast.drafter.pk, cast.dept_head.pk])
     ]
+
+
+# --- 待阅 for the workbench, and 超期 / 今日到期 on 待办 items ----------------------------------------
+
+
+def test_to_read_lists_the_persons_unread_circulation_items_newest_first(cast: Any) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from tests.workflows.test_inbox_page import make_readings
+
+    make_readings(cast, cast.leader, 3, read=False, title="待阅文")
+    make_readings(cast, cast.leader, 1, read=True, title="已阅文")
+    make_readings(cast, cast.dept_head, 1, read=False, title="别人的")
+
+    items = list(source.to_read(cast.leader))
+
+    assert [i.title for i in items] == ["待阅文2", "待阅文1", "待阅文0"]
+    assert items[0].meta == "吴晓燕传阅" and items[0].when is not None
+    assert source.to_read_count(cast.leader) == 3 and source.to_read_count(cast.outsider) == 0
+    assert list(source.to_read(AnonymousUser())) == [] and source.to_read_count(AnonymousUser()) == 0
+
+
+def test_workbench_to_read_tile_gets_count_and_items_in_one_query(cast: Any) -> None:
+    from officeapp.workbench.tiles import inbox_loader
+    from tests.workflows.test_inbox_page import make_readings
+
+    make_readings(cast, cast.leader, 7, read=False, title="待阅文")
+    with CaptureQueriesContext(connection) as queries:
+        count, items = inbox_loader("to_read")(cast.leader, 5)
+    assert count == 7 and [i.title for i in items] == [f"待阅文{i}" for i in range(6, 1, -1)]
+    assert len(queries.captured_queries) == 1
+
+
+def test_workbench_to_do_item_says_overdue_or_due_today_in_its_meta(cast: Any) -> None:
+    import time_machine
+
+    from workflows.models import TaskDue
+
+    make_task(cast.drafter, "期限已过的函", deadline="2026-03-10", minutes_ago=3)
+    today = make_task(cast.drafter, "今天到期的请示", minutes_ago=2)
+    TaskDue.objects.create(task=today, due_on=date(2026, 3, 12))
+    make_task(cast.drafter, "不急的报告", minutes_ago=1)
+
+    now = datetime(2026, 3, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False), CaptureQueriesContext(connection) as queries:
+        metas = {i.title: i.meta for i in source.to_do(cast.drafter)}
+    assert metas == {
+        "期限已过的函": "发文 · 超期",
+        "今天到期的请示": "发文 · 今日到期",
+        "不急的报告": "发文",
+    }
+    assert len(queries.captured_queries) == 1

@@ -1,5 +1,6 @@
-"""The unified inbox page: 待办 / 已办 / 办结 of the viewflow tasks (workflows/inbox.py), with filters,
-search, sort and paging, and the other registered inbox sources in their own section.
+"""The unified inbox page: 待办 / 已办 / 办结 of the viewflow tasks and 待阅 / 已阅 of 传阅
+(workflows/inbox.py), with filters, search, sort and paging, and the other registered inbox sources
+in their own section.
 
 Read-only, so no service: parse → `inbox_page(request.user, …)` (which only reads the user's own
 rows) → render. An htmx request (the live refresh, inbox.js) gets the list alone.
@@ -25,7 +26,8 @@ from workflows.inbox import source as own_source
 
 OTHER_SOURCE_LINES = 10
 # Each tab asks other sources for the list of the same meaning (protocol in workflows/inbox.py).
-SOURCE_METHODS = {"todo": "to_do", "done": "done", "closed": "completed"}
+# 待阅 asks for their `to_read`; 已阅 for `read` (a source without it is not listed there).
+SOURCE_METHODS = {"todo": "to_do", "done": "done", "closed": "completed", "unread": "to_read", "read": "read"}
 
 
 class InboxFilterForm(forms.Form):
