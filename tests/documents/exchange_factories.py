@@ -46,3 +46,41 @@ def grant(user: Any, role: str, agency: Any) -> Any:
     grant_role(actor=None, user=user, role=role, agency=agency)
     user.__dict__.pop("_officeapp_grants", None)
     return user
+
+
+def receiving_cast(cast: Any) -> Any:
+    """The receiving side of 收文 (tests/workflows/incoming_cast.py) on this cast: 省财政厅's two
+    收发员, 文秘 and 办公室主任, and a city (广州) with a county (越秀) below it."""
+    from tests.workflows.conftest import build_flow_cast
+    from tests.workflows.incoming_cast import build_receiving_cast
+
+    return build_receiving_cast(build_flow_cast(cast))
+
+
+def many_agencies(count: int, *, prefix: str = "T") -> list[Any]:
+    """`count` county-level agencies under the province, made in one statement (no 收发员: the
+    tests that use them count queries, not notifications)."""
+    from officeapp.org.models import Agency, AgencyLevel
+
+    province = Agency.objects.get(parent__isnull=True)
+    return Agency.objects.bulk_create(
+        [
+            Agency(
+                name=f"测试县{i:04d}人民政府",
+                level=AgencyLevel.COUNTY,
+                code=f"{prefix}{i:04d}",
+                parent=province,
+            )
+            for i in range(count)
+        ]
+    )
+
+
+def distributed_to(cast: Any, agencies: list[Any], *, number: str = "粤府办〔2026〕50号") -> Any:
+    """A sealed document of 省府办公厅 distributed to `agencies` (主送) by its 文秘."""
+    from documents.exchange import distribute
+
+    document = make_sealed(cast, number=number, cc_recipients=[])
+    document.main_recipients.set(agencies)
+    distribute(document, actor=cast.office_secretary)
+    return document
