@@ -169,7 +169,7 @@ def create_from_exchange(record: ExchangeRecord, *, actor: Any) -> OfficialDocum
 
     with transaction.atomic():
         locked = (
-            ExchangeRecord.objects.select_for_update()
+            ExchangeRecord.objects.select_for_update(of=("self",))
             .select_related("document__current_version", "sender", "recipient")
             .get(pk=record.pk)
         )
