@@ -42,6 +42,7 @@ def incoming_wiring() -> Any:
         document_panels.register("incoming", incoming_panel)
     try:
         reverse("workflows:incoming_list")
+        reverse("workflows:reading", args=[1])
         urls = None
     except NoReverseMatch:
         urls = override_settings(ROOT_URLCONF=__name__)
@@ -58,21 +59,20 @@ def incoming_wiring() -> Any:
 
 
 def _urlpatterns() -> list[Any]:
-    """The project's URLs with the 收文 pages inside the workflows namespace (see incoming_wiring)."""
+    """The project's URLs with the 收文 pages (and 传阅's, helper D's, when also not yet included)
+    inside the workflows namespace (see incoming_wiring)."""
     from django.urls import URLResolver, include, path
 
     from officeapp.urls import urlpatterns as project
     from workflows import urls as workflows_urls
-    from workflows.views import incoming
+    from workflows.views import circulation, incoming
 
+    names = {getattr(p, "name", None) for p in workflows_urls.urlpatterns}
+    extra = [p for p in [*incoming.urlpatterns, *circulation.urlpatterns] if p.name not in names]
     patterns: list[Any] = []
     for p in project:
         if isinstance(p, URLResolver) and p.namespace == "workflows":
-            patterns.append(
-                path(
-                    "workflows/", include(([*workflows_urls.urlpatterns, *incoming.urlpatterns], "workflows"))
-                )
-            )
+            patterns.append(path("workflows/", include(([*workflows_urls.urlpatterns, *extra], "workflows"))))
         else:
             patterns.append(p)
     return patterns
