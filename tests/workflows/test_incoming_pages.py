@@ -550,3 +550,50 @@ def test_my_documents_lists_a_received_document_with_its_number_and_sender(
     assert "关于财政专项资金管理的通知" in page
     assert IncomingRecord.objects.get(document=document).number in page
     assert "收文" in page
+
+
+def test_returning_needs_a_reason_and_then_sends_the_step_back(receiving: Any, sign_in: Any) -> None:
+    document = signed_for(receiving)
+    advance(document, "register", receiving.clerk)
+    advance(document, "screen", receiving.secretary)
+    task = open_task(document, "propose")
+    client = sign_in(receiving.director)
+
+    refused = client.post(task_url(task), {"decision": "return", "return_to": "register"})
+    done = client.post(
+        task_url(task),
+        {"decision": "return", "return_to": "register", "opinion": "来文字号登记有误，请更正。"},
+    )
+
+    assert refused.status_code == 400 and "退回时必须填写理由。" in refused.content.decode()
+    assert done.status_code == 302
+    again = open_task(document, "register")
+    page = sign_in(again.owner).get(task_url(again)).content.decode()
+    assert "来文字号登记有误，请更正。" in page
+
+
+def test_the_holder_transfers_a_task_to_a_colleague_of_the_agency(receiving: Any, sign_in: Any) -> None:
+    document = signed_for(receiving)
+    task = open_task(document, "register")
+    client = sign_in(receiving.clerk)
+
+    form = client.get(f"/workflows/incoming/tasks/{task.pk}/transfer/")
+    response = client.post(
+        f"/workflows/incoming/tasks/{task.pk}/transfer/",
+        {"to_user": receiving.second_clerk.pk, "reason": "出差，请代为登记"},
+    )
+
+    assert form.status_code == 200 and "孙收发" in form.content.decode()
+    assert "预算处长" in form.content.decode()  # the agency's people, not the sender's
+    assert receiving.cast.drafter not in form.context["form"].fields["to_user"].queryset
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.owner_id == receiving.second_clerk.pk
+    assert (
+        sign_in(receiving.cast.outsider).get(f"/workflows/incoming/tasks/{task.pk}/transfer/").status_code
+        == 404
+    )
+    assert (
+        sign_in(receiving.budget_staff).get(f"/workflows/incoming/tasks/{task.pk}/transfer/").status_code
+        == 404
+    )
