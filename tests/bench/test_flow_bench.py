@@ -115,8 +115,12 @@ class Run:
 
 
 def open_tasks(process_id: int) -> list[Task]:
+    # Each task's owner acts, loaded as a signed-in request loads its user (with department and
+    # agency: officeapp/accounts/backends.py), so the actor costs what it costs on the site.
     return list(
-        Task.objects.filter(process_id=process_id, status__in=OPEN).select_related("owner").order_by("pk")
+        Task.objects.filter(process_id=process_id, status__in=OPEN)
+        .select_related("owner__department__agency")
+        .order_by("pk")
     )
 
 
