@@ -10,6 +10,7 @@ inside the same transaction, so a failure leaves the document and the flow as th
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,7 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
         step = locked.flow_task.name
         decision = step_input.decision
         opinion_text = step_input.opinion.strip()
+        routing_before = _routing_of(process)
         if decision == Decision.RETURN and step == "countersign":
             # One parallel branch cannot send the whole document back: it disagrees, and after
             # every party has signed the document goes back to the drafter with the opinions.
@@ -203,8 +205,11 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
                 raise FlowError("请选择办理结论。")
             process.route = "next"
             _do_step_work(step, locked, process, actor=actor, step_input=step_input)
-        # Only our columns: viewflow's own process row is viewflow's to write.
-        process.save(update_fields=PROCESS_ROUTING_FIELDS)
+        # Only our columns (viewflow's own process row is viewflow's to write), and only those the
+        # step changed: most steps route "next" as the last one did and write nothing here.
+        changed = [f for f, value in _routing_of(process).items() if routing_before[f] != value]
+        if changed:
+            process.save(update_fields=changed)
         opinion = _opinion(
             locked,
             process,
@@ -224,6 +229,11 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
         emit("workflows.task.completed", locked, payload={"step": step, "decision": decision})
         _finish(locked, process, actor=actor, also_tell=also_tell)
     return opinion
+
+
+def _routing_of(process: OutgoingProcess) -> dict[str, Any]:
+    """The routing columns' values, copied (lists too), to tell afterwards which ones a step changed."""
+    return {f: copy.deepcopy(getattr(process, f)) for f in PROCESS_ROUTING_FIELDS}
 
 
 def _do_step_work(
