@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Case, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -169,25 +169,55 @@ def active_delegate(
     return chosen
 
 
+def _current_delegations(scope: str, at: datetime) -> QuerySet[Delegation]:
+    return Delegation.objects.filter(
+        starts_at__lte=at,
+        ends_at__gt=at,
+        revoked_at__isnull=True,
+        to_user__is_active=True,
+        scope__in=[scope, DelegationScope.ALL],
+    )
+
+
+def with_delegates(users: QuerySet[User], *, scope: str = DelegationScope.ALL) -> QuerySet[User]:
+    """`users` with each one's current delegate (委托) read in the same query: `effective_assignees`
+    then needs no query of its own. Evaluated when iterated, so the answer is never older than
+    the query that loads the candidates (nothing is cached across requests). The same rule as
+    `active_delegate`: a scope-specific delegation wins over 'all', then the latest."""
+    current = (
+        _current_delegations(scope, timezone.now())
+        .filter(from_user=OuterRef("pk"))
+        .order_by(
+            Case(When(scope=scope, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            "-starts_at",
+        )
+        .values("to_user_id")[:1]
+    )
+    return users.annotate(current_delegate_id=Subquery(current), delegation_scope=Value(scope))
+
+
 def effective_assignees(
     users: Iterable[User], *, scope: str = DelegationScope.ALL, at: datetime | None = None
 ) -> list[User]:
     """Who actually receives a task meant for `users`, honouring delegations. Every later task
     assignment goes through here, so a leader on a business trip never blocks a flow. One query for
-    all the users (the same rule as `active_delegate`: a scope-specific delegation wins over 'all')."""
+    all the users (the same rule as `active_delegate`: a scope-specific delegation wins over 'all'),
+    none when the users were loaded `with_delegates` for this scope, unless someone has one."""
     people = list(users)
     if not people:
         return []
-    at = at or timezone.now()
+    if at is None and all(getattr(u, "delegation_scope", None) == scope for u in people):
+        delegate_ids = {u.current_delegate_id for u in people if u.current_delegate_id}
+        delegates = {d.pk: d for d in User.objects.filter(pk__in=delegate_ids)} if delegate_ids else {}
+        assignees: list[User] = []
+        for u in people:
+            target = delegates.get(u.current_delegate_id, u)
+            if target not in assignees:
+                assignees.append(target)
+        return assignees
     delegations = (
-        Delegation.objects.filter(
-            from_user__in=people,
-            starts_at__lte=at,
-            ends_at__gt=at,
-            revoked_at__isnull=True,
-            to_user__is_active=True,
-            scope__in=[scope, DelegationScope.ALL],
-        )
+        _current_delegations(scope, at or timezone.now())
+        .filter(from_user__in=people)
         .select_related("to_user")
         .order_by("-starts_at")
     )

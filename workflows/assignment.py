@@ -16,7 +16,7 @@ from viewflow.workflow.status import STATUS
 
 from documents.models import DocumentState, OfficialDocument
 from documents.services import add_participants, set_state
-from officeapp.access import dept_heads_of, effective_assignees
+from officeapp.access import dept_heads_of, effective_assignees, with_delegates
 from officeapp.org.models import DelegationScope, Role, User
 from workflows.flows import STEP_LABELS
 from workflows.live import push_inbox_changed
@@ -32,10 +32,16 @@ def role_holders(role: str, agency_id: int) -> QuerySet[User]:
     )
 
 
+def _with_delegates(users: QuerySet[User]) -> list[User]:
+    """The candidates with their current 发文 delegates read in the same query (`assign` then
+    needs no delegation query of its own)."""
+    return list(with_delegates(users, scope=DelegationScope.OUTGOING))
+
+
 def _first_of(agency_id: int, *roles: str) -> list[User]:
     """Holders of the first role someone holds in the agency (a fallback chain)."""
     for role in roles:
-        users = list(role_holders(role, agency_id))
+        users = _with_delegates(role_holders(role, agency_id))
         if users:
             return users
     return []
@@ -55,19 +61,20 @@ def candidates_for(step: str, process: OutgoingProcess, task_data: dict[str, Any
     agency_id = document.agency_id
     office = (Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR)
     if step == "draft":
-        return [document.drafter]
+        # By id, not `document.drafter`: one query that also reads the drafter's delegate.
+        return _with_delegates(User.objects.filter(pk=document.drafter_id))
     if step == "dept_review":
-        return list(dept_heads_of(document.department_id)) or _first_of(agency_id, *office)
+        return _with_delegates(dept_heads_of(document.department_id)) or _first_of(agency_id, *office)
     if step == "countersign":
         party = task_data.get("party") or {}
         if party.get("kind") == "agency":
             # Another agency countersigns through its office (the head there may hand it on: 转办).
             return _first_of(int(party["id"]), Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, Role.LEADER)
-        return list(dept_heads_of(int(party.get("id", 0))))
+        return _with_delegates(dept_heads_of(int(party.get("id", 0))))
     if step == "sign_off":
         chain = process.sign_off_chain or []
         index = min(process.sign_off_index, len(chain) - 1) if chain else 0
-        return list(User.objects.filter(pk=chain[index], is_active=True)) if chain else []
+        return _with_delegates(User.objects.filter(pk=chain[index], is_active=True)) if chain else []
     if step == "seal":
         return _first_of(sealing_agency(process), Role.SEAL_KEEPER)
     if step == "distribute":
