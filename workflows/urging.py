@@ -30,13 +30,17 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from documents import access as documents_access
 from documents.models import OfficialDocument
+from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.audit.services import record
 from officeapp.calendar.workdays import WorkingCalendar
 from officeapp.notify.models import Notification, Urgency
@@ -592,3 +596,123 @@ def _notify_batch(outgoing: Sequence[_Outgoing]) -> None:
     created = Notification.objects.bulk_create(rows)
     frames = [(user_group(row.recipient_id), row.as_frame()) for row in created]
     transaction.on_commit(partial(send_to_groups, frames), robust=True)
+
+
+# --- the 催办 page -------------------------------------------------------------------------------
+
+# 催办记录 shown per task on the page: the latest few (a long-overdue task has one a day).
+HISTORY_SHOWN = 10
+
+
+@dataclass
+class UrgingRow:
+    """One open task with a deadline on the office's 催办 page."""
+
+    task: Task
+    document_id: int | None
+    title: str
+    step: str
+    holder: str
+    since: Any
+    due_on: date
+    label: str
+    overdue: bool
+    reminder_count: int
+    last_reminder: Any
+    history: list[Reminder]
+
+
+def urging_list(agency_id: int, user: Any) -> QuerySet[TaskDue]:
+    """The page's rows, most overdue first, with their document and 催办 counts in the same query:
+    only tasks of documents the user may see (a 收发员 or 督查员 does not see other units' drafts),
+    so every row's 催办 button is one `task_for_urging` accepts."""
+    per_task = Reminder.objects.filter(task_id=OuterRef("task_id")).order_by()
+    visible = documents_access.visible_documents(user).values("pk")
+    return (
+        open_deadlines(agency_id)
+        .filter(
+            Q(task__process__outgoingprocess__document__in=visible)
+            | Q(task__process__incomingprocess__document__in=visible)
+        )
+        .select_related("task__owner")
+        .annotate(
+            document_title=Coalesce(
+                F("task__process__outgoingprocess__document__title"),
+                F("task__process__incomingprocess__document__title"),
+            ),
+            document_pk=Coalesce(
+                F("task__process__outgoingprocess__document_id"),
+                F("task__process__incomingprocess__document_id"),
+            ),
+            reminder_count=Coalesce(
+                Subquery(per_task.values("task_id").annotate(n=Count("pk")).values("n")[:1]),
+                0,
+                output_field=IntegerField(),
+            ),
+            last_reminder=Subquery(per_task.order_by("-sent_at", "-pk").values("sent_at")[:1]),
+        )
+    )
+
+
+def urging_rows(dues: Sequence[TaskDue], today: date | None = None) -> list[UrgingRow]:
+    """Rows of one page of `urging_list`: two more queries (candidates, 催办记录) whatever its size."""
+    today = today or timezone.localdate()
+    calendar = WorkingCalendar()
+    task_ids = [d.task_id for d in dues]
+    candidates: dict[int, list[str]] = defaultdict(list)
+    unowned = [d.task_id for d in dues if d.task.owner_id is None]
+    if unowned:
+        for c in TaskCandidate.objects.filter(task_id__in=unowned).select_related("user").order_by("pk"):
+            candidates[c.task_id].append(c.user.real_name)
+    history: dict[int, list[Reminder]] = defaultdict(list)
+    if task_ids:
+        for r in (
+            Reminder.objects.filter(task_id__in=task_ids).select_related("by").order_by("-sent_at", "-pk")
+        ):
+            if len(history[r.task_id]) < HISTORY_SHOWN:
+                history[r.task_id].append(r)
+    rows = []
+    for d in dues:
+        task = d.task
+        data = task.data if isinstance(task.data, dict) else {}
+        if task.owner_id is not None:
+            holder = task.owner.real_name
+        else:
+            holder = "待签收：" + "、".join(candidates[task.pk]) if candidates[task.pk] else "待签收"
+        rows.append(
+            UrgingRow(
+                task=task,
+                document_id=getattr(d, "document_pk", None),
+                title=str(getattr(d, "document_title", "") or data.get("title") or ""),
+                step=str(data.get("step_label") or step_label(task)),
+                holder=holder,
+                since=task.assigned or task.created,
+                due_on=d.due_on,
+                label=due_label(d.due_on, today, calendar=calendar),
+                overdue=is_overdue(d.due_on, today),
+                reminder_count=getattr(d, "reminder_count", 0),
+                last_reminder=getattr(d, "last_reminder", None),
+                history=history[task.pk],
+            )
+        )
+    return rows
+
+
+def task_for_urging(user: Any, task_id: Any) -> tuple[Task, OfficialDocument]:
+    """The task and its document for a 催办 request: 404 when missing or the document is not
+    visible to the user; PermissionDenied when they see it but may not urge."""
+    try:
+        task = Task.objects.select_related("owner", "process").get(pk=int(task_id))
+    except (Task.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(NOT_FOUND_MESSAGE) from exc
+    document = document_of(task)
+    if document is None or not documents_access.can_view(user, document):
+        raise Http404(NOT_FOUND_MESSAGE)
+    if not can_urge(user, document):
+        raise PermissionDenied(FORBIDDEN_MESSAGE)
+    return task, document
+
+
+def can_urge_in(user: Any, agency_id: int | None) -> bool:
+    """The 催办 page: the agency's office (文秘, 办公室主任, 收发员) or 督查员, as `can_urge`."""
+    return agency_id is not None and can_urge(user, OfficialDocument(agency_id=agency_id))
