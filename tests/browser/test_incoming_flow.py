@@ -134,11 +134,13 @@ def test_a_city_signs_for_instructs_handles_and_reads_a_notice_while_the_sender_
         opinion="拟请陈副市长阅批。",
     )
 
-    # 批办: the 副市长 names the 主办 and 协办 处 and the 时限.
-    deputy = signed_in_page(city["deputy"])
+    # 批办: the 副市长 names the 主办 and 协办 处 and the 时限 — on a 375 px phone.
+    deputy = signed_in_page(city["deputy"], viewport={"width": 375, "height": 667})
     deadline = (timezone.localdate() + timedelta(days=7)).isoformat()
 
     def instruct(page: Any) -> None:
+        fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, "the 收文 task page scrolls sideways at 375 px"
         page.select_option("#step-form select[name=lead_unit]", str(city["first"].pk))
         page.select_option("#step-form select[name=co_units]", [str(city["second"].pk)])
         page.fill("#step-form input[name=deadline]", deadline)
@@ -189,3 +191,12 @@ def test_a_city_signs_for_instructs_handles_and_reads_a_notice_while_the_sender_
     expect(body).to_contain_text("已按通知要求全部落实。")
     received.refresh_from_db()
     assert received.state == DocumentState.ARCHIVE
+
+    # The 收文登记簿 lists it, and fits a phone too.
+    phone = signed_in_page(city["secretary"], viewport={"width": 375, "height": 667})
+    phone.goto("/workflows/incoming/")
+    expect(phone.locator("table")).to_contain_text(TITLE)
+    expect(phone.locator("table")).to_contain_text(received.incoming.number)
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), (
+        "the 收文登记簿 scrolls sideways at 375 px"
+    )
