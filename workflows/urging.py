@@ -716,3 +716,42 @@ def task_for_urging(user: Any, task_id: Any) -> tuple[Task, OfficialDocument]:
 def can_urge_in(user: Any, agency_id: int | None) -> bool:
     """The 催办 page: the agency's office (文秘, 办公室主任, 收发员) or 督查员, as `can_urge`."""
     return agency_id is not None and can_urge(user, OfficialDocument(agency_id=agency_id))
+
+
+# --- load_demo ----------------------------------------------------------------------------------
+
+DEMO_OFFICE_USER = "huang.lihua"  # 文秘 of 省政府办公厅 in the demo province
+
+
+def build_urging_demo(stdout: Any = None) -> str:
+    """load_demo's "40-urging": the demo's overdue tasks get their reminders (one scan) and one task
+    is urged by hand by the office's 文秘. When no demo task has a deadline yet, three of the
+    office's open 发文 tasks get one a few working days ago, so the 催办 page shows overdue work."""
+    office_user = User.objects.filter(username=DEMO_OFFICE_USER, is_active=True).first()
+    if office_user is None or office_user.agency_id is None:
+        return ""
+    calendar = WorkingCalendar()
+    today = timezone.localdate()
+    # A demo loaded on a rest day still shows the reminders of the last working day.
+    scan_day = today if calendar.is_working_day(today) else calendar.add_working_days(today, -1).due_on
+    agency_id = office_user.agency_id
+    if not open_deadlines(agency_id).filter(due_on__lt=scan_day).exists():
+        open_tasks = list(
+            Task.objects.filter(
+                status__in=OPEN_STATUSES,
+                process__outgoingprocess__document__agency_id=agency_id,
+                due__isnull=True,
+            ).order_by("pk")[:3]
+        )
+        for n, task in enumerate(open_tasks):
+            set_task_due(task, calendar.add_working_days(scan_day, -(1 + 3 * n)).due_on)
+    report = scan_reminders(scan_day)
+    urged = ""
+    latest = open_deadlines(agency_id).select_related("task").first()
+    if latest is not None:
+        try:
+            urge(latest.task, actor=office_user, note="请抓紧办理，今日下班前反馈进展。")
+            urged = "，人工催办 1 件"
+        except FlowError:
+            urged = ""
+    return f"催办：自动提醒 {report.total_sent} 条（{scan_day:%Y-%m-%d}）{urged}。"

@@ -171,3 +171,27 @@ def test_manual_urges_are_never_merged_with_each_other_or_with_automatic_ones(
 
     kinds = sorted(Reminder.objects.filter(task=task, for_date=friday).values_list("kind", flat=True))
     assert kinds == sorted([ReminderKind.MANUAL, ReminderKind.MANUAL, ReminderKind.DUE])
+
+
+def test_the_demo_builder_leaves_reminders_for_overdue_tasks_and_one_manual_urge(
+    flow_cast: Any, pushes: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from workflows import urging
+
+    cast = flow_cast.cast
+    monkeypatch.setattr(urging, "DEMO_OFFICE_USER", cast.office_secretary.username)
+    with time_machine.travel(datetime(2026, 10, 16, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        document = make_document(cast)  # no deadline: the builder gives the office's open tasks one
+        services.start_outgoing(document, actor=cast.drafter)
+
+        line = urging.build_urging_demo(print)
+
+    assert line.startswith("催办：自动提醒 ")
+    assert Reminder.objects.filter(kind=ReminderKind.OVERDUE).exists()
+    manual = Reminder.objects.get(kind=ReminderKind.MANUAL)
+    assert manual.by == cast.office_secretary
