@@ -421,9 +421,13 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
 
 
 def _lock_record(exchange: ExchangeRecord) -> ExchangeRecord:
+    """The record, locked. Only rows that never change are joined: a caller who waited for the
+    lock gets the record as the winner left it, but PostgreSQL re-checks a locked row without
+    re-reading the rows joined to it, so a joined 签收人 would come back empty (seen in the race
+    test). Who signed or returned it is read after the lock, by a query of its own."""
     return (
         ExchangeRecord.objects.select_for_update(of=("self",))
-        .select_related("document", "document__agency", "sender", "recipient", "received_by", "returned_by")
+        .select_related("document", "document__agency", "sender", "recipient")
         .get(pk=exchange.pk)
     )
 

@@ -71,3 +71,56 @@ def test_parallel_withdrawals_withdraw_once(cast: Any) -> None:
     record.refresh_from_db()
     assert record.state == ExchangeState.WITHDRAWN
     assert Notification.objects.filter(recipient=cast.other_clerk, title__startswith="已撤回").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_signing_at_once_one_succeeds_and_the_other_is_told_who_signed(cast: Any) -> None:
+    from django.utils import timezone
+
+    from documents.exchange import receive
+    from documents.models import ExchangeEvent, ExchangeEventKind
+    from documents.signals import exchange_received
+    from officeapp.org.models import Role
+    from officeapp.org.services import create_user, grant_role
+
+    second = create_user(
+        actor=None,
+        username="fin_clerk_b",
+        real_name="孙收发",
+        department=cast.finance_office,
+        password="x" * 12,
+    )
+    grant_role(actor=None, user=second, role=Role.CLERK, agency=cast.finance)
+    document = make_sealed(cast)
+    distribute(document, actor=cast.office_secretary)
+    record = ExchangeRecord.objects.get(document=document, recipient=cast.finance)
+    started: list[int] = []
+    exchange_received.connect(lambda record, **kw: started.append(record.pk), weak=False, dispatch_uid="race")
+    clerks = iter([cast.other_clerk, second] * (CALLERS // 2))
+    lock = threading.Lock()
+
+    def sign() -> Any:
+        with lock:
+            clerk = next(clerks)
+        from django.contrib.auth import get_user_model
+
+        return receive(
+            ExchangeRecord.objects.get(pk=record.pk), actor=get_user_model().objects.get(pk=clerk.pk)
+        )
+
+    try:
+        results = _together(CALLERS, sign)
+    finally:
+        exchange_received.disconnect(dispatch_uid="race")
+
+    signed = [r for r in results if isinstance(r, ExchangeRecord)]
+    refused = [r for r in results if not isinstance(r, ExchangeRecord)]
+    assert len(signed) == 1
+    assert all(isinstance(r, DocumentError) for r in refused), [repr(r) for r in refused]
+    record.refresh_from_db()
+    who = record.received_by.real_name
+    at = timezone.localtime(record.received_at)
+    expected = f"该公文已由{who}于{at.month}月{at.day}日 {at:%H:%M}签收。"
+    assert [r.message for r in refused] == [expected] * (CALLERS - 1)
+    assert started == [record.pk]
+    assert ExchangeEvent.objects.filter(exchange=record, kind=ExchangeEventKind.RECEIVED).count() == 1
