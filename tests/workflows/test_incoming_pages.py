@@ -597,3 +597,34 @@ def test_the_holder_transfers_a_task_to_a_colleague_of_the_agency(receiving: Any
         sign_in(receiving.budget_staff).get(f"/workflows/incoming/tasks/{task.pk}/transfer/").status_code
         == 404
     )
+
+
+def test_the_archive_package_part_is_the_incoming_sheet_for_a_received_document_only(receiving: Any) -> None:
+    from workflows.incoming_sheet import archive_part
+
+    document = to_instruct(receiving)
+
+    name, content = archive_part(document) or ("", b"")
+
+    assert name == "收文处理单.docx" and content[:2] == b"PK"
+    assert archive_part(document.incoming.source_document) is None
+
+
+def test_the_register_page_costs_the_same_queries_for_five_or_twenty_documents(
+    receiving: Any, sign_in: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = sign_in(receiving.secretary)
+    for n in range(5):
+        signed_for(receiving, number=f"粤府办〔2026〕{100 + n}号")
+    with CaptureQueriesContext(connection) as five:
+        client.get("/workflows/incoming/")
+    for n in range(15):
+        signed_for(receiving, number=f"粤府办〔2026〕{200 + n}号")
+
+    with django_assert_max_num_queries(len(five.captured_queries)):
+        page = client.get("/workflows/incoming/").content.decode()
+
+    assert page.count("粤府办〔2026〕2") == 15
