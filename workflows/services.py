@@ -254,10 +254,12 @@ def _do_step_work(
             process.countersign_parties = step_input.countersign_parties
         process.countersign_objection = False
     elif step == "office_review":
-        signers = step_input.signers or default_signers(document)
+        # Read once for both: who signs by default and whether every co-issuer has a signer.
+        co_issuers = list(document.co_issuers.select_related("agency"))
+        signers = step_input.signers or default_signers(document, co_issuers=co_issuers)
         if not signers:
             raise FlowError("请选择签发领导。")
-        _check_joint_signers(document, signers)
+        _check_joint_signers(document, signers, co_issuers=co_issuers)
         process.sign_off_chain = [u.pk for u in signers]
         process.sign_off_index = 0
     elif step == "sign_off":
@@ -265,9 +267,12 @@ def _do_step_work(
     elif step == "recheck":
         from documents.diffing import is_substantive
 
-        signed = document.signed_version
-        changed = signed is not None and document.current_version_id != signed.pk
-        if changed and is_substantive(signed.body, document.current_version.body):
+        # By id first: the versions' text is read only when 复核 made a new one.
+        changed = (
+            document.signed_version_id is not None
+            and document.current_version_id != document.signed_version_id
+        )
+        if changed and is_substantive(document.signed_version.body, document.current_version.body):
             # 复核 changed the text in substance: back to the (last) signer.
             process.route = "sign_off"
             process.sign_off_index = max(len(process.sign_off_chain) - 1, 0)
@@ -281,7 +286,7 @@ def _do_step_work(
 
         ready = Rendering.objects.filter(
             document=document,
-            version=document.current_version,
+            version_id=document.current_version_id,
             kind=RenderKind.DOCX,
             status=RenderStatus.READY,
         ).exists()
@@ -304,11 +309,11 @@ def _do_step_work(
         archive(document, actor=actor, retention=step_input.retention)
 
 
-def default_signers(document: OfficialDocument) -> list[User]:
+def default_signers(document: OfficialDocument, *, co_issuers: list[Any] | None = None) -> list[User]:
     """签发 routed by 分管 (flows.md step 5): a 下行/平行文 goes to the leader who oversees the drafting
     department; a 上行文 to the agency's 主要负责人 (the leader whose portfolio is the whole agency).
     Joint issue adds a leader of each co-issuing agency (联署机关负责人会签)."""
-    by_department = User.objects.filter(portfolios__department=document.department, is_active=True)
+    by_department = User.objects.filter(portfolios__department_id=document.department_id, is_active=True)
     by_agency = User.objects.filter(portfolios__agency_id=document.agency_id, is_active=True)
     order = [by_agency, by_department] if document.is_upward else [by_department, by_agency]
     chain: list[User] = []
@@ -318,15 +323,17 @@ def default_signers(document: OfficialDocument) -> list[User]:
             break
     if not chain:
         chain = agency_leaders(document.agency_id)[:1]
-    for co in document.co_issuers.select_related("agency"):
+    if co_issuers is None:
+        co_issuers = list(document.co_issuers.select_related("agency"))
+    for co in co_issuers:
         chain.extend(agency_leaders(co.agency_id)[:1])
     return chain
 
 
-def _check_joint_signers(document: OfficialDocument, signers: list[User]) -> None:
+def _check_joint_signers(document: OfficialDocument, signers: list[User], *, co_issuers: list[Any]) -> None:
     """联合发文: every co-issuing agency's leader signs (条例 第十九条); refuse a chain without one."""
     leaders_by_agency: dict[int, set[int]] = {}
-    for co in document.co_issuers.select_related("agency"):
+    for co in co_issuers:
         leaders_by_agency[co.agency_id] = {u.pk for u in agency_leaders(co.agency_id)}
         if not leaders_by_agency[co.agency_id] & {u.pk for u in signers}:
             name = co.agency.short_name or co.agency.name
@@ -340,7 +347,8 @@ def _sign(document: OfficialDocument, process: OutgoingProcess, *, actor: User) 
         names.append(actor.real_name)
     document.signer_names = "、".join(names)
     document.issued_on = timezone.localdate()
-    document.signed_version = document.current_version
+    # By id: the version itself is not needed to record which one was signed.
+    document.signed_version_id = document.current_version_id
     document.save(update_fields=["signer_names", "issued_on", "signed_version", "updated_at"])
     process.sign_off_index += 1
 
