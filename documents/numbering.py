@@ -181,7 +181,13 @@ def _lock_sequence(agency: Agency, prefix: str, year: int) -> NumberSequence:
 
     Two first requests of a year may both try to create the row: the loser's INSERT waits on the
     unique index, then fails with IntegrityError inside its savepoint, and simply retries — by then
-    the winner's row is committed and visible, so the retry finds and locks it."""
+    the winner's row is committed and visible, so the retry finds and locks it. Every number
+    but the year's first finds the row: one locking read, no savepoint."""
+    locked = NumberSequence.objects.select_for_update().filter(prefix=prefix, year=year).first()
+    if locked is not None:
+        if locked.agency_id != agency.pk:
+            raise DocumentError(f"机关代字“{prefix}”已由其他机关使用，请核对版头模板中的机关代字。")
+        return locked
     for _attempt in range(_RETRIES):
         try:
             with transaction.atomic():
