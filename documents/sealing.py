@@ -326,10 +326,12 @@ def authorise_seal(document: OfficialDocument, *, actor: Any) -> SealApplication
         pending = [a for a in mine if a not in done]
         if not pending:
             raise SealRefused(MSG_ALREADY)
-        agency = Agency.objects.get(pk=pending[0])
-        seal = active_seal(agency)
+        # The seal with its agency in one read; the agency alone only to say that it has none.
+        seal = Seal.objects.filter(agency_id=pending[0], is_active=True).select_related("agency").first()
         if seal is None:
+            agency = Agency.objects.get(pk=pending[0])
             raise SealRefused(f"{agency.name}还没有启用的电子印章，请先由本机关办公室制作印章。")
+        agency = seal.agency
         if locked.current_version_id is None:
             raise SealRefused("该公文没有正文版本，无法用印。")
         application = SealApplication.objects.create(
@@ -344,8 +346,9 @@ def authorise_seal(document: OfficialDocument, *, actor: Any) -> SealApplication
         record("documents.seal_authorised", actor=actor, obj=application, details=details)
         emit("documents.seal_authorised", application, payload=details)
         if done | {agency.pk} >= set(issuers):
-            produce_sealed_file(locked, actor=actor)
-            application.refresh_from_db()
+            _, signed = _produce_sealed_file(locked, actor=actor, issuers=issuers)
+            # The signed row as written (digest, signature, file), without reading it back.
+            application = next(a for a in signed if a.pk == application.pk)
     return application
 
 
@@ -368,7 +371,16 @@ def produce_sealed_file(document: OfficialDocument, *, actor: Any = None) -> Ren
     caller's transaction when 用印 calls us from a flow step: the file must exist before the step can
     complete, and a failure must roll the step back with it.
     """
-    order = {agency_id: i for i, agency_id in enumerate(issuer_ids(document))}
+    rendering, _ = _produce_sealed_file(document, actor=actor)
+    return rendering
+
+
+def _produce_sealed_file(
+    document: OfficialDocument, *, actor: Any, issuers: list[int] | None = None
+) -> tuple[Rendering, list[SealApplication]]:
+    """produce_sealed_file, also handing back the signed applications; `issuers` when the caller
+    has just read them (authorise_seal, under the document's lock)."""
+    order = {agency_id: i for i, agency_id in enumerate(issuers or issuer_ids(document))}
     applications = sorted(
         SealApplication.objects.filter(document=document).select_related("agency", "seal", "seal__image"),
         key=lambda a: order.get(a.agency_id, len(order)),
@@ -427,7 +439,7 @@ def produce_sealed_file(document: OfficialDocument, *, actor: Any = None) -> Ren
         }
         record("documents.sealed", actor=actor, obj=document, details=details)
         emit("documents.sealed", document, payload=details)
-    return rendering
+    return rendering, applications
 
 
 # --- verification --------------------------------------------------------------------------------------
