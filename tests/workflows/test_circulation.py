@@ -306,3 +306,68 @@ def test_a_note_too_long_is_refused(cast: Any) -> None:
     with pytest.raises(FlowError, match="传阅说明最多 200 个字"):
         circulate(document, actor=cast.clerk, readers=[cast.leader], in_order=False, note="字" * 201)
     assert not Circulation.objects.exists()
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+def _archived(cast: Any, title: str, agency: Any = None, **fields: Any) -> Any:
+    from documents.models import DocumentState, OfficialDocument
+
+    return OfficialDocument.objects.create(
+        agency=agency or cast.gov_office,
+        department=fields.pop("department", cast.general_dept),
+        drafter=fields.pop("drafter", cast.drafter),
+        title=title,
+        state=fields.pop("state", DocumentState.ARCHIVED),
+        **fields,
+    )
+
+
+def test_demo_circulates_archived_documents_to_the_leaders_leaving_the_fixed_leader_items_to_read(
+    cast: Any,
+) -> None:
+    from workflows.circulation_demo import build_circulation_demo
+    from workflows.inbox import source
+
+    cast.leader.username = "wang.deming"
+    cast.leader.save(update_fields=["username"])
+    leader2 = second_leader(cast)
+    for title in ("归档一", "归档二", "归档三"):
+        _archived(cast, title)
+    said: list[str] = []
+
+    summary = build_circulation_demo(said.append)
+
+    assert summary.startswith("传阅：3 件发文、0 件收文")
+    assert any("跳过收文传阅" in line for line in said)
+    by_title = {c.document.title: c for c in Circulation.objects.select_related("document")}
+    assert rows(by_title["归档一"]) == [("李副秘书长", ReadingState.READ), ("王德明", ReadingState.UNREAD)]
+    assert rows(by_title["归档二"]) == [("李副秘书长", ReadingState.READ), ("王德明", ReadingState.UNREAD)]
+    assert by_title["归档二"].in_order
+    assert by_title["归档三"].finished_at is not None
+    assert sorted(i.title for i in source.to_read(cast.leader)) == ["归档一", "归档二"]
+    assert source.to_read_count(leader2) == 0
+
+
+def test_demo_circulates_finances_incoming_documents_when_they_exist(receiving: Any) -> None:
+    from documents.models import DocumentCategory, DocumentState
+    from workflows.circulation_demo import build_circulation_demo
+
+    cast = receiving.cast
+    _archived(
+        cast,
+        "关于下达2026年预算的通知（收文）",
+        agency=cast.finance,
+        department=cast.finance_office,
+        drafter=cast.other_clerk,
+        category=DocumentCategory.INCOMING,
+        state=DocumentState.HANDLE,
+    )
+
+    summary = build_circulation_demo(lambda line: None)
+
+    assert "1 件收文" in summary
+    circulation = Circulation.objects.get(document__agency=cast.finance)
+    assert circulation.in_order
+    assert [state for _, state in rows(circulation)] == [ReadingState.READ, ReadingState.UNREAD]
