@@ -749,9 +749,10 @@ def test_registration_by_hand_with_a_scanned_pdf_starts_the_flow(receiving: Any)
 
 def test_registration_by_hand_refuses_an_exe_before_storing_anything(receiving: Any) -> None:
     from officeapp.blobs.models import Blob
+    from tests.blobs.conftest import EXE_BYTES
 
     blobs = Blob.objects.count()
-    exe = scanned("来文.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64)
+    exe = scanned("来文.exe", EXE_BYTES)
 
     with pytest.raises(FlowError) as refused:
         register_by_hand(**by_hand_fields(receiving, scanned_file=exe))
@@ -796,3 +797,71 @@ def test_a_docx_scan_is_accepted(receiving: Any) -> None:
     )
 
     assert document.attachments.get().filename == "来文.docx"
+
+
+# --- signature, outbox, archive package -------------------------------------------------------------
+
+
+def test_a_leader_signs_the_instruction_by_hand_as_in_outgoing(receiving: Any) -> None:
+    from tests.blobs.conftest import PNG_BYTES
+
+    document = to_instruct(receiving)
+
+    opinion = act(
+        open_task(document, "instruct"),
+        receiving.leader,
+        lead_unit=receiving.budget,
+        signature=scanned("签名.png", PNG_BYTES),
+    )
+
+    assert opinion.signature is not None
+    assert opinion.signature.content_type == "image/png"
+
+
+def test_each_step_is_emitted_to_the_outbox_and_pushed_to_the_next_holder(
+    receiving: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from officeapp.outbox.models import OutboxEvent
+    from workflows import live
+
+    document = signed(receiving)
+    task = open_task(document, "register")
+    frames: list[Any] = []
+    monkeypatch.setattr(live, "send_to_groups", lambda batch: frames.extend(batch))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(task, receiving.clerk)
+
+    event = OutboxEvent.objects.filter(topic="workflows.task.completed", object_id=str(task.pk)).get()
+    assert event.payload == {"step": "register", "decision": "agree", "flow": "incoming"}
+    pushed = {(group, frame["frame"]["action"]) for group, frame in frames}
+    from officeapp.notify.relay import user_group
+
+    assert (user_group(receiving.secretary.pk), "created") in pushed
+    assert (user_group(receiving.clerk.pk), "closed") in pushed
+
+
+def test_an_archived_incoming_documents_package_holds_its_files_and_record(receiving: Any) -> None:
+    import json
+    import zipfile
+
+    from documents.archiving import archive_package
+
+    document = register_by_hand(**by_hand_fields(receiving))
+    for step, who, fields in [
+        ("register", receiving.clerk, {}),
+        ("screen", receiving.secretary, {}),
+        ("propose", receiving.director, {"handling_kind": "reading"}),
+        ("assign", receiving.secretary, {"readers": [receiving.chief]}),
+        ("complete", receiving.secretary, {}),
+        ("archive", receiving.archivist, {"retention": "permanent"}),
+    ]:
+        act(open_task(document, step), who, **fields)
+
+    document.refresh_from_db()
+    with zipfile.ZipFile(io.BytesIO(archive_package(document))) as package:
+        names = package.namelist()
+        metadata = json.loads(package.read("metadata.json"))
+    assert any(name.startswith("附件/附件1 来文扫描件") for name in names)
+    assert metadata["document"]["category"] == "incoming"
+    assert metadata["document"]["state"] == "archived"
