@@ -46,7 +46,7 @@ from officeapp.notify.models import Urgency as NotifyUrgency
 from officeapp.notify.push import send_to_groups
 from officeapp.notify.relay import user_group
 from officeapp.notify.services import notify
-from officeapp.org.models import Agency, Delegation, Role, User
+from officeapp.org.models import Agency, AgencyLevel, Delegation, Role, User
 from officeapp.outbox.services import emit
 
 # Who sends for an agency: its 文秘 and 收发员 (flows.md §1 step 10). The 办公室主任 too, because
@@ -720,6 +720,23 @@ def forward(exchange: ExchangeRecord, *, actor: Any, agencies: Iterable[Agency])
     return Distribution(sent, message)
 
 
+LEVEL_ORDER = [AgencyLevel.PROVINCE, AgencyLevel.CITY, AgencyLevel.COUNTY, AgencyLevel.TOWNSHIP]
+
+
+def forward_choices(exchange: ExchangeRecord) -> QuerySet[Agency]:
+    """Where a recipient may forward to: the agencies of a lower level under the government it
+    belongs to (a city's 市府办 → the counties' offices and governments of that city; a provincial
+    department → the cities and counties), the forwarder itself excluded."""
+    forwarder = exchange.recipient
+    base = forwarder.parent or forwarder
+    below = LEVEL_ORDER[LEVEL_ORDER.index(forwarder.level) + 1 :] if forwarder.level in LEVEL_ORDER else []
+    return (
+        Agency.objects.filter(path__startswith=base.path, level__in=below, is_active=True)
+        .exclude(pk=forwarder.pk)
+        .order_by("path", "sort_order", "code")
+    )
+
+
 def _notify_forwarded(
     document: OfficialDocument, forwarder: Agency, records: list[ExchangeRecord], *, actor: Any
 ) -> None:
@@ -824,6 +841,7 @@ __all__ = [
     "distribute",
     "events_of",
     "forward",
+    "forward_choices",
     "incoming_document_id",
     "mark_completed",
     "pending_for",

@@ -34,6 +34,7 @@ from documents.exchange import (
     can_send_for,
     clerk_agencies,
     forward,
+    forward_choices,
     incoming_document_id,
     pending_for,
     receive,
@@ -341,7 +342,7 @@ def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
     exchange = _record_for(request.user, exchange_id)
     if not can_send_for(request.user, exchange.recipient_id):
         raise PermissionDenied("只有收文机关的文秘或收发员可以转发公文。")
-    choices = list(Agency.objects.filter(parent_id=exchange.recipient_id).order_by("code"))
+    choices = list(forward_choices(exchange))
     chosen = [a for a in choices if str(a.pk) in request.POST.getlist("agencies")]
     error = ""
     if request.method == "POST":
