@@ -563,7 +563,8 @@ def _assign(process: IncomingProcess, *, actor: User, step_input: IncomingStepIn
         lead, co = _units(process, step_input.lead_unit, step_input.co_units)
         process.lead_unit = lead
         process.co_units = co
-    elif step_input.co_units is not None and process.lead_unit is not None:
+    elif step_input.co_units and process.lead_unit is not None:
+        # Only 协办 units chosen: added to the 主办 of the 批示 (an empty choice keeps the 批示's).
         _, co = _units(process, process.lead_unit, step_input.co_units)
         process.co_units = co
     if step_input.deadline is not None:

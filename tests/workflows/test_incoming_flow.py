@@ -865,3 +865,18 @@ def test_an_archived_incoming_documents_package_holds_its_files_and_record(recei
     assert any(name.startswith("附件/附件1 来文扫描件") for name in names)
     assert metadata["document"]["category"] == "incoming"
     assert metadata["document"]["state"] == "archived"
+
+
+def test_assign_keeps_the_instructed_units_unless_it_names_others(receiving: Any) -> None:
+    document = to_instruct(receiving)
+    act(
+        open_task(document, "instruct"),
+        receiving.leader,
+        lead_unit=receiving.budget,
+        co_units=[receiving.treasury],
+    )
+
+    # The page posts an empty choice when the 文秘 changes nothing.
+    act(open_task(document, "assign"), receiving.secretary, lead_unit=None, co_units=[])
+
+    assert set(handle_tasks(document)) == {"预算处", "国库处"}
