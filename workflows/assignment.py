@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from viewflow.workflow.status import STATUS
 
-from documents.models import DocumentState, OfficialDocument
+from documents.models import DocumentState, OfficialDocument, Participant
 from documents.services import add_participants, set_state
 from officeapp.access import dept_heads_of, effective_assignees, with_delegates
 from officeapp.org.models import DelegationScope, Role, User
@@ -32,16 +32,21 @@ def role_holders(role: str, agency_id: int) -> QuerySet[User]:
     )
 
 
-def _with_delegates(users: QuerySet[User]) -> list[User]:
+def _with_delegates(users: QuerySet[User], document_id: int | None = None) -> list[User]:
     """The candidates with their current 发文 delegates read in the same query (`assign` then
-    needs no delegation query of its own)."""
-    return list(with_delegates(users, scope=DelegationScope.OUTGOING))
+    needs no delegation query of its own) and, given the document, whether each one already is
+    one of its participants (on_task_created then inserts only the newcomers, often nobody)."""
+    queryset = with_delegates(users, scope=DelegationScope.OUTGOING)
+    if document_id is not None:
+        listed = Participant.objects.filter(document_id=document_id, user_id=OuterRef("pk"))
+        queryset = queryset.annotate(already_participant=Exists(listed))
+    return list(queryset)
 
 
-def _first_of(agency_id: int, *roles: str) -> list[User]:
+def _first_of(agency_id: int, *roles: str, document_id: int | None = None) -> list[User]:
     """Holders of the first role someone holds in the agency (a fallback chain)."""
     for role in roles:
-        users = _with_delegates(role_holders(role, agency_id))
+        users = _with_delegates(role_holders(role, agency_id), document_id)
         if users:
             return users
     return []
@@ -59,36 +64,41 @@ def sealing_agency(process: OutgoingProcess) -> int:
 def candidates_for(step: str, process: OutgoingProcess, task_data: dict[str, Any]) -> list[User]:
     document = process.document
     agency_id = document.agency_id
+    doc = document.pk
     office = (Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR)
     if step == "draft":
         # By id, not `document.drafter`: one query that also reads the drafter's delegate.
-        return _with_delegates(User.objects.filter(pk=document.drafter_id))
+        return _with_delegates(User.objects.filter(pk=document.drafter_id), doc)
     if step == "dept_review":
-        return _with_delegates(dept_heads_of(document.department_id)) or _first_of(agency_id, *office)
+        return _with_delegates(dept_heads_of(document.department_id), doc) or _first_of(
+            agency_id, *office, document_id=doc
+        )
     if step == "countersign":
         party = task_data.get("party") or {}
         if party.get("kind") == "agency":
             # Another agency countersigns through its office (the head there may hand it on: 转办).
-            return _first_of(int(party["id"]), Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, Role.LEADER)
-        return _with_delegates(dept_heads_of(int(party.get("id", 0))))
+            return _first_of(
+                int(party["id"]), Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, Role.LEADER, document_id=doc
+            )
+        return _with_delegates(dept_heads_of(int(party.get("id", 0))), doc)
     if step == "sign_off":
         chain = process.sign_off_chain or []
         index = min(process.sign_off_index, len(chain) - 1) if chain else 0
-        return _with_delegates(User.objects.filter(pk=chain[index], is_active=True)) if chain else []
+        return _with_delegates(User.objects.filter(pk=chain[index], is_active=True), doc) if chain else []
     if step == "seal":
-        return _first_of(sealing_agency(process), Role.SEAL_KEEPER)
+        return _first_of(sealing_agency(process), Role.SEAL_KEEPER, document_id=doc)
     if step == "distribute":
-        return _first_of(agency_id, Role.OFFICE_SECRETARY, Role.CLERK)
+        return _first_of(agency_id, Role.OFFICE_SECRETARY, Role.CLERK, document_id=doc)
     if step == "archive":
-        return _first_of(agency_id, Role.ARCHIVIST, Role.OFFICE_SECRETARY)
+        return _first_of(agency_id, Role.ARCHIVIST, Role.OFFICE_SECRETARY, document_id=doc)
     # office_review, recheck, assign_number, typeset: the office's 文秘.
-    return _first_of(agency_id, *office)
+    return _first_of(agency_id, *office, document_id=doc)
 
 
 def fallback_candidates(document: OfficialDocument) -> list[User]:
     """Nobody holds the role (no 印章管理员 yet …): the office director takes it and can 转办, so a
     flow never waits on an empty role."""
-    return _first_of(document.agency_id, Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY)
+    return _first_of(document.agency_id, Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, document_id=document.pk)
 
 
 def inbox_data(document: OfficialDocument, step: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -138,7 +148,11 @@ def on_task_created(activation: Any) -> None:
     task.save(update_fields=["owner", "status", "data"])
     if document.state != step:
         set_state(document, DocumentState(step))
-    add_participants(document, [*people, *users])
+    # Only those not yet listed (a delegate read apart from the candidates counts as new): the
+    # office's 文秘 holds five steps of a document and is inserted once.
+    newcomers = [u for u in [*people, *users] if not getattr(u, "already_participant", False)]
+    if newcomers:
+        add_participants(document, newcomers)
     if document.deadline:
         set_task_due(task, document.deadline)
     push_inbox_changed([u.pk for u in people], task_id=task.pk, action="created", title=document.title)
