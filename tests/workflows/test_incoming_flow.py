@@ -880,3 +880,26 @@ def test_assign_keeps_the_instructed_units_unless_it_names_others(receiving: Any
     act(open_task(document, "assign"), receiving.secretary, lead_unit=None, co_units=[])
 
     assert set(handle_tasks(document)) == {"预算处", "国库处"}
+
+
+def test_registering_again_after_a_return_keeps_the_incoming_number(receiving: Any) -> None:
+    from documents.models import IncomingSequence
+
+    document = signed(receiving)
+    act(open_task(document, "register"), receiving.clerk)
+    act(
+        open_task(document, "screen"),
+        receiving.secretary,
+        decision=Decision.RETURN,
+        return_to="register",
+        opinion="来文字号登记有误，请更正。",
+    )
+    act(
+        open_task(document, "register"), receiving.clerk, registration={"source_number": "粤府办〔2026〕11号"}
+    )
+
+    document.incoming.refresh_from_db()
+    assert document.incoming.number == f"粤财收〔{timezone.localdate().year}〕1号"
+    assert document.incoming.source_number == "粤府办〔2026〕11号"
+    assert IncomingSequence.objects.get(agency=receiving.cast.finance).last_serial == 1
+    assert open_task(document, "screen").owner == receiving.secretary
