@@ -371,3 +371,72 @@ def test_demo_circulates_finances_incoming_documents_when_they_exist(receiving: 
     circulation = Circulation.objects.get(document__agency=cast.finance)
     assert circulation.in_order
     assert [state for _, state in rows(circulation)] == [ReadingState.READ, ReadingState.UNREAD]
+
+
+# --- at the same moment (PostgreSQL: real row locks) ---------------------------------------------
+
+
+def _at_once(calls: list[Any]) -> list[str]:
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    outcomes = [""] * len(calls)
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            calls[n]()
+            outcomes[n] = "ok"
+        except FlowError as exc:
+            outcomes[n] = exc.message
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_last_two_readers_reading_at_once_finish_the_circulation_once(cast: Any, settings: Any) -> None:
+    if not settings.IS_POSTGRES:
+        pytest.skip("row locks race only on PostgreSQL (DATABASE_URL)")
+    document = make_document(cast)
+    leader2 = second_leader(cast)
+    circulation = circulate(document, actor=cast.clerk, readers=[cast.leader, leader2], in_order=False)
+    first, second = circulation.readers.order_by("order")
+
+    outcomes = _at_once(
+        [lambda: mark_read(first, actor=cast.leader), lambda: mark_read(second, actor=leader2)]
+    )
+
+    assert outcomes == ["ok", "ok"]
+    circulation.refresh_from_db()
+    assert circulation.finished_at is not None
+    assert len(notified(cast.clerk, "workflows.circulation_finished")) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_reader_submitting_twice_at_once_reads_once(cast: Any, settings: Any) -> None:
+    if not settings.IS_POSTGRES:
+        pytest.skip("row locks race only on PostgreSQL (DATABASE_URL)")
+    document = make_document(cast)
+    circulation = circulate(document, actor=cast.clerk, readers=[cast.leader], in_order=False)
+    reading = circulation.readers.get()
+
+    outcomes = _at_once(
+        [
+            lambda: mark_read(reading, actor=cast.leader, comment="甲"),
+            lambda: mark_read(reading, actor=cast.leader),
+        ]
+    )
+
+    assert sorted(outcomes) == sorted(["ok", ALREADY_READ])
+    assert AuditEvent.objects.filter(action="workflows.circulation_read").count() == 1
