@@ -251,3 +251,14 @@ def test_workbench_to_do_item_says_overdue_or_due_today_in_its_meta(cast: Any) -
         "不急的报告": "发文",
     }
     assert len(queries.captured_queries) == 1
+
+
+def test_the_workbench_shows_the_leaders_to_read_items_in_its_to_read_tile(cast: Any, sign_in: Any) -> None:
+    from tests.workflows.test_inbox_page import make_readings
+
+    make_readings(cast, cast.leader, 2, read=False, title="请阅文")
+    make_readings(cast, cast.leader, 1, read=True, title="读过的")
+
+    html = sign_in(cast.leader).get("/").content.decode()
+
+    assert "待阅" in html and "请阅文0" in html and "请阅文1" in html and "读过的" not in html
