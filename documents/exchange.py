@@ -12,7 +12,8 @@ single row per recipient that both sides look at; every change also writes an Ex
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -797,6 +798,56 @@ def tracking_rows(
     )
 
 
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    label: str
+    person: str
+    note: str
+
+
+@dataclass(frozen=True)
+class TrackingRow:
+    """One recipient on the tracking page, as the sender reads it: the current state's time and
+    person ("李国华（签收）"), and the history, already in words (the page renders 100 of these)."""
+
+    record: ExchangeRecord
+    moment: datetime
+    person: str
+    history: list[HistoryLine]
+    urged: int
+
+
+_STATE_PERSON = {
+    ExchangeState.RECEIVED: ("received_at", "received_by", "签收"),
+    ExchangeState.RETURNED: ("returned_at", "returned_by", "退文"),
+    ExchangeState.WITHDRAWN: ("withdrawn_at", "withdrawn_by", "撤回"),
+    ExchangeState.PENDING: ("sent_at", "sent_by", "分发"),
+}
+
+
+def tracking_view(records: Iterable[ExchangeRecord]) -> list[TrackingRow]:
+    """Rows of `tracking_rows(...)` (their events prefetched) in words, without further queries."""
+    labels = dict(ExchangeEventKind.choices)
+    rows: list[TrackingRow] = []
+    for r in records:
+        at_field, by_field, verb = _STATE_PERSON.get(r.state, _STATE_PERSON[ExchangeState.PENDING])
+        person = getattr(r, by_field)
+        events = list(r.events.all())
+        rows.append(
+            TrackingRow(
+                record=r,
+                moment=getattr(r, at_field) or r.sent_at,
+                person=f"{_name(person)}（{verb}）" if person is not None else "",
+                history=[
+                    HistoryLine(e.at, labels.get(e.kind, e.kind), _name(e.actor), e.note) for e in events
+                ],
+                urged=sum(1 for e in events if e.kind == ExchangeEventKind.URGED),
+            )
+        )
+    return rows
+
+
 def tracking_counts(document: OfficialDocument, senders: Iterable[int]) -> dict[str, int]:
     """{state label: count} in ExchangeState order, plus 已办结, in one query."""
     found = dict(
@@ -853,6 +904,7 @@ __all__ = [
     "tracked_senders",
     "tracking_counts",
     "tracking_rows",
+    "tracking_view",
     "urge_recipient",
     "withdraw",
 ]

@@ -43,10 +43,11 @@ from documents.exchange import (
     tracked_senders,
     tracking_counts,
     tracking_rows,
+    tracking_view,
     urge_recipient,
     withdraw,
 )
-from documents.models import ExchangeEventKind, ExchangeRecord, ExchangeState, OfficialDocument, ReturnReason
+from documents.models import ExchangeRecord, ExchangeState, OfficialDocument, ReturnReason
 from documents.return_notice import notice_lines, notice_sentence, return_notice_docx
 from officeapp.access import get_or_404
 from officeapp.audit.services import record_view
@@ -167,7 +168,7 @@ def _distribution_page(
     context = {
         "document": document,
         "page_obj": page,
-        "records": page.object_list,
+        "rows": tracking_view(page.object_list),
         "state_counts": [(value, label, counts[label]) for value, label in ExchangeState.choices],
         "completed": counts["已办结"],
         "state": state,
@@ -248,7 +249,8 @@ def distribution_export(request: HttpRequest, document_id: int) -> HttpResponse:
     sheet = workbook.create_sheet("分发情况")
     sheet.append([_text_cell(sheet, f"{document.doc_number} {document.title}".strip())])
     sheet.append([_text_cell(sheet, h) for h in EXPORT_HEADER])
-    for r in tracking_rows(document, senders, state=_filter_state(request)):
+    for line in tracking_view(tracking_rows(document, senders, state=_filter_state(request))):
+        r = line.record
         row = [
             r.recipient.name,
             r.get_kind_display(),
@@ -263,7 +265,7 @@ def distribution_export(request: HttpRequest, document_id: int) -> HttpResponse:
             r.return_note,
             _local(r.completed_at),
             r.result,
-            str(sum(1 for e in r.events.all() if e.kind == ExchangeEventKind.URGED)),
+            str(line.urged),
         ]
         sheet.append([_text_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
