@@ -323,7 +323,9 @@ def urge(task: Task, *, actor: User, note: str = "") -> Reminder:
     if document is None or not can_urge(actor, document):
         raise FlowError(FORBIDDEN_MESSAGE)
     with transaction.atomic():
-        locked = Task.objects.select_for_update().select_related("owner", "process").get(pk=task.pk)
+        locked = (
+            Task.objects.select_for_update(of=("self",)).select_related("owner", "process").get(pk=task.pk)
+        )
         if locked.status not in OPEN_STATUSES:
             raise FlowError(CLOSED_MESSAGE)
         holding = holdings_of([locked])[locked.pk]
