@@ -47,7 +47,7 @@ from officeapp.notify.models import Urgency as NotifyUrgency
 from officeapp.notify.push import send_to_groups
 from officeapp.notify.relay import user_group
 from officeapp.notify.services import notify
-from officeapp.org.models import Agency, AgencyLevel, Delegation, Role, User
+from officeapp.org.models import ADMIN_ROLES, Agency, AgencyLevel, Delegation, Role, User
 from officeapp.outbox.services import emit
 
 # Who sends for an agency: its 文秘 and 收发员 (flows.md §1 step 10). The 办公室主任 too, because
@@ -553,7 +553,8 @@ def _belongs_to(user: Any, agency_id: int) -> bool:
     department = getattr(user, "department", None)
     if department is not None and department.agency_id == agency_id:
         return True
-    return _acts_for(user, [r for r in Role.values], agency_id)
+    # Not the 三员: their province-wide grants cover every agency but do no office work.
+    return _acts_for(user, [r for r in Role.values if r not in ADMIN_ROLES], agency_id)
 
 
 def mark_completed(exchange: ExchangeRecord, *, actor: Any, result: str) -> None:

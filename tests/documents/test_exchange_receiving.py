@@ -532,3 +532,11 @@ def test_the_city_withdraws_and_forwards_again(receiving: Any) -> None:
     assert again.pk == to_county.pk
     assert _kinds(again) == ["sent", "withdrawn", "sent"]
     assert ExchangeRecord.objects.get(pk=again.pk).state == ExchangeState.PENDING
+
+
+def test_an_administrator_does_not_complete_for_an_agency(receiving: Any) -> None:
+    record = receiving.sent_to_finance()
+    receive(record, actor=receiving.clerk)
+
+    with pytest.raises(PermissionDenied):
+        mark_completed(record, actor=receiving.cast.system_admin, result="完成")
