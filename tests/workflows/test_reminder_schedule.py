@@ -236,3 +236,24 @@ def test_due_labels_count_working_days() -> None:
     assert is_overdue(DEADLINE, date(2026, 10, 1))
     assert not is_overdue(DEADLINE, date(2026, 9, 30))
     assert not is_overdue(None)
+
+
+def test_the_worker_job_runs_the_scan_and_summarises_it(flow_cast: Any) -> None:
+    from django.utils.module_loading import import_string
+
+    from workflows.tasks import REMINDER_SCHEDULE, scan_reminders_job
+
+    task = draft_with_deadline(flow_cast)
+    job = import_string(REMINDER_SCHEDULE.func)
+    moment = datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI)
+
+    with time_machine.travel(moment, tick=False):
+        summary = job()
+    with time_machine.travel(moment + timedelta(days=2), tick=False):  # Sunday
+        rest = scan_reminders_job()
+
+    assert job is scan_reminders_job
+    assert not REMINDER_SCHEDULE.runs_on_ticker  # a django-q schedule, every 10 minutes
+    assert "overdue=1" in summary and "to_head=1" in summary
+    assert kinds_on(task, date(2026, 10, 9)) == [ReminderKind.OVERDUE, ReminderKind.TO_HEAD]
+    assert "非工作日" in rest
