@@ -159,6 +159,10 @@ SEAL_KEY_SECRET: str = env.str("SEAL_KEY_SECRET", default="")
 LIBREOFFICE_BIN: str = env.str("LIBREOFFICE_BIN", default="soffice")
 RENDER_TIMEOUT_SECONDS: int = env.int("RENDER_TIMEOUT_SECONDS", default=180)
 UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# 催办 rule in 工作日 (workflows/urging.py): remind `before` days ahead, on the `due` day, every
+# `overdue` days after it; escalate to the department head after `head` and to the 分管 leader after
+# `leader` overdue working days; 0 turns a part off.
+REMINDER_RULE: str = env.str("REMINDER_RULE", default="before=1,due,overdue=1,head=2,leader=5")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Unreferenced blobs younger than this are kept: an upload may be waiting for its form to commit.

@@ -9,27 +9,58 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self) -> None:
         from documents.archiving import archive_parts
+        from documents.models import ExchangeRecord
         from documents.panels import document_panels
+        from documents.signals import exchange_received
         from officeapp.access import admin_role_of, roles_of
         from officeapp.blobs.referrers import register_referrer
         from officeapp.org.models import Role
-        from officeapp.registries import demo_builders, inbox_sources, nav_entries, workbench_tiles
+        from officeapp.registries import (
+            demo_builders,
+            inbox_sources,
+            nav_entries,
+            workbench_tiles,
+            worker_schedules,
+        )
         from officeapp.workbench.navigation import NavEntry
+        from workflows.circulation_demo import build_circulation_demo
         from workflows.demo import build_outgoing_demo
         from workflows.inbox import source
+        from workflows.incoming import on_exchange_received
+        from workflows.incoming_demo import build_incoming_demo
+        from workflows.incoming_panels import incoming_panel
+        from workflows.incoming_sheet import archive_part as incoming_archive_part
         from workflows.panels import flow_panel
         from workflows.sheet import archive_part
         from workflows.signatures import SignatureReferrer
+        from workflows.tasks import REMINDER_SCHEDULE
+        from workflows.urging import build_urging_demo
+        from workflows.views.circulation import circulation_panel
 
         # The unified inbox's own source: viewflow tasks (待办 / 已办), read by the workbench's tiles.
         inbox_sources.register(source.key, source)
         # The foundation's 待办 and 已办 tiles lead to the unified inbox page, which lives here.
-        for key, url in (("todo", "workflows:inbox"), ("done", "/workflows/inbox/?tab=done")):
+        for key, url in (
+            ("todo", "workflows:inbox"),
+            ("done", "/workflows/inbox/?tab=done"),
+            ("to_read", "/workflows/inbox/?tab=unread"),
+        ):
             tile = workbench_tiles[key]
             workbench_tiles.unregister(key)
             workbench_tiles.register(key, dataclasses.replace(tile, url=url))
         # The document page shows where the document is in the 发文 flow and its opinions.
         document_panels.register("flow", flow_panel)
+        # A 收文's facts, files and place in its flow; who read it in 传阅.
+        document_panels.register("incoming", incoming_panel)
+        document_panels.register("circulation", circulation_panel)
+        # 签收 (documents.exchange.receive) creates the 收文 and starts its process in the same transaction.
+        exchange_received.connect(
+            on_exchange_received,
+            sender=ExchangeRecord,
+            dispatch_uid="workflows.incoming.on_exchange_received",
+        )
+        # 催办: the reminder scan every 10 minutes (idempotent: each reminder is sent once).
+        worker_schedules.register(REMINDER_SCHEDULE.name, REMINDER_SCHEDULE)
 
         # 待办 and 拟稿 for everyone who works on documents (not the 三员); 效能统计 for the office.
         def works_on_documents(user: object) -> bool:
@@ -42,12 +73,30 @@ class WorkflowsConfig(AppConfig):
         nav_entries.register(
             "workflows.new", NavEntry("拟稿", "workflows:new_outgoing", 20, works_on_documents)
         )
+
+        def runs_incoming(user: object) -> bool:
+            return bool(roles_of(user) & {Role.CLERK, Role.OFFICE_SECRETARY, Role.OFFICE_DIRECTOR})  # type: ignore[arg-type]
+
+        def urges(user: object) -> bool:
+            return bool(  # type: ignore[arg-type]
+                roles_of(user) & {Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, Role.CLERK, Role.SUPERVISOR}  # type: ignore[arg-type]
+            )
+
+        nav_entries.register(
+            "workflows.incoming", NavEntry("收文", "workflows:incoming_list", 25, runs_incoming)
+        )
+        nav_entries.register("workflows.urging", NavEntry("催办", "workflows:urging", 45, urges))
         nav_entries.register(
             "workflows.efficiency", NavEntry("效能统计", "workflows:efficiency", 50, runs_the_office)
         )
         # load_demo: 公文 of 省政府办公厅 in every state of the flow.
         demo_builders.register("20-outgoing", build_outgoing_demo)
+        # Then 省财政厅's 收文 in every state (after 交换 "25-exchange"), 传阅, and the reminders.
+        demo_builders.register("30-incoming", build_incoming_demo)
+        demo_builders.register("35-circulation", build_circulation_demo)
+        demo_builders.register("40-urging", build_urging_demo)
         # The 发文处理单 goes into every archive package.
         archive_parts.register("processing_sheet", archive_part)
+        archive_parts.register("incoming_sheet", incoming_archive_part)
         # Handwritten signatures under opinions are readable by whoever may see the document.
         register_referrer(SignatureReferrer())

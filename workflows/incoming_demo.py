@@ -11,8 +11,7 @@ the people: 省财政厅's office director, 文秘, 收发员, 档案员, leader
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -97,24 +96,6 @@ OPINIONS = {
     "complete": "办理完毕。",
     "archive": "已归档。",
 }
-
-
-@contextmanager
-def _exchange_receiver() -> Iterator[None]:
-    """签收 starts the 收文 process through `exchange_received`; connected by workflows' AppConfig
-    once requested — until then, for the demo's own 签收."""
-    from documents.signals import exchange_received
-    from workflows.incoming import on_exchange_received
-
-    if exchange_received.has_listeners(ExchangeRecord):
-        yield
-        return
-    uid = "workflows.incoming.on_exchange_received"
-    exchange_received.connect(on_exchange_received, sender=ExchangeRecord, dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        exchange_received.disconnect(sender=ExchangeRecord, dispatch_uid=uid)
 
 
 class IncomingDemo:
@@ -273,19 +254,18 @@ class IncomingDemo:
         from documents.exchange import receive
 
         clerk = User.objects.get(username="li.guohua")
-        with _exchange_receiver():
-            for spec in DOCUMENTS:
-                with transaction.atomic():
-                    exchange = self.issue(spec)
-                    if exchange.state != ExchangeState.PENDING:
-                        continue
-                    receive(exchange, actor=clerk)
-                    process = IncomingProcess.objects.get(document__incoming__exchange=exchange)
-                    self.drive(process, spec)
-                    if spec.overdue:
-                        self.backdate(process)
+        for spec in DOCUMENTS:
             with transaction.atomic():
-                self.by_hand(clerk)
+                exchange = self.issue(spec)
+                if exchange.state != ExchangeState.PENDING:
+                    continue
+                receive(exchange, actor=clerk)
+                process = IncomingProcess.objects.get(document__incoming__exchange=exchange)
+                self.drive(process, spec)
+                if spec.overdue:
+                    self.backdate(process)
+        with transaction.atomic():
+            self.by_hand(clerk)
         return (
             f"收文：省财政厅 {len(DOCUMENTS) + 1} 件（登记、初审、拟办、批办、分办、承办、答复、办结、归档、"
             "传阅、退文、手工登记、超期各有）。"

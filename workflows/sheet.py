@@ -25,7 +25,7 @@ def sheet_docx(document: OfficialDocument) -> bytes:
 
 
 def archive_part(document: OfficialDocument) -> tuple[str, bytes] | None:
-    """The 处理单 in every archive package (documents.archiving.archive_parts)."""
-    if not Opinion.objects.filter(document=document).exists():
+    """The 发文处理单 in a 发文's archive package (a 收文 gets its 收文处理单 from incoming_sheet.py)."""
+    if document.is_incoming or not Opinion.objects.filter(document=document).exists():
         return None
     return "发文处理单.docx", sheet_docx(document)

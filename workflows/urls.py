@@ -1,6 +1,7 @@
-"""Pages of the flows, under /workflows/: the task pages, the unified inbox, 效能统计."""
+"""Pages of the flows, under /workflows/: the task pages of 发文 and 收文, the unified inbox, 传阅,
+催办, 效能统计."""
 
-from workflows.views import efficiency, inbox, tasks
+from workflows.views import circulation, efficiency, inbox, incoming, tasks, urging
 
 app_name = "workflows"
 
@@ -8,4 +9,7 @@ urlpatterns = [
     *tasks.urlpatterns,  # one page per task of the 发文 flow, 发文处理单, process management
     *inbox.urlpatterns,  # 待办 / 已办 / 办结
     *efficiency.urlpatterns,  # 效能统计
+    *incoming.urlpatterns,  # 收文: task pages, 收文登记, 收文登记簿, 收文处理单
+    *circulation.urlpatterns,  # 传阅: start a circulation, a reader's 待阅 item
+    *urging.urlpatterns,  # 催办: the office's open tasks with deadlines, manual 催办
 ]

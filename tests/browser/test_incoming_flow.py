@@ -14,8 +14,6 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.workflows.test_incoming_pages import incoming_wiring  # noqa: F401 - autouse wiring
-
 pytestmark = pytest.mark.browser
 
 TITLE = "关于做好2026年城市防汛应急准备工作的通知"

@@ -30,21 +30,11 @@ def objects(cast: Any, existing: dict[str, Any]) -> dict[str, Any]:
 
     from documents.exchange import distribute, receive
     from documents.models import IncomingRecord
-    from documents.signals import exchange_received
     from tests.documents.exchange_factories import make_sealed
-    from workflows.incoming import on_exchange_received
 
     document = make_sealed(cast, number="粤府办〔2026〕905号", cc_recipients=[])
     (record,) = distribute(document, actor=cast.office_secretary)
-    # workflows' AppConfig connects 签收 to the 收文 process; connected here only until it does.
-    wired = exchange_received.has_listeners()
-    if not wired:
-        exchange_received.connect(on_exchange_received, dispatch_uid="matrix_incoming")
-    try:
-        receive(record, actor=cast.other_clerk)
-    finally:
-        if not wired:
-            exchange_received.disconnect(dispatch_uid="matrix_incoming")
+    receive(record, actor=cast.other_clerk)
     incoming = IncomingRecord.objects.get(exchange=record).document
     task = Task.objects.get(
         process__incomingprocess__document=incoming,

@@ -6,44 +6,31 @@ they may not use, no object to hide). The 催办 button posts on `task_id`, the 
 拟稿 task (matrix_flow): whoever cannot see the document gets the 404 of a missing task; whoever
 sees it but is not the office gets 403.
 
-Listed only once workflows/urls.py includes the views (a requested change), so the "every URL has
-an entry / no stale entry" check holds before and after.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-
-def _wired() -> bool:
-    from workflows import urls
-
-    return any(getattr(p, "name", None) == "urging" for p in urls.urlpatterns)
-
-
 # 省府办公厅's 文秘 and 办公室主任 see the draft and urge it; its 收发员 and 督查员 may urge but do not
 # see another unit's draft (404, and the page does not list it), nor does the 分管 leader before 签发.
 _URGE = {"office_secretary": 302, "office_director": 302, "drafter": 403}
 
-MATRIX: dict[str, tuple[str, dict[str, int]]] = (
-    {
-        "workflows:urging": (
-            "get",
-            {
-                "anonymous": 302,
-                "*": 403,
-                "office_secretary": 200,
-                "office_director": 200,
-                "clerk": 200,
-                "supervisor": 200,
-                "other_clerk": 200,
-            },
-        ),
-        "workflows:urge_task": ("post", {"anonymous": 302, "*": 404, **_URGE}),
-    }
-    if _wired()
-    else {}
-)
+MATRIX: dict[str, tuple[str, dict[str, int]]] = {
+    "workflows:urging": (
+        "get",
+        {
+            "anonymous": 302,
+            "*": 403,
+            "office_secretary": 200,
+            "office_director": 200,
+            "clerk": 200,
+            "supervisor": 200,
+            "other_clerk": 200,
+        },
+    ),
+    "workflows:urge_task": ("post", {"anonymous": 302, "*": 404, **_URGE}),
+}
 
 
 def objects(cast: Any, existing: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@ live notifications and inbox pushes, the finish, audit and outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,31 +17,6 @@ from officeapp.outbox.models import OutboxEvent
 from workflows.acting import FlowError
 from workflows.circulation import ALREADY_READ, NO_READERS, circulate, mark_read, readings_of
 from workflows.models import Circulation, CirculationReader, ReadingState
-
-
-@pytest.fixture(autouse=True)
-def circulation_mounted() -> Iterator[None]:
-    """The 传阅 pages and panel as workflows/urls.py and WorkflowsConfig.ready() will mount them;
-    until they do (a requested change), the test mounts them for its own duration."""
-    from django.urls import clear_url_caches
-
-    from documents.panels import document_panels
-    from workflows import urls
-    from workflows.views import circulation as views
-
-    names = {getattr(p, "name", None) for p in urls.urlpatterns}
-    added = [p for p in views.urlpatterns if p.name not in names]
-    urls.urlpatterns.extend(added)
-    panel_added = "circulation" not in document_panels
-    if panel_added:
-        document_panels.register("circulation", views.circulation_panel)
-    clear_url_caches()
-    yield
-    for p in added:
-        urls.urlpatterns.remove(p)
-    if panel_added:
-        document_panels.unregister("circulation")
-    clear_url_caches()
 
 
 def make_document(cast: Any, title: str = "关于做好2026年防汛防台风工作的通知") -> Any:

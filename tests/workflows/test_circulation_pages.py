@@ -8,7 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from tests.workflows.test_circulation import circulation_mounted, make_document, second_leader  # noqa: F401
+from tests.workflows.test_circulation import make_document, second_leader
 from workflows.circulation import circulate, mark_read
 from workflows.models import Circulation, ReadingState
 

@@ -15,7 +15,6 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from officeapp.registries import inbox_sources
-from tests.workflows.test_circulation import circulation_mounted  # noqa: F401 - mounts the 传阅 pages
 from workflows.models import TaskCandidate
 
 FLOW = "workflows/flows.OutgoingFlow"

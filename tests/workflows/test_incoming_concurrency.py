@@ -20,10 +20,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from officeapp.audit.models import AuditEvent
-from tests.workflows.test_incoming_flow import (  # noqa: F401  (incoming_receiver is an autouse fixture)
+from tests.workflows.test_incoming_flow import (
     act,
     handle_tasks,
-    incoming_receiver,
     open_tasks,
     signed,
     to_handle,

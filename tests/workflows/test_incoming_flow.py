@@ -8,7 +8,6 @@ other paths: 阅知性 (传阅 only), 退文 at 初审, a unit saying "not ours"
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -41,25 +40,6 @@ from workflows.models import Decision, IncomingProcess, Opinion, TaskCandidate, 
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% scanned incoming\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def incoming_receiver() -> Iterator[None]:
-    """签收 starts the 收文 process: workflows' AppConfig connects this (requested); until it does,
-    the tests connect it themselves, and leave an existing connection alone."""
-    from documents.models import ExchangeRecord
-    from documents.signals import exchange_received
-    from workflows.incoming import on_exchange_received
-
-    if exchange_received.has_listeners(ExchangeRecord):
-        yield
-        return
-    uid = "workflows.incoming.on_exchange_received"
-    exchange_received.connect(on_exchange_received, sender=ExchangeRecord, dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        exchange_received.disconnect(sender=ExchangeRecord, dispatch_uid=uid)
 
 
 # --- helpers ---------------------------------------------------------------------------------

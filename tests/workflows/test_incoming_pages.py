@@ -7,7 +7,6 @@ import io
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -19,70 +18,6 @@ from workflows.incoming import IncomingStepInput, claim_incoming, complete_incom
 from workflows.models import IncomingProcess, Opinion
 
 SCANNED_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% scanned paper document\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def incoming_wiring() -> Any:
-    """What workflows/apps.py and workflows/urls.py wire in production (requested from the lead):
-    the 签收 signal starts the 收文 process, the 收文 panel is on the document page, and the 收文
-    pages are under the workflows namespace. Only done here while that wiring has not landed."""
-    from django.test.utils import override_settings
-    from django.urls import NoReverseMatch, clear_url_caches, reverse
-
-    from documents.panels import document_panels
-    from documents.signals import exchange_received
-    from workflows.incoming import on_exchange_received
-    from workflows.incoming_panels import incoming_panel
-
-    connected = not exchange_received.has_listeners()
-    if connected:
-        exchange_received.connect(on_exchange_received, dispatch_uid="test_incoming_pages")
-    registered = "incoming" not in document_panels
-    if registered:
-        document_panels.register("incoming", incoming_panel)
-    try:
-        reverse("workflows:incoming_list")
-        reverse("workflows:reading", args=[1])
-        urls = None
-    except NoReverseMatch:
-        urls = override_settings(ROOT_URLCONF=__name__)
-        urls.enable()
-        clear_url_caches()
-    yield
-    if urls is not None:
-        urls.disable()
-        clear_url_caches()
-    if registered:
-        document_panels.unregister("incoming")
-    if connected:
-        exchange_received.disconnect(dispatch_uid="test_incoming_pages")
-
-
-def _urlpatterns() -> list[Any]:
-    """The project's URLs with the 收文 pages (and 传阅's, helper D's, when also not yet included)
-    inside the workflows namespace (see incoming_wiring)."""
-    from django.urls import URLResolver, include, path
-
-    from officeapp.urls import urlpatterns as project
-    from workflows import urls as workflows_urls
-    from workflows.views import circulation, incoming
-
-    names = {getattr(p, "name", None) for p in workflows_urls.urlpatterns}
-    extra = [p for p in [*incoming.urlpatterns, *circulation.urlpatterns] if p.name not in names]
-    patterns: list[Any] = []
-    for p in project:
-        if isinstance(p, URLResolver) and p.namespace == "workflows":
-            patterns.append(path("workflows/", include(([*workflows_urls.urlpatterns, *extra], "workflows"))))
-        else:
-            patterns.append(p)
-    return patterns
-
-
-def __getattr__(name: str) -> Any:
-    # Django reads `urlpatterns` from the ROOT_URLCONF module; built on first use, after setup.
-    if name == "urlpatterns":
-        return _urlpatterns()
-    raise AttributeError(name)
 
 
 # --- helpers ------------------------------------------------------------------------------------

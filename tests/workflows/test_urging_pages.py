@@ -184,26 +184,16 @@ def test_a_received_documents_task_is_listed_for_the_receiving_office_and_can_be
     receiving: Any, sign_in: Any
 ) -> None:
     from documents.exchange import receive
-    from documents.models import ExchangeRecord, IncomingRecord
-    from documents.signals import exchange_received
-    from workflows.incoming import IncomingStepInput, complete_incoming_step, on_exchange_received
+    from documents.models import IncomingRecord
+    from workflows.incoming import IncomingStepInput, complete_incoming_step
     from workflows.models import TaskDue
 
-    # 签收 starts the 收文 process once workflows' AppConfig connects it; until then, connect it here.
-    uid = "tests.urging.on_exchange_received"
-    if not exchange_received.has_listeners(ExchangeRecord):
-        exchange_received.connect(on_exchange_received, sender=ExchangeRecord, dispatch_uid=uid)
-    try:
-        # given: 省财政厅 signs for a document and registers it; its 初审 task has the 办理时限
-        record = receiving.sent_to_finance()
-        receive(record, actor=receiving.clerk)
-        document = IncomingRecord.objects.get(exchange=record).document
-        register = Task.objects.get(
-            process__incomingprocess__document=document, flow_task__endswith=".register"
-        )
-        complete_incoming_step(register, actor=receiving.clerk, step_input=IncomingStepInput())
-    finally:
-        exchange_received.disconnect(sender=ExchangeRecord, dispatch_uid=uid)
+    # given: 省财政厅 signs for a document and registers it; its 初审 task has the 办理时限
+    record = receiving.sent_to_finance()
+    receive(record, actor=receiving.clerk)
+    document = IncomingRecord.objects.get(exchange=record).document
+    register = Task.objects.get(process__incomingprocess__document=document, flow_task__endswith=".register")
+    complete_incoming_step(register, actor=receiving.clerk, step_input=IncomingStepInput())
     due = TaskDue.objects.select_related("task").get(
         task__process__incomingprocess__document=document, task__status__in=[STATUS.NEW, STATUS.ASSIGNED]
     )
