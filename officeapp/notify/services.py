@@ -80,7 +80,9 @@ def notify(
     if not unique:
         return []
     now = timezone.now()
-    with transaction.atomic():
+    # Every refusal is raised above, so nothing below is expected to fail and be caught: inside a
+    # caller's transaction (a flow step) no savepoint of its own, and on its own one transaction.
+    with transaction.atomic(savepoint=False):
         rows = Notification.objects.bulk_create(
             [
                 Notification(
