@@ -409,7 +409,9 @@ def _produce_sealed_file(
         raise RenderFailed("生成盖章文件失败，公文和流程保持不变，请稍后重试。") from exc
 
     digest = hashlib.sha256(pdf).hexdigest()
-    with transaction.atomic():
+    # Only writes from here (every refusal came before): inside 用印's transaction no savepoint of
+    # its own, and on its own still one transaction.
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
         for application in applications:
             application.sealed_blob = blob
