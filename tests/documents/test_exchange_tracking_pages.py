@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -26,6 +27,14 @@ from tests.documents.factories import make_document
 @pytest.fixture
 def receiving(cast: Any) -> Any:
     return receiving_cast(cast)
+
+
+@pytest.fixture
+def signal_receivers() -> Iterator[None]:
+    """Nothing connected to `exchange_received` but what the test connects: the 收文 side
+    (workflows) starts a 收文 there, and these tests decide whether one was made."""
+    with mock.patch.object(exchange_received, "receivers", []):
+        yield
 
 
 def _url(name: str, record: ExchangeRecord) -> str:
@@ -54,7 +63,7 @@ def test_the_pending_list_offers_signing_and_returning_with_the_reason_list(
 
 
 def test_signing_from_the_list_goes_back_to_it_with_a_message_and_a_recent_entry(
-    receiving: Any, sign_in: Any
+    receiving: Any, sign_in: Any, signal_receivers: None
 ) -> None:
     record = receiving.sent_to_finance()
     client = sign_in(receiving.clerk)
@@ -69,7 +78,9 @@ def test_signing_from_the_list_goes_back_to_it_with_a_message_and_a_recent_entry
     assert record.document.title in recent and "已签收" in recent and "李国华" in recent
 
 
-def test_signing_goes_on_to_the_incoming_document_when_one_was_made(receiving: Any, sign_in: Any) -> None:
+def test_signing_goes_on_to_the_incoming_document_when_one_was_made(
+    receiving: Any, sign_in: Any, signal_receivers: None
+) -> None:
     record = receiving.sent_to_finance()
     incoming = make_document(receiving.cast, title="收文")
 
@@ -437,3 +448,14 @@ def test_the_document_panel_offers_forwarding_once_signed(receiving: Any, sign_i
     assert _url("exchange_forward", to_city) not in client.get(detail).content.decode()
     receive(to_city, actor=receiving.city_clerk)
     assert _url("exchange_forward", to_city) in client.get(detail).content.decode()
+
+
+def test_signing_opens_the_incoming_document_the_receiving_side_made(receiving: Any, sign_in: Any) -> None:
+    """With workflows connected as shipped: 签收 starts the 收文 and the clerk lands on it."""
+    record = receiving.sent_to_finance()
+
+    response = sign_in(receiving.clerk).post(_url("exchange_receive", record))
+
+    made = ExchangeRecord.objects.values_list("incoming_record__document_id", flat=True).get(pk=record.pk)
+    assert made is not None, "workflows made no 收文 at 签收"
+    assert response["Location"] == reverse("documents:detail", kwargs={"document_id": made})
