@@ -49,10 +49,11 @@ PUSH_WAIT_SECONDS = 30.0
 
 
 def _agencies_with_clerks(count: int, prefix: str) -> tuple[list[Any], list[Any]]:
-    """`count` county agencies under the province, each with one 收发员, in a few statements."""
+    """`count` county agencies under the province, each with an 办公室 and one 收发员 in it, in a few
+    statements."""
     from django.contrib.auth.hashers import make_password
 
-    from officeapp.org.models import Agency, AgencyLevel, Role, RoleGrant, User
+    from officeapp.org.models import Agency, AgencyLevel, Department, Role, RoleGrant, User
 
     province = Agency.objects.get(parent__isnull=True)
     agencies = Agency.objects.bulk_create(
@@ -67,11 +68,23 @@ def _agencies_with_clerks(count: int, prefix: str) -> tuple[list[Any], list[Any]
             for i in range(count)
         ]
     )
+    # Each clerk works in the agency's 办公室, as a 收发员 does (the 收文 made at 签收 is filed there).
+    offices = Department.objects.bulk_create(
+        [
+            Department(agency=a, name="办公室", code=f"{a.code}-BGS", kind=Department.Kind.OFFICE)
+            for a in agencies
+        ]
+    )
     password = make_password(None)
     clerks = User.objects.bulk_create(
         [
-            User(username=f"{prefix.lower()}clerk{i:04d}", real_name=f"收发员{i}", password=password)
-            for i in range(count)
+            User(
+                username=f"{prefix.lower()}clerk{i:04d}",
+                real_name=f"收发员{i}",
+                password=password,
+                department=d,
+            )
+            for i, d in enumerate(offices)
         ]
     )
     RoleGrant.objects.bulk_create(
