@@ -10,6 +10,7 @@ class DocumentsConfig(AppConfig):
         from documents.archiving import reading_agencies
         from documents.attachments import DocumentFilesReferrer
         from documents.exchange import clerk_agencies
+        from documents.exchange_demo import build_exchange_demo
         from documents.panels import document_panels
         from documents.sealing import SealedFileReferrer, SealImageReferrer
         from documents.tiles import PENDING_TILE
@@ -17,7 +18,7 @@ class DocumentsConfig(AppConfig):
         from documents.views.seals import seal_panel, shows_office_link
         from officeapp.access import admin_role_of
         from officeapp.blobs.referrers import register_referrer
-        from officeapp.registries import nav_entries, workbench_tiles
+        from officeapp.registries import demo_builders, nav_entries, workbench_tiles
         from officeapp.workbench.navigation import NavEntry
 
         # 我的公文 in the top navigation for everyone who works on documents (not the 三员).
@@ -47,3 +48,5 @@ class DocumentsConfig(AppConfig):
         register_referrer(SealedFileReferrer())
         # 待签收 on the 工作台 for 收发员.
         workbench_tiles.register(PENDING_TILE.key, PENDING_TILE)
+        # load_demo: 退文, 撤回 and 补发, 催办 and 转发 on the 发文 demo's distributions (after "20-outgoing").
+        demo_builders.register("25-exchange", build_exchange_demo)

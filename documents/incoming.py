@@ -41,7 +41,7 @@ from officeapp.access import has_role
 from officeapp.audit.services import record as audit
 from officeapp.blobs.checks import UploadRefused, check_upload, msg_not_allowed
 from officeapp.calendar.workdays import add_working_days
-from officeapp.org.models import Agency, Role
+from officeapp.org.models import Agency, Department, Role
 from officeapp.outbox.services import emit
 
 # 办理时限 by 紧急程度, in 工作日 after the 收文日期. 特急 and 加急 follow the usual reading of the
@@ -129,6 +129,22 @@ def assign_incoming_number(document: OfficialDocument, *, actor: Any) -> str:
     return record.number
 
 
+def _keeping_department(actor: Any, agency: Agency) -> Department:
+    """The department a 收文 is kept under: the 收发员's own when it is in the receiving agency; else
+    (a delegate from elsewhere, a clerk granted at agency level with no department) the agency's
+    办公室, then its 文电处/秘书处, then any active department."""
+    own = getattr(actor, "department", None)
+    if own is not None and own.agency_id == agency.pk:
+        return own
+    kinds = [Department.Kind.OFFICE, Department.Kind.SECRETARIAT]
+    departments = list(Department.objects.filter(agency=agency, is_active=True).order_by("pk"))
+    for department in sorted(
+        departments, key=lambda d: kinds.index(d.kind) if d.kind in kinds else len(kinds)
+    ):
+        return department
+    raise DocumentError(f"{agency.name}尚未设置任何部门，无法登记收文，请联系单位管理员。")
+
+
 def _new_incoming(
     *,
     actor: Any,
@@ -141,7 +157,7 @@ def _new_incoming(
     deadline: date | None,
 ) -> OfficialDocument:
     now = timezone.now()
-    department = actor.department
+    department = _keeping_department(actor, agency)
     return OfficialDocument.objects.create(
         category=DocumentCategory.INCOMING,
         agency=agency,

@@ -78,6 +78,20 @@ def test_signing_from_the_list_goes_back_to_it_with_a_message_and_a_recent_entry
     assert record.document.title in recent and "已签收" in recent and "李国华" in recent
 
 
+def test_signing_in_the_product_opens_the_new_incoming_record_with_its_registration_task(
+    receiving: Any, sign_in: Any
+) -> None:
+    # The real wiring: workflows starts the 收文 process inside the 签收.
+    record = receiving.sent_to_finance()
+
+    response = sign_in(receiving.clerk).post(_url("exchange_receive", record), follow=True)
+
+    incoming = IncomingRecord.objects.get(exchange=record).document
+    assert response.redirect_chain[-1][0] == reverse("documents:detail", kwargs={"document_id": incoming.pk})
+    assert incoming.get_state_display() in response.content.decode()
+    assert "/workflows/incoming/tasks/" in response.content.decode()
+
+
 def test_signing_goes_on_to_the_incoming_document_when_one_was_made(
     receiving: Any, sign_in: Any, signal_receivers: None
 ) -> None:

@@ -37,7 +37,7 @@ def receiving(cast: Any) -> Any:
 
 
 def received(receiving: Any, **fields: Any) -> Any:
-    """A record signed for by 省财政厅's clerk, without the flow (the signal is not connected here)."""
+    """A record marked signed for by 省财政厅's clerk without `receive` (so no 收文 process starts)."""
     exchange = receiving.sent_to_finance(**fields)
     exchange.state = ExchangeState.RECEIVED
     exchange.save(update_fields=["state"])
@@ -95,6 +95,20 @@ def test_a_record_from_an_exchange_is_prefilled_and_shares_the_senders_files(rec
 
     assert can_view(receiving.second_clerk, document)
     assert not can_view(receiving.city_clerk, document)
+
+
+def test_a_clerk_without_a_department_files_the_record_under_the_agencys_office(receiving: Any) -> None:
+    from officeapp.org.models import User
+
+    # A 收发员 granted for the whole agency, with no department of her own (seen in the bench).
+    User.objects.filter(pk=receiving.second_clerk.pk).update(department=None)
+    clerk = User.objects.get(pk=receiving.second_clerk.pk)
+    exchange = received(receiving)
+
+    document = create_from_exchange(exchange, actor=clerk)
+
+    assert document.department == receiving.cast.finance_office
+    assert document.drafter == clerk
 
 
 def test_a_record_cannot_be_created_twice_from_one_exchange(receiving: Any) -> None:
