@@ -102,8 +102,8 @@ class DocumentState(models.TextChoices):
     ARCHIVE = "archive", "待归档"
     ARCHIVED = "archived", "已归档"
     TERMINATED = "terminated", "已终止"
-    # 收文 (flows.md §2): the receiving agency's own record follows its process's node.
-    RECEIVE = "receive", "签收"
+    # 收文 (flows.md §2): the receiving agency's own record follows its process's node. It is made
+    # at 签收 (the exchange record's state), so its first state is 登记.
     REGISTER = "register", "登记"
     SCREEN = "screen", "初审"
     PROPOSE = "propose", "拟办"
@@ -140,7 +140,6 @@ FROZEN_STATES = frozenset(
 # A 收文's text is the sender's: it is never edited by the receiving agency.
 INCOMING_STATES = frozenset(
     {
-        DocumentState.RECEIVE,
         DocumentState.REGISTER,
         DocumentState.SCREEN,
         DocumentState.PROPOSE,

@@ -14,7 +14,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents import access as documents_access
-from officeapp.access import NOT_FOUND_MESSAGE, active_delegate, get_or_404, has_role
+from officeapp.access import NOT_FOUND_MESSAGE, active_delegate, get_or_404, grants_of, has_role
 from officeapp.org.models import DelegationScope, Role
 from workflows.models import (
     CirculationReader,
@@ -198,3 +198,94 @@ def can_urge(user: Any, document: Any) -> bool:
     return runs_incoming(user, document.agency_id) or has_role(
         user, Role.SUPERVISOR, agency=document.agency_id
     )
+
+
+# --- 督查督办 -------------------------------------------------------------------------------------
+
+# Who runs 督办 for an agency: its 督查员 and its office (办公室主任, 文秘).
+SUPERVISION_OFFICE_ROLES = (Role.SUPERVISOR, Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY)
+
+
+def supervising_agencies(user: Any) -> list[int]:
+    """Agencies whose every 督办事项 the user sees and runs (督查员, 办公室主任, 文秘)."""
+    return documents_access._agencies_with(user, set(SUPERVISION_OFFICE_ROLES))
+
+
+def can_supervise(user: Any, agency_id: int) -> bool:
+    """立项, 交办, 审核, 销号, 延期初审: the agency's 督查员 or office."""
+    return agency_id in supervising_agencies(user)
+
+
+def visible_items(user: Any) -> Any:
+    """督办事项 the user may see, one indexed condition per reason:
+    - the supervising agency's 督查员/office: all of that agency's items;
+    - a department head (处室负责人): items her departments lead or help with (SupervisionUnit);
+    - an agency's office or leaders: items their agency leads or helps with (an agency as unit);
+    - a leader: items of the departments (or whole agencies) his 分管 covers, and those he instructed;
+    - anyone who held a task or reported on it (SupervisionParticipant)."""
+    from django.db.models import Q
+
+    from officeapp.org.models import Portfolio
+    from workflows.models import SupervisionItem, SupervisionParticipant, SupervisionUnit
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return SupervisionItem.objects.none()
+    condition = Q(pk__in=SupervisionParticipant.objects.filter(user=user).values("item_id")) | Q(leader=user)
+    offices = supervising_agencies(user)
+    if offices:
+        condition |= Q(agency_id__in=offices)
+    grants = grants_of(user)
+    head_of = [g.department_id for g in grants if g.role == Role.DEPT_HEAD and g.department_id]
+    unit_agencies = [
+        g.agency_id
+        for g in grants
+        if g.agency_id and g.role in (Role.OFFICE_DIRECTOR, Role.OFFICE_SECRETARY, Role.LEADER)
+    ]
+    portfolio = list(Portfolio.objects.filter(leader=user).values_list("department_id", "agency_id"))
+    departments = head_of + [d for d, _ in portfolio if d]
+    agencies = unit_agencies + [a for _, a in portfolio if a]
+    if departments:
+        condition |= Q(pk__in=SupervisionUnit.objects.filter(department_id__in=departments).values("item_id"))
+    if agencies:
+        condition |= Q(pk__in=SupervisionUnit.objects.filter(agency_id__in=agencies).values("item_id"))
+        # A leader over a whole agency sees every department's items of it.
+        condition |= Q(
+            pk__in=SupervisionUnit.objects.filter(
+                department__agency_id__in=[a for _, a in portfolio if a]
+            ).values("item_id")
+        )
+    return SupervisionItem.objects.filter(condition)
+
+
+def get_item_for(user: Any, item_id: Any) -> Any:
+    """A 督办事项 the user may see; else the same 404 as a missing one."""
+    return get_or_404(
+        visible_items(user).select_related("agency", "lead_department", "lead_agency"), pk=item_id
+    )
+
+
+def get_supervision_task_for(user: Any, task_id: Any) -> Task:
+    """A task of the 督办 flow whose item the user may see; else 404. `task.supervision` is its process."""
+    from django.http import Http404
+
+    from workflows.models import SupervisionProcess
+
+    try:
+        task = Task.objects.select_related("process", "owner").get(pk=int(task_id))
+        process = SupervisionProcess.objects.select_related("item__agency").get(pk=task.process_id)
+    except (Task.DoesNotExist, SupervisionProcess.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(NOT_FOUND_MESSAGE) from exc
+    if not visible_items(user).filter(pk=process.item_id).exists():
+        raise Http404(NOT_FOUND_MESSAGE)
+    task.supervision = process  # type: ignore[attr-defined]
+    return task
+
+
+def can_act_supervision(user: Any, task: Task) -> bool:
+    if task.status not in OPEN:
+        return False
+    if task.owner_id == user.pk:
+        return True
+    if task.owner_id is None:
+        return TaskCandidate.objects.filter(task=task, user=user).exists()
+    return active_delegate(task.owner, scope=DelegationScope.SUPERVISION) == user

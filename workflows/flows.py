@@ -24,7 +24,7 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.token import Token
 
-from workflows.models import IncomingProcess, OutgoingProcess
+from workflows.models import IncomingProcess, OutgoingProcess, SupervisionProcess
 
 # The human steps in order, with their labels (GLOSSARY.md). 退回 may target any earlier one.
 STEPS: list[tuple[str, str]] = [
@@ -342,5 +342,113 @@ class IncomingFlow(flow.Flow):
 
     def task_created(self, activation: Any) -> None:
         from workflows.incoming_assignment import on_task_created
+
+        on_task_created(activation)
+
+
+# --- 督查督办 (flows.md §3) -----------------------------------------------------------------------
+
+# The human steps of the 督办 flow in order (GLOSSARY.md, flows.md §3). 立项 is the start: the
+# 督查员's registration of an item (from a 批示, a document, a meeting …) opens the process.
+SUPERVISION_STEPS: list[tuple[str, str]] = [
+    ("register", "登记编号"),
+    ("propose", "拟办"),
+    ("approve", "审定"),
+    ("assign", "交办"),
+    ("accept", "签收"),
+    ("handle", "承办"),
+    ("review", "审核"),
+    ("leader_review", "报送领导审阅"),
+    ("close", "销号"),
+    ("archive", "归档"),
+]
+SUPERVISION_STEP_LABELS = {"initiate": "立项", **dict(SUPERVISION_STEPS)}
+SUPERVISION_STEP_ORDER = [name for name, _ in SUPERVISION_STEPS]
+
+
+def supervision_earlier_steps(step: str) -> list[str]:
+    """Steps a 退回 from `step` may target."""
+    return SUPERVISION_STEP_ORDER[: SUPERVISION_STEP_ORDER.index(step)]
+
+
+def _supervision_routes_back(switch: Any, step: str) -> Any:
+    for target in supervision_earlier_steps(step):
+        switch = switch.Case(getattr(this, target), _route_is(target))
+    return switch
+
+
+class SupervisionFlow(flow.Flow):
+    """立项 → 登记编号 → 拟办 → 审定 → 交办 (督办通知单) → 签收 (or "not ours" back to 拟办) → 承办
+    (progress reports on schedule; the 办结报告 completes it) → 审核 (退办/重办 back to 承办) →
+    报送领导审阅 (a new 批示 loops back to 交办) → 销号 → 归档.
+
+    Routing as in the other flows: the step's service sets `process.route`; the Switch reads it.
+    Sub-items (分解) are items of their own with their own process, started by a service.
+    Who gets a task: workflows/supervision_assignment.py. Never rename the module, class or nodes."""
+
+    process_class = SupervisionProcess
+    process_title = "督办"
+    process_description = "立项、登记编号、拟办、审定、交办、签收、承办、审核、领导审阅、销号、归档"
+    lock_impl = lock.select_for_update_lock
+
+    initiate = flow.StartHandle(this.start_process).Next(this.register)
+
+    register = (
+        flow.View(not_mounted).Annotation(title="登记编号").onCreate(this.task_created).Next(this.propose)
+    )
+    propose = (
+        flow.View(not_mounted).Annotation(title="拟办").onCreate(this.task_created).Next(this.after_propose)
+    )
+    after_propose = _supervision_routes_back(flow.Switch(), "propose").Default(this.approve)
+
+    approve = (
+        flow.View(not_mounted).Annotation(title="审定").onCreate(this.task_created).Next(this.after_approve)
+    )
+    after_approve = _supervision_routes_back(flow.Switch(), "approve").Default(this.assign)
+
+    assign = (
+        flow.View(not_mounted).Annotation(title="交办").onCreate(this.task_created).Next(this.after_assign)
+    )
+    after_assign = _supervision_routes_back(flow.Switch(), "assign").Default(this.accept)
+
+    accept = (
+        flow.View(not_mounted).Annotation(title="签收").onCreate(this.task_created).Next(this.after_accept)
+    )
+    # "Not ours": back to 拟办 with the reason (route "propose").
+    after_accept = _supervision_routes_back(flow.Switch(), "accept").Default(this.handle)
+
+    handle = (
+        flow.View(not_mounted).Annotation(title="承办").onCreate(this.task_created).Next(this.after_handle)
+    )
+    after_handle = _supervision_routes_back(flow.Switch(), "handle").Default(this.review)
+
+    review = (
+        flow.View(not_mounted).Annotation(title="审核").onCreate(this.task_created).Next(this.after_review)
+    )
+    # 退办/重办: route "handle".
+    after_review = _supervision_routes_back(flow.Switch(), "review").Default(this.leader_review)
+
+    leader_review = (
+        flow.View(not_mounted)
+        .Annotation(title="报送领导审阅")
+        .onCreate(this.task_created)
+        .Next(this.after_leader_review)
+    )
+    # A new 批示: route "assign" (a new 交办).
+    after_leader_review = _supervision_routes_back(flow.Switch(), "leader_review").Default(this.close)
+
+    close = flow.View(not_mounted).Annotation(title="销号").onCreate(this.task_created).Next(this.after_close)
+    after_close = _supervision_routes_back(flow.Switch(), "close").Default(this.archive)
+
+    archive = flow.View(not_mounted).Annotation(title="归档").onCreate(this.task_created).Next(this.end)
+
+    end = flow.End()
+
+    def start_process(self, activation: Any, item: Any) -> SupervisionProcess:
+        activation.process.item = item
+        return activation.process
+
+    def task_created(self, activation: Any) -> None:
+        from workflows.supervision_assignment import on_task_created
 
         on_task_created(activation)

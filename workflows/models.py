@@ -60,8 +60,20 @@ class Decision(models.TextChoices):
 class Opinion(models.Model):
     """意见 / 批示: a signed comment at a step. Never edited; the 发文处理单 prints them in order."""
 
+    # A 发文/收文 opinion belongs to its document; a 督办 opinion (拟办, 审定, 审核, 批示 …) to its item.
     document = models.ForeignKey(
-        "documents.OfficialDocument", on_delete=models.CASCADE, related_name="opinions"
+        "documents.OfficialDocument",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="opinions",
+    )
+    item = models.ForeignKey(
+        "workflows.SupervisionItem",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="opinions",
     )
     process = models.ForeignKey(Process, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -262,6 +274,9 @@ class ReminderKind(models.TextChoices):
     TO_HEAD = "to_head", "超期升级至处室负责人"
     TO_LEADER = "to_leader", "超期升级至分管领导"
     MANUAL = "manual", "人工催办"
+    # 督办: a progress report (进展反馈) due soon / missing.
+    REPORT_DUE = "report_due", "进展反馈提醒"
+    REPORT_LATE = "report_late", "进展反馈逾期催报"
 
 
 class Reminder(models.Model):
@@ -270,7 +285,7 @@ class Reminder(models.Model):
     notification commit together or not at all); manual ones (`by` set) are never merged."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField("类型", max_length=10, choices=ReminderKind.choices)
+    kind = models.CharField("类型", max_length=12, choices=ReminderKind.choices)
     for_date = models.DateField("所属日期")
     recipients = models.JSONField("提醒对象", default=list)
     by = models.ForeignKey(
@@ -298,3 +313,380 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.task_id}"
+
+
+# --- 督查督办 (flows.md §3) ----------------------------------------------------------------------
+
+
+class SupervisionSource(models.TextChoices):
+    INSTRUCTION = "instruction", "领导批示"
+    MEETING = "meeting", "会议决定"
+    DOCUMENT = "document", "重要文件"
+    HIGHER = "higher", "上级交办"
+    PROPOSAL = "proposal", "建议提案"
+    PUBLIC = "public", "群众反映"
+    OTHER = "other", "其他"
+
+
+class ReportFrequency(models.TextChoices):
+    ONCE = "once", "一次性反馈"
+    WEEKLY = "weekly", "每周"
+    MONTHLY = "monthly", "每月"
+    QUARTERLY = "quarterly", "每季度"
+    CUSTOM = "custom", "自定义（每N个工作日）"
+
+
+class Importance(models.TextChoices):
+    NORMAL = "normal", "一般"
+    IMPORTANT = "important", "重要"
+    CRITICAL = "critical", "重大"
+
+
+class Light(models.TextChoices):
+    GREEN = "green", "绿灯"
+    YELLOW = "yellow", "黄灯"
+    RED = "red", "红灯"
+
+
+class ItemState(models.TextChoices):
+    """Mirrors the node of the item's 督办 process (flows.md §3), plus the ends."""
+
+    REGISTER = "register", "登记编号"
+    PROPOSE = "propose", "拟办"
+    APPROVE = "approve", "审定"
+    ASSIGN = "assign", "交办"
+    ACCEPT = "accept", "签收"
+    HANDLE = "handle", "承办"
+    REVIEW = "review", "审核"
+    LEADER_REVIEW = "leader_review", "报送领导审阅"
+    CLOSE = "close", "销号"
+    ARCHIVE = "archive", "待归档"
+    ARCHIVED = "archived", "已归档"
+    TERMINATED = "terminated", "已撤销"
+
+
+# Items still being worked on: lights and reminders apply to these.
+OPEN_ITEM_STATES = frozenset(
+    {
+        ItemState.REGISTER,
+        ItemState.PROPOSE,
+        ItemState.APPROVE,
+        ItemState.ASSIGN,
+        ItemState.ACCEPT,
+        ItemState.HANDLE,
+        ItemState.REVIEW,
+        ItemState.LEADER_REVIEW,
+    }
+)
+
+
+class SupervisionItem(models.Model):
+    """督办事项: a task from a leader's 批示, a meeting decision, a document … followed to 销号.
+
+    `lead_department` or `lead_agency` is the 主办/牵头单位 (a department of the supervising agency,
+    or another agency); `co_units` the 协办单位 as [{"kind": "department"|"agency", "id", "label"}].
+    The source record (a 收文/发文 now, a meeting later) is a generic reference resolved through
+    `officeapp.registries` (supervision sources), never a foreign key to a higher app.
+    `light` is the stored result of the one light function (workflows/supervision_lights.py),
+    recomputed on every change and nightly; dashboards read it."""
+
+    agency = models.ForeignKey(
+        "org.Agency", verbose_name="督办机关", on_delete=models.PROTECT, related_name="supervision_items"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    serial = models.PositiveIntegerField("序号", null=True, blank=True)
+    number = models.CharField("督办编号", max_length=40, blank=True, db_index=True)
+    source = models.CharField("任务来源", max_length=12, choices=SupervisionSource.choices)
+    source_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source_label = models.CharField("来源说明", max_length=200, blank=True)
+    instruction = models.TextField("领导批示", blank=True)
+    title = models.CharField("督办事项", max_length=200)
+    requirement = models.TextField("办理要求", blank=True)
+    lead_department = models.ForeignKey(
+        "org.Department",
+        verbose_name="牵头单位（处室）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lead_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name="牵头单位（机关）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    co_units = models.JSONField("协办单位", default=list, blank=True)
+    received_on = models.DateField("收到时间")
+    due_on = models.DateField("完成时限", null=True, blank=True)
+    # Given in 工作日 (the date is then computed from the 交办 day); else None and `due_on` is as typed.
+    due_in_working_days = models.PositiveSmallIntegerField("完成时限（工作日）", null=True, blank=True)
+    report_frequency = models.CharField(
+        "反馈频次", max_length=10, choices=ReportFrequency.choices, default=ReportFrequency.MONTHLY
+    )
+    report_interval_days = models.PositiveSmallIntegerField("反馈间隔（工作日）", null=True, blank=True)
+    next_report_on = models.DateField("下次反馈日期", null=True, blank=True)
+    importance = models.CharField(
+        "重要程度", max_length=10, choices=Importance.choices, default=Importance.NORMAL
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="督查员", on_delete=models.PROTECT, related_name="+"
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="批办领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField("状态", max_length=14, choices=ItemState.choices, default=ItemState.REGISTER)
+    light = models.CharField("红黄绿灯", max_length=6, choices=Light.choices, default=Light.GREEN)
+    light_reason = models.CharField("亮灯原因", max_length=100, blank=True)
+    progress = models.PositiveSmallIntegerField("完成进度（%）", default=0)
+    last_report_at = models.DateTimeField("最近反馈", null=True, blank=True)
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    archived_at = models.DateTimeField("归档时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("立项时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "督办事项"
+        verbose_name_plural = "督办事项"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "year", "serial"],
+                name="supervision_serial_once",
+                condition=models.Q(serial__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "state", "light"]),
+            models.Index(fields=["lead_department", "state", "light"]),
+            models.Index(fields=["lead_agency", "state", "light"]),
+            models.Index(fields=["agency", "-created_at"]),
+            models.Index(fields=["state", "due_on"]),
+            models.Index(fields=["source_type", "source_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or self.title
+
+    @property
+    def lead_label(self) -> str:
+        unit = self.lead_department or self.lead_agency
+        return unit.name if unit is not None else ""
+
+
+class SupervisionUnit(models.Model):
+    """One unit of an item (主办 or 协办), kept as rows so "the items my department leads or helps
+    with" is one indexed lookup (the item's `co_units` JSON is for display)."""
+
+    item = models.ForeignKey(SupervisionItem, on_delete=models.CASCADE, related_name="units")
+    department = models.ForeignKey(
+        "org.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_lead = models.BooleanField("牵头", default=False)
+
+    class Meta:
+        verbose_name = "督办单位"
+        verbose_name_plural = "督办单位"
+        indexes = [models.Index(fields=["department", "item"]), models.Index(fields=["agency", "item"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {'牵头' if self.is_lead else '协办'}"
+
+
+class SupervisionSequence(models.Model):
+    """The counter behind 督办编号: one row per agency and year, locked FOR UPDATE (gap-free)."""
+
+    agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年份")
+    last_serial = models.PositiveIntegerField("已用到", default=0)
+
+    class Meta:
+        verbose_name = "督办编号序列"
+        verbose_name_plural = "督办编号序列"
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="supervision_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} 督办 {self.year}"
+
+
+class SupervisionParticipant(models.Model):
+    """Who took part in an item (task holders and candidates, reporters): they may open it."""
+
+    item = models.ForeignKey(SupervisionItem, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "督办参与人"
+        verbose_name_plural = "督办参与人"
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="supervision_participant_once")]
+        indexes = [models.Index(fields=["user", "item"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.item_id}"
+
+
+class ReportKind(models.TextChoices):
+    PROGRESS = "progress", "进展反馈"
+    COMPLETION = "completion", "办结报告"
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", "待审签"  # written by the unit's handler, waiting for the unit head's sign-off
+    SUBMITTED = "submitted", "已报送"
+    ACCEPTED = "accepted", "已审核"
+    RETURNED = "returned", "退回重报"
+
+
+class ProgressReport(models.Model):
+    """进展反馈 / 办结报告 of a unit on an item; signed off by the unit's head before it counts.
+    A 协办 unit's report `contributes_to` the lead unit's report of the same period."""
+
+    item = models.ForeignKey(SupervisionItem, on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField("类型", max_length=10, choices=ReportKind.choices, default=ReportKind.PROGRESS)
+    department = models.ForeignKey(
+        "org.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit_label = models.CharField("反馈单位", max_length=100)
+    is_lead = models.BooleanField("牵头单位", default=True)
+    contributes_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="contributions"
+    )
+    text = models.TextField("进展情况")
+    percentage = models.PositiveSmallIntegerField("完成进度（%）", default=0)
+    # The scheduled report date this report answers (None: an unscheduled report).
+    period_due_on = models.DateField("应反馈日期", null=True, blank=True)
+    state = models.CharField("状态", max_length=10, choices=ReportState.choices, default=ReportState.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="填报人", on_delete=models.PROTECT, related_name="+"
+    )
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审签人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_off_at = models.DateTimeField("审签时间", null=True, blank=True)
+    review_note = models.CharField("审核意见", max_length=500, blank=True)
+    created_at = models.DateTimeField("填报时间", default=timezone.now)
+    submitted_at = models.DateTimeField("报送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "进展反馈"
+        verbose_name_plural = "进展反馈"
+        ordering = ["item", "-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["item", "-created_at"]),
+            models.Index(fields=["department", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.item_id}"
+
+
+class ReportAttachment(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="attachments")
+    blob = models.ForeignKey("blobs.Blob", on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField("文件名", max_length=200)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "反馈附件"
+        verbose_name_plural = "反馈附件"
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class ExtensionState(models.TextChoices):
+    SUBMITTED = "submitted", "待初审"
+    SCREENED = "screened", "待领导审批"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "未批准"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: before the deadline, with reason, progress and a new date; the 督查员 screens it and
+    the responsible leader decides. Both dates stay here; an approved one replaces the item's."""
+
+    item = models.ForeignKey(SupervisionItem, on_delete=models.CASCADE, related_name="extensions")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("延期理由")
+    progress = models.TextField("目前进展")
+    current_due_on = models.DateField("原完成时限")
+    requested_due_on = models.DateField("申请延至")
+    state = models.CharField(
+        "状态", max_length=10, choices=ExtensionState.choices, default=ExtensionState.SUBMITTED
+    )
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    screened_at = models.DateTimeField(null=True, blank=True)
+    screen_note = models.CharField("初审意见", max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=500, blank=True)
+    created_at = models.DateTimeField("申请时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        ordering = ["item", "-created_at"]
+        constraints = [
+            # One open request at a time per item.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(state__in=["submitted", "screened"]),
+                name="extension_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"延期 {self.item_id} → {self.requested_due_on}"
+
+
+class SupervisionProcess(Process):
+    """One 督办 process: its item and the routing of the step just finished (`route`: "next", an
+    earlier step for 退回/退办/重办, "not_ours" at 签收, "again" at 报送领导审阅 for a new 批示)."""
+
+    item = models.OneToOneField(SupervisionItem, on_delete=models.PROTECT, related_name="process")
+    route = models.CharField(max_length=20, default="next")
+    suspended = models.BooleanField("已挂起", default=False)
+
+    class Meta:
+        verbose_name = "督办流程"
+        verbose_name_plural = "督办流程"
+
+    def __str__(self) -> str:
+        return f"督办流程 {self.pk}"

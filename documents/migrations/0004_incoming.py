@@ -80,12 +80,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='documentversion',
             name='step',
-            field=models.CharField(blank=True, choices=[('draft', '拟稿'), ('dept_review', '处室审核'), ('countersign', '会签'), ('office_review', '办公室审核'), ('sign_off', '签发'), ('recheck', '复核'), ('assign_number', '编号'), ('typeset', '排版校对'), ('seal', '用印'), ('distribute', '分发'), ('archive', '待归档'), ('archived', '已归档'), ('terminated', '已终止'), ('receive', '签收'), ('register', '登记'), ('screen', '初审'), ('propose', '拟办'), ('instruct', '批办'), ('assign', '分办'), ('handle', '承办'), ('reply', '答复'), ('complete', '办结'), ('returned', '已退文')], max_length=16, verbose_name='修改环节'),
+            field=models.CharField(blank=True, choices=[('draft', '拟稿'), ('dept_review', '处室审核'), ('countersign', '会签'), ('office_review', '办公室审核'), ('sign_off', '签发'), ('recheck', '复核'), ('assign_number', '编号'), ('typeset', '排版校对'), ('seal', '用印'), ('distribute', '分发'), ('archive', '待归档'), ('archived', '已归档'), ('terminated', '已终止'), ('register', '登记'), ('screen', '初审'), ('propose', '拟办'), ('instruct', '批办'), ('assign', '分办'), ('handle', '承办'), ('reply', '答复'), ('complete', '办结'), ('returned', '已退文')], max_length=16, verbose_name='修改环节'),
         ),
         migrations.AlterField(
             model_name='officialdocument',
             name='state',
-            field=models.CharField(choices=[('draft', '拟稿'), ('dept_review', '处室审核'), ('countersign', '会签'), ('office_review', '办公室审核'), ('sign_off', '签发'), ('recheck', '复核'), ('assign_number', '编号'), ('typeset', '排版校对'), ('seal', '用印'), ('distribute', '分发'), ('archive', '待归档'), ('archived', '已归档'), ('terminated', '已终止'), ('receive', '签收'), ('register', '登记'), ('screen', '初审'), ('propose', '拟办'), ('instruct', '批办'), ('assign', '分办'), ('handle', '承办'), ('reply', '答复'), ('complete', '办结'), ('returned', '已退文')], db_index=True, default='draft', max_length=16, verbose_name='状态'),
+            field=models.CharField(choices=[('draft', '拟稿'), ('dept_review', '处室审核'), ('countersign', '会签'), ('office_review', '办公室审核'), ('sign_off', '签发'), ('recheck', '复核'), ('assign_number', '编号'), ('typeset', '排版校对'), ('seal', '用印'), ('distribute', '分发'), ('archive', '待归档'), ('archived', '已归档'), ('terminated', '已终止'), ('register', '登记'), ('screen', '初审'), ('propose', '拟办'), ('instruct', '批办'), ('assign', '分办'), ('handle', '承办'), ('reply', '答复'), ('complete', '办结'), ('returned', '已退文')], db_index=True, default='draft', max_length=16, verbose_name='状态'),
         ),
         migrations.CreateModel(
             name='ExchangeEvent',

@@ -84,3 +84,11 @@ def receiving(flow_cast: FlowCast) -> Any:
     from tests.workflows.incoming_cast import build_receiving_cast
 
     return build_receiving_cast(flow_cast)
+
+
+@pytest.fixture
+def supervision(receiving: Any) -> Any:
+    """The people of 督查督办 (tests/workflows/supervision_cast.py)."""
+    from tests.workflows.supervision_cast import build_supervision_cast
+
+    return build_supervision_cast(receiving)
