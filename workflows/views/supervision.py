@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from viewflow.workflow.models import Task
 
 from documents.errors import DocumentError
-from officeapp.access import NOT_FOUND_MESSAGE, dept_heads_of, has_role
+from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.org.models import Role
 from workflows import access
 from workflows.flows import SUPERVISION_STEP_LABELS
@@ -50,6 +50,8 @@ from workflows.supervision_forms import (
 from workflows.supervision_notice import NOTICE_TITLE, notice_docx, supervision_notice
 from workflows.supervision_sources import source_link
 
+# 进展反馈 may be written while 承办 runs and while its 办结报告 is being reviewed (the service says so).
+REPORTING_STATES = frozenset({ItemState.HANDLE, ItemState.REVIEW})
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 20
 
@@ -98,24 +100,17 @@ def _is_unit_person(user: Any, item: SupervisionItem) -> bool:
 
 
 def _may_sign_off(user: Any, report: ProgressReport) -> bool:
-    """The unit's head: the 处室负责人, or for an agency the office director or a leader of it."""
-    if report.state != ReportState.DRAFT:
-        return False
-    if report.department_id:
-        return dept_heads_of(report.department_id).filter(pk=user.pk).exists()
-    if report.agency_id:
-        return has_role(user, Role.OFFICE_DIRECTOR, agency=report.agency_id) or has_role(
-            user, Role.LEADER, agency=report.agency_id
-        )
-    return False
+    """The unit's head, while the report waits for 审签 (the service decides again)."""
+    from workflows.supervision import is_unit_head
+
+    return report.state == ReportState.DRAFT and is_unit_head(user, report)
 
 
 def _is_responsible_leader(user: Any, item: SupervisionItem) -> bool:
-    """Who decides a 延期申请: the instructing leader, else the 分管 leader of the lead unit."""
-    from workflows.supervision_assignment import responsible_leader
+    """Who decides a 延期申请: the instructing leader, else the 分管 leader (or his 督办 delegate)."""
+    from workflows.supervision import may_decide_extension
 
-    leader = responsible_leader(item)
-    return leader is not None and leader.pk == user.pk
+    return may_decide_extension(user, item)
 
 
 def _history(item: SupervisionItem) -> list[Any]:
@@ -265,7 +260,7 @@ def _item_context(request: HttpRequest, item: SupervisionItem, **extra: Any) -> 
         "extensions": extensions,
         "tasks": tasks,
         "source": source_link(item, user),
-        "can_report": unit_person and item.state == ItemState.HANDLE,
+        "can_report": unit_person and item.state in REPORTING_STATES,
         "can_extend": unit_person and is_open and bool(item.due_on) and not open_extension,
         "screen_form": ExtensionDecisionForm(stage="screen"),
         "decide_form": ExtensionDecisionForm(stage="decide"),
