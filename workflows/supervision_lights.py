@@ -35,21 +35,32 @@ are not asked for: the 办结报告 is due then, and the deadline light already 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, Max
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, Exists, F, Max, OuterRef
 from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from viewflow.workflow.models import Task
 
+from officeapp.audit.services import record
 from officeapp.calendar.workdays import WorkingCalendar
+from officeapp.org.models import User
+from officeapp.outbox.services import emit
+from workflows import urging
+from workflows.acting import OPEN_STATUSES
+from workflows.flows import SupervisionFlow
 from workflows.models import (
     OPEN_ITEM_STATES,
     ItemState,
     Light,
     ProgressReport,
+    Reminder,
+    ReminderKind,
     ReportFrequency,
     ReportState,
     SupervisionItem,
@@ -354,15 +365,456 @@ def _apply(item: SupervisionItem, result: LightResult) -> list[str]:
     return changed
 
 
-__all__ = [
-    "LightResult",
-    "evaluate",
-    "latest_report_on",
-    "light_for",
-    "next_report_due",
-    "open_children",
-    "refresh_light",
-    "report_due_dates",
-    "worst",
-    "yellow_days",
-]
+# --- the nightly recompute -----------------------------------------------------------------------
+
+RECOMPUTE_BATCH = 1000
+LIGHT_FIELDS = ["light", "light_reason", "next_report_on"]
+# What the light reads of an item: loading only these keeps a 100,000-item run light on memory.
+READ_FIELDS = (
+    "pk",
+    "parent_id",
+    "number",
+    "title",
+    "state",
+    "received_on",
+    "due_on",
+    "report_frequency",
+    "report_interval_days",
+    "completed_at",
+    *LIGHT_FIELDS,
+)
+
+
+@dataclass
+class RecomputeReport:
+    today: date
+    scanned: int = 0
+    changed: int = 0
+    batches: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {light.value: 0 for light in Light})
+
+    def summary(self) -> str:
+        lights = "，".join(f"{Light(k).label}{n}" for k, n in self.counts.items())
+        return f"{self.today}: 督办事项 {self.scanned} 件（{lights}），变化 {self.changed} 件"
+
+
+def latest_reports_of(item_ids: Iterable[int]) -> dict[int, date]:
+    """The date of the lead unit's latest counted report per item, in one query."""
+    rows = (
+        ProgressReport.objects.filter(
+            item_id__in=list(item_ids), is_lead=True, state__in=COUNTING_REPORT_STATES
+        )
+        .order_by()
+        .values("item_id")
+        .annotate(at=Max(Coalesce("submitted_at", "created_at", output_field=DateTimeField())))
+        .values_list("item_id", "at")
+    )
+    return {item_id: timezone.localdate(at) for item_id, at in rows if at is not None}
+
+
+def recompute_lights(today: date | None = None, *, batch_size: int = RECOMPUTE_BATCH) -> RecomputeReport:
+    """The nightly (and hourly) job: every open item's light on `today`, written where it changed.
+
+    Leaves first, in batches by pk: per batch one read of the items (locked, skipping rows a service
+    holds right now — that service refreshes them itself), one read of their latest reports, one
+    bulk UPDATE of the changed rows only. Then the parents (分解), few, each with its children's
+    fresh lights. Idempotent: a second run the same day changes nothing."""
+    day = _today(today)
+    cal = WorkingCalendar()
+    report = RecomputeReport(today=day)
+    open_items = SupervisionItem.objects.filter(state__in=OPEN_ITEM_STATES)
+    parent_ids = set(
+        open_items.filter(parent__isnull=False).order_by().values_list("parent_id", flat=True).distinct()
+    )
+    children: dict[int, list[tuple[str, str, str]]] = {}
+    after = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                open_items.exclude(pk__in=parent_ids)
+                .filter(pk__gt=after)
+                .only(*READ_FIELDS)
+                .order_by("pk")
+                .select_for_update(skip_locked=True, of=("self",))[:batch_size]
+            )
+            if not batch:
+                break
+            after = batch[-1].pk
+            _recompute_batch(batch, day, cal, report, children)
+        if len(batch) < batch_size:
+            break
+    # Parents, deepest first: a parent is done once none of its open children waits.
+    pending = {
+        item.pk: item for item in open_items.filter(pk__in=parent_ids).only(*READ_FIELDS).order_by("pk")
+    }
+    waiting_on = {pk: {i.pk for i in pending.values() if i.parent_id == pk} for pk in pending}
+    while pending:
+        ready = [item for pk, item in pending.items() if not (waiting_on[pk] & set(pending))]
+        if not ready:  # a cycle cannot be built through the services; do not loop on bad data
+            ready = list(pending.values())
+        with transaction.atomic():
+            locked = set(
+                SupervisionItem.objects.filter(pk__in=[i.pk for i in ready])
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)
+            )
+            _recompute_batch([i for i in ready if i.pk in locked], day, cal, report, children)
+        for item in ready:
+            pending.pop(item.pk)
+    return report
+
+
+def _recompute_batch(
+    batch: list[SupervisionItem],
+    day: date,
+    cal: WorkingCalendar,
+    report: RecomputeReport,
+    children: dict[int, list[tuple[str, str, str]]],
+) -> None:
+    latest = latest_reports_of(i.pk for i in batch if i.state in REPORTING_STATES)
+    changed = []
+    for item in batch:
+        result = evaluate(
+            item,
+            today=day,
+            calendar=cal,
+            last_report_on=latest.get(item.pk),
+            children=children.get(item.pk, []),
+        )
+        if _apply(item, result):
+            changed.append(item)
+        report.counts[item.light] = report.counts.get(item.light, 0) + 1
+        if item.parent_id is not None:
+            children.setdefault(item.parent_id, []).append(
+                (_child_label(item.number, item.title), item.light, item.light_reason)
+            )
+    if changed:
+        SupervisionItem.objects.bulk_update(changed, LIGHT_FIELDS)
+    report.scanned += len(batch)
+    report.changed += len(changed)
+    report.batches += 1
+
+
+# --- 进展反馈 reminders ----------------------------------------------------------------------------
+
+SCAN_BATCH = 500
+REPORT_KINDS = (ReminderKind.REPORT_DUE, ReminderKind.REPORT_LATE)
+# The notifications are 催办 like any other (urging._notify_batch writes them with its kind).
+NOTIFY_KIND = urging.NOTIFY_KIND
+
+
+@dataclass
+class ScanReport:
+    today: date
+    rest_day: bool = False
+    scanned: int = 0  # items read: a report due tomorrow or late, and no reminder for it yet today
+    batches: int = 0
+    retried: int = 0  # batches redone after another scan inserted the same reminders
+    sent: dict[str, int] = field(default_factory=dict)  # kind -> reminders sent by this run
+    to_head: int = 0  # late reminders that also went to the unit's head(s) (once per lateness)
+    to_leader: int = 0  # … and to the 分管 leader(s)
+    no_task: int = 0  # due, but the item has no open 承办 task to attach the reminder to
+    nobody: int = 0  # due, but nobody to tell
+
+    @property
+    def total_sent(self) -> int:
+        return sum(self.sent.values())
+
+    def summary(self) -> str:
+        if self.rest_day:
+            return f"{self.today}: 非工作日，不发送进展反馈催报"
+        sent = ", ".join(f"{kind}={n}" for kind, n in sorted(self.sent.items())) or "none"
+        return (
+            f"{self.today}: scanned {self.scanned} items, sent {sent}, to_head {self.to_head}, "
+            f"to_leader {self.to_leader}, no task {self.no_task}, retried batches {self.retried}"
+        )
+
+
+@dataclass
+class _Plan:
+    """One reminder owed today: the item, its open 承办 task, which kind, about which due date."""
+
+    item: SupervisionItem
+    task: Task
+    kind: str
+    due: date
+    late: int = 0
+    to_head: bool = False
+    to_leader: bool = False
+
+
+def _handle_tasks(items: Iterable[SupervisionItem]) -> dict[int, Task]:
+    """The open 承办 task of each item (by item pk), with its owner, in one query. An item with
+    several (a 协办 split someday) gets its first: the lead unit's."""
+    by_process = {item.process_pk: item.pk for item in items if getattr(item, "process_pk", None)}
+    found: dict[int, Task] = {}
+    for task in (
+        Task.objects.filter(
+            process_id__in=list(by_process), status__in=OPEN_STATUSES, flow_task=SupervisionFlow.handle
+        )
+        .select_related("owner")
+        .order_by("pk")
+    ):
+        found.setdefault(by_process[task.process_id], task)
+    return found
+
+
+def _escalation_start(due: date, after: int, cal: WorkingCalendar) -> date:
+    """The working day a report due on `due` has been late `after` working days."""
+    return cal.add_working_days(due, after).due_on
+
+
+def scan_report_reminders(today: date | None = None, *, batch_size: int = SCAN_BATCH) -> ScanReport:
+    """The worker's job: 进展反馈 reminders, each exactly once.
+
+    On each working day, for items being handled (承办):
+    - REPORT_DUE on the last working day before a report is due, to whoever holds the 承办 task;
+    - REPORT_LATE on each working day the report is late, to them — and, once per lateness, also to
+      the unit head(s) after REMINDER_RULE's `head` working days late and to the 分管 leader(s)
+      after its `leader` days, as 收文's TO_HEAD/TO_LEADER (the escalation rides on that day's
+      REPORT_LATE row: TO_HEAD/TO_LEADER rows belong to the deadline and go out once per task).
+    The deadline's own reminders come from urging.scan_reminders through the 承办 task's TaskDue.
+
+    Exactly once: every reminder is a Reminder row on the item's open 承办 task, unique per
+    (task, kind, day), inserted in the same transaction as its notifications, a batch at a time;
+    a run that dies has committed whole batches only, and a batch that meets a concurrent run's
+    rows is redone after reading them."""
+    day = _today(today)
+    report = ScanReport(today=day)
+    cal = WorkingCalendar()
+    if not cal.is_working_day(day):
+        report.rest_day = True
+        return report
+    rule = urging.current_rule()
+    tomorrow = cal.add_working_days(day, 1).due_on
+    sent_today = Reminder.objects.filter(
+        task__process_id=OuterRef("process__pk"), kind__in=REPORT_KINDS, for_date=day, by__isnull=True
+    )
+    # The stored next report date is independent of the day (it moves when a report or the
+    # schedule changes, and each such change refreshes it); each batch re-checks it against the
+    # reports themselves.
+    candidates = (
+        SupervisionItem.objects.filter(
+            state=ItemState.HANDLE, next_report_on__isnull=False, next_report_on__lte=tomorrow
+        )
+        .exclude(next_report_on=day)  # due today: yesterday's REPORT_DUE told them; late from tomorrow
+        .alias(done=Exists(sent_today))
+        .filter(done=False)
+        .annotate(process_pk=F("process__pk"))
+        .only(*READ_FIELDS, "lead_department_id", "lead_agency_id", "supervisor_id")
+        .order_by("pk")
+    )
+    directory = _Escalations()
+    after = 0
+    while True:
+        batch = list(candidates.filter(pk__gt=after)[:batch_size])
+        if not batch:
+            break
+        after = batch[-1].pk
+        report.scanned += len(batch)
+        plans = _plan_batch(batch, day, tomorrow, cal, rule, report)
+        if plans:
+            _send_report_batch(plans, day, report, directory)
+        if len(batch) < batch_size:
+            break
+    return report
+
+
+def _plan_batch(
+    batch: list[SupervisionItem],
+    day: date,
+    tomorrow: date,
+    cal: WorkingCalendar,
+    rule: urging.ReminderRule,
+    report: ScanReport,
+) -> list[_Plan]:
+    latest = latest_reports_of(i.pk for i in batch)
+    tasks = _handle_tasks(batch)
+    plans: list[_Plan] = []
+    for item in batch:
+        due = next_report_due(item, today=day, calendar=cal, last_report_on=latest.get(item.pk))
+        if due is None or due == day or due > tomorrow:
+            continue  # a report came in since the stored date was written
+        task = tasks.get(item.pk)
+        if task is None:
+            report.no_task += 1
+            continue
+        if due > day:
+            plans.append(_Plan(item, task, ReminderKind.REPORT_DUE, due))
+            continue
+        late = cal.working_days_between(due, day)
+        plans.append(_Plan(item, task, ReminderKind.REPORT_LATE, due, late=late))
+    # Escalations once per lateness: not when an earlier late reminder of this lateness (a row
+    # after the due date) already reached the threshold.
+    late_plans = [p for p in plans if p.kind == ReminderKind.REPORT_LATE]
+    if late_plans:
+        earlier: dict[int, list[date]] = {}
+        for task_id, for_date in Reminder.objects.filter(
+            task_id__in=[p.task.pk for p in late_plans],
+            kind=ReminderKind.REPORT_LATE,
+            by__isnull=True,
+            for_date__gt=min(p.due for p in late_plans),
+            for_date__lt=day,
+        ).values_list("task_id", "for_date"):
+            earlier.setdefault(task_id, []).append(for_date)
+        for p in late_plans:
+            before = [d for d in earlier.get(p.task.pk, []) if d > p.due]
+            for threshold, attr in ((rule.to_head_after, "to_head"), (rule.to_leader_after, "to_leader")):
+                if threshold and p.late >= threshold:
+                    start = _escalation_start(p.due, threshold, cal)
+                    setattr(p, attr, not any(d >= start for d in before))
+    return plans
+
+
+@dataclass
+class _Escalations:
+    """Unit heads and 分管 leaders per department, read once per scan."""
+
+    heads: dict[int, list[User]] = field(default_factory=dict)
+    leaders: dict[int, list[User]] = field(default_factory=dict)
+
+    def load(self, department_ids: Iterable[int]) -> None:
+        missing = sorted(set(department_ids) - set(self.heads))
+        if not missing:
+            return
+        heads, leaders = urging._escalation_targets(missing)
+        for dept_id in missing:
+            self.heads[dept_id] = heads.get(dept_id, [])
+            self.leaders[dept_id] = leaders.get(dept_id, [])
+
+
+def _send_report_batch(plans: list[_Plan], day: date, report: ScanReport, directory: _Escalations) -> None:
+    for attempt in range(1, urging.BATCH_ATTEMPTS + 1):
+        partial_report = ScanReport(today=day)
+        try:
+            with transaction.atomic():
+                _send_report_batch_once(plans, day, partial_report, directory, recheck=attempt > 1)
+        except IntegrityError:
+            if attempt == urging.BATCH_ATTEMPTS:
+                raise
+            report.retried += 1
+            continue
+        report.batches += 1
+        report.nobody += partial_report.nobody
+        report.to_head += partial_report.to_head
+        report.to_leader += partial_report.to_leader
+        for kind, n in partial_report.sent.items():
+            report.sent[kind] = report.sent.get(kind, 0) + n
+        return
+
+
+def _item_url(item: SupervisionItem, task: Task) -> str:
+    try:
+        return reverse("workflows:supervision_item", args=[item.pk])
+    except NoReverseMatch:  # the item page (helper S3) not mounted yet: the task's own link
+        return urging._task_url(task)
+
+
+def _send_report_batch_once(
+    plans: list[_Plan], day: date, report: ScanReport, directory: _Escalations, *, recheck: bool
+) -> None:
+    todo = sorted(plans, key=lambda p: (p.task.pk, p.kind))
+    if recheck:
+        # A concurrent run sent some of these meanwhile (and maybe escalated): read what it sent.
+        sent = set(
+            Reminder.objects.filter(
+                task_id__in=[p.task.pk for p in todo], kind__in=REPORT_KINDS, for_date=day, by__isnull=True
+            ).values_list("task_id", "kind")
+        )
+        still_open = set(
+            Task.objects.filter(pk__in=[p.task.pk for p in todo], status__in=OPEN_STATUSES).values_list(
+                "pk", flat=True
+            )
+        )
+        todo = [p for p in todo if (p.task.pk, p.kind) not in sent and p.task.pk in still_open]
+        if not todo:
+            return
+    holdings = urging.holdings_of(list({p.task.pk: p.task for p in todo}.values()))
+    directory.load(d for p in todo if p.to_head or p.to_leader for d in holdings[p.task.pk].department_ids)
+    rows: list[Reminder] = []
+    outgoing: list[Any] = []
+    for p in todo:
+        holding = holdings[p.task.pk]
+        holders = holding.everyone
+        mine = {u.pk for u in holders}
+        heads = _people(holding.department_ids, directory.heads, mine) if p.to_head else []
+        leaders = (
+            _people(holding.department_ids, directory.leaders, mine | {u.pk for u in heads})
+            if p.to_leader
+            else []
+        )
+        if not (holders or heads or leaders):
+            report.nobody += 1
+            continue
+        item = p.item
+        url = _item_url(item, p.task)
+        name = f"{item.number} {item.title}".strip()
+        when = day_label(p.due, today=day)
+        names = "、".join(u.real_name for u in holding.holders) or "（无）"
+        if p.kind == ReminderKind.REPORT_DUE:
+            title = f"进展反馈将于{when}到期：{item.title}"
+            body = f"督办事项：{name}；请于{when}前报送进展反馈（{item.get_report_frequency_display()}）。"
+        else:
+            title = f"进展反馈逾期{p.late}个工作日：{item.title}"
+            body = f"督办事项：{name}；进展反馈应于{when}报送，已逾期{p.late}个工作日；承办人：{names}。"
+        reminder = Reminder(
+            task_id=p.task.pk,
+            kind=p.kind,
+            for_date=day,
+            recipients=[u.pk for u in [*holders, *heads, *leaders]],
+            note=("已升级至处室负责人" if heads else "")
+            + ("、分管领导" if heads and leaders else "分管领导" if leaders else ""),
+        )
+        rows.append(reminder)
+        if holders:
+            outgoing.append(
+                urging._Outgoing(reminder=reminder, recipients=holders, title=title, body=body, url=url)
+            )
+        if heads:
+            outgoing.append(
+                urging._Outgoing(
+                    reminder=reminder, recipients=heads, title=f"本处室{title}", body=body, url=url
+                )
+            )
+            report.to_head += 1
+        if leaders:
+            outgoing.append(
+                urging._Outgoing(
+                    reminder=reminder, recipients=leaders, title=f"分管处室{title}", body=body, url=url
+                )
+            )
+            report.to_leader += 1
+    if not rows:
+        return
+    # Reminders and notifications commit together; a unique conflict rolls the batch back.
+    Reminder.objects.bulk_create(rows)
+    urging._notify_batch(outgoing)
+    counts: dict[str, int] = {}
+    for row in rows:
+        report.sent[row.kind] = report.sent.get(row.kind, 0) + 1
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+    record(
+        "workflows.supervision_reminders_sent",
+        actor=None,
+        object_type="workflows.reminder",
+        details={"for_date": day.isoformat(), "items": len(rows), **counts},
+    )
+    emit(
+        "workflows.supervision_reminders_sent",
+        object_type="workflows.reminder",
+        payload={
+            "for_date": day.isoformat(),
+            "reminders": [
+                [p.item.pk, p.task.pk, p.kind] for p in todo if any(r.task_id == p.task.pk for r in rows)
+            ],
+        },
+    )
+
+
+def _people(department_ids: list[int], above: dict[int, list[User]], exclude: set[int]) -> list[User]:
+    seen: dict[int, User] = {}
+    for dept_id in department_ids:
+        for user in above.get(dept_id, []):
+            if user.pk not in exclude and user.is_active:
+                seen.setdefault(user.pk, user)
+    return list(seen.values())
