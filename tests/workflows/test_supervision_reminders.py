@@ -7,7 +7,7 @@ exactly once across two runs and a run that dies mid-way; recompute_lights write
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -303,3 +303,28 @@ def test_recompute_rolls_children_up_to_their_parent(cast: Any) -> None:
     parent.refresh_from_db()
     assert (parent.light, parent.light_reason) == (Light.RED, "子事项“督〔2026〕12-1”红灯：已超期2个工作日")
     assert report.counts == {Light.GREEN: 1, Light.YELLOW: 0, Light.RED: 2}
+
+
+# --- the worker's job ----------------------------------------------------------------------------
+
+
+def test_the_hourly_job_turns_lights_then_reminds_once_however_often_it_runs(cast: Any) -> None:
+    import time_machine
+
+    from tests.workflows.test_supervision_lights import SHANGHAI
+    from workflows.supervision_tasks import SUPERVISION_SCHEDULE, supervision_job
+
+    item, task = handled_item(cast)
+    SupervisionItem.objects.filter(pk=item.pk).update(next_report_on=None)  # a stale stored date
+
+    with time_machine.travel(datetime(2026, 9, 28, 9, 0, tzinfo=SHANGHAI), tick=False):
+        first = supervision_job()
+        second = supervision_job()
+
+    assert SUPERVISION_SCHEDULE.func == "workflows.supervision_tasks.supervision_job"
+    assert SUPERVISION_SCHEDULE.seconds == 3600
+    assert "黄灯1" in first and "report_late=1" in first
+    assert "变化 0 件" in second and "sent none" in second
+    item.refresh_from_db()
+    assert (item.light, item.next_report_on) == (Light.YELLOW, date(2026, 9, 24))
+    assert sent(task, date(2026, 9, 28)) == [ReminderKind.REPORT_LATE]
