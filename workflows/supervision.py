@@ -16,6 +16,8 @@ item's light (workflows/supervision_lights.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -119,6 +121,22 @@ class HistoryEntry:
 
 def process_lock(process_id: int) -> Any:
     return acting.process_lock(SupervisionFlow, process_id)
+
+
+BUSY = "该督办事项正在由他人办理，请稍后重新提交。"
+
+
+@contextmanager
+def item_lock(process_id: int) -> Iterator[None]:
+    """The process lock for actions on the item beside its tasks (reports, extensions, 分解): a
+    contention that outlasts viewflow's retries is told as "busy, try again", not as a task race."""
+    try:
+        with process_lock(process_id):
+            yield
+    except FlowError as exc:
+        if exc.message == LOST_RACE:
+            raise FlowError(BUSY) from exc
+        raise
 
 
 def _label(step: str) -> str:
@@ -972,7 +990,7 @@ def write_report(
         raise FlowError("完成进度须为0到100之间的整数。")
     process_id = _process_id_of(item)
     stored = _stored_files(files, actor=actor)
-    with process_lock(process_id):
+    with item_lock(process_id):
         item = _locked_item(item.pk)
         _check_reporting(item, kind)
         unit = _unit_of_actor(item, actor)
@@ -1030,7 +1048,7 @@ def sign_off_report(report: ProgressReport, *, actor: User) -> ProgressReport:
     """审签 by the unit's head: the report counts (报送). The 牵头单位's signed 办结报告 completes the
     承办 task, so the item goes to 审核."""
     process_id = _process_id_of(report.item)
-    with process_lock(process_id):
+    with item_lock(process_id):
         item = _locked_item(report.item_id)
         report = ProgressReport.objects.select_for_update().get(pk=report.pk)
         if report.state != ReportState.DRAFT:
@@ -1131,7 +1149,7 @@ def request_extension(
     if new_due_on is None:
         raise FlowError("请填写申请延至的日期。")
     process_id = _process_id_of(item)
-    with process_lock(process_id):
+    with item_lock(process_id):
         item = _locked_item(item.pk)
         if is_closed(item):
             raise FlowError("该督办事项已办结销号，不能申请延期。")
@@ -1191,7 +1209,7 @@ def screen_extension(
     """初审 by the 督查员: forward to the responsible leader, or refuse (with a reason)."""
     note = (note or "").strip()
     process_id = _process_id_of(ext.item)
-    with process_lock(process_id):
+    with item_lock(process_id):
         item = _locked_item(ext.item_id)
         ext = ExtensionRequest.objects.select_for_update().get(pk=ext.pk)
         if not can_supervise(actor, item.agency_id):
@@ -1258,7 +1276,7 @@ def decide_extension(
     """审批 by the responsible leader: approved, the requested date becomes the item's 完成时限 (both
     dates stay on the request); refused, the old one stands."""
     process_id = _process_id_of(ext.item)
-    with process_lock(process_id):
+    with item_lock(process_id):
         item = _locked_item(ext.item_id)
         ext = ExtensionRequest.objects.select_for_update().get(pk=ext.pk)
         if ext.state == ExtensionState.SUBMITTED:
@@ -1320,7 +1338,7 @@ def split_item(item: SupervisionItem, *, actor: User, parts: list[dict[str, Any]
     if not parts:
         raise FlowError("请至少填写一个子事项。")
     process_id = _process_id_of(item)
-    with process_lock(process_id):
+    with item_lock(process_id):
         parent = _locked_item(item.pk)
         if is_closed(parent):
             raise FlowError("该督办事项已办结销号，不能再分解。")
