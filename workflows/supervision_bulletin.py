@@ -104,13 +104,13 @@ class Bulletin:
             blocks.append(
                 {
                     "kind": "p",
-                    "text": "以下单位牵头的督办事项逾期未办结："
+                    "text": "以下单位牵头的督办事项未在时限内办结："
                     + "、".join(map(str, self.overdue_units))
                     + "。",
                 }
             )
         else:
-            blocks.append({"kind": "p", "text": "本月没有逾期未办结的督办事项。"})
+            blocks.append({"kind": "p", "text": "本月没有未在时限内办结的督办事项。"})
         if self.report_late_units:
             blocks.append(
                 {
@@ -231,7 +231,7 @@ def bulletin_for(agency_id: int, month: date, *, today: date | None = None) -> B
         Q(completed_at__isnull=False, completed_on__gt=F("due_on"))
         | Q(completed_at__isnull=True, closed_on__gt=F("due_on"))
     )
-    on_time = _by_lead(closed_in_month)
+    closers = _by_lead(closed_in_month)
     late_units = {u.label for u in _by_lead(late_closers)}
     overdue_units = _by_lead(overdue)
     blamed = {u.label for u in overdue_units} | late_units
@@ -248,7 +248,7 @@ def bulletin_for(agency_id: int, month: date, *, today: date | None = None) -> B
         completed=completed,
         overdue_units=overdue_units,
         report_late_units=report_late,
-        praised_units=[u for u in on_time if u.label not in blamed],
+        praised_units=[u for u in closers if u.label not in blamed],
     )
 
 

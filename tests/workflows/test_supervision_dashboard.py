@@ -549,3 +549,27 @@ def test_the_dashboards_query_count_does_not_grow_with_the_items(supervision: An
 
     assert few == many
     assert many <= 22  # session, user, grants, portfolio, 13 figures and lists, audit, the shell
+
+
+# --- the permission matrix's entries, checked here while the pages are mounted by this module ---------
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("dashboard", DASHBOARD),
+        ("list", LIST),
+        ("export", EXPORT),
+        ("bulletin", "/workflows/supervision/bulletin/"),
+    ],
+)
+def test_every_member_of_the_cast_gets_the_matrix_status(cast: Any, name: str, url: str) -> None:
+    from tests.conftest import CAST_USERS
+    from tests.security import matrix_supervision_dashboard as matrix
+    from tests.security.test_permission_matrix import _client_for
+
+    expected = matrix._BULLETIN if name == "bulletin" else matrix._DASHBOARD
+
+    got = {who: _client_for(who, cast).get(url).status_code for who in ["anonymous", *CAST_USERS]}
+
+    assert got == {who: expected.get(who, expected["*"]) for who in got}
