@@ -671,3 +671,51 @@ def test_a_finished_task_cannot_be_completed_twice(supervision: Any) -> None:
     with pytest.raises(FlowError, match="该任务已办理"):
         complete_supervision_step(task, actor=s.supervisor, step_input=SupervisionStepInput())
     assert fresh(item).serial == 1
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The province, its 发文 (the documents items link to) and the 督办 demo, rolled back after."""
+    from io import StringIO
+
+    from django.db import transaction
+
+    from officeapp.demo import load_demo_province
+    from workflows.demo import build_outgoing_demo
+    from workflows.supervision_demo import build_supervision_demo
+    from workflows.supervision_sources import register_default_sources
+
+    register_default_sources()
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        load_demo_province(stdout=out.write)
+        build_outgoing_demo(out.write)
+        yield build_supervision_demo(out.write)
+        transaction.set_rollback(True)
+
+
+def test_the_demo_supervises_items_in_every_state_with_all_three_lights(demo: str) -> None:
+    from workflows.models import ExtensionRequest
+
+    items = SupervisionItem.objects.filter(agency__code="GD-BGT")
+    assert 20 <= items.filter(parent__isnull=True).count() <= 30
+    states = set(items.values_list("state", flat=True))
+    assert states >= {s.value for s in ItemState if s != ItemState.TERMINATED}
+    assert set(items.values_list("light", flat=True)) == {"green", "yellow", "red"}
+    assert set(items.values_list("source", flat=True)) >= {
+        SupervisionSource.INSTRUCTION,
+        SupervisionSource.MEETING,
+        SupervisionSource.DOCUMENT,
+    }
+    assert items.filter(source_type__isnull=False).exists()
+    assert ExtensionRequest.objects.filter(state=ExtensionState.APPROVED).count() == 1
+    assert ExtensionRequest.objects.filter(state=ExtensionState.REFUSED).count() == 1
+    assert ProgressReport.objects.filter(state=ReportState.RETURNED).exists()
+    assert ProgressReport.objects.filter(contributes_to__isnull=False).exists()
+    assert items.filter(parent__isnull=False).count() == 2
+    assert Opinion.objects.filter(item__in=items, decision=Decision.NOT_OURS).exists()
+    assert Opinion.objects.filter(item__in=items, step="leader_review", decision=Decision.NOTE).exists()
+    assert "督办" in demo
