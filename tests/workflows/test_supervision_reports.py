@@ -387,3 +387,24 @@ def test_a_leader_sees_his_portfolio_and_what_he_instructed(supervision: Any) ->
     assert covered not in set(visible_items(s.receiving.chief))
     # The 主要负责人 (分管 the whole 办公厅) sees every department's items.
     assert {covered, instructed} <= set(visible_items(s.chief))
+
+
+# --- 催办 through the 收文 mechanism ------------------------------------------------------------------
+
+
+def test_the_deadline_reaches_the_lead_unit_through_the_reminder_scan(supervision: Any) -> None:
+    from officeapp.calendar.workdays import add_working_days
+    from workflows.models import Reminder, ReminderKind
+    from workflows.urging import scan_reminders
+
+    s = supervision
+    due = add_working_days(today(), 10).due_on
+    item = new_item(s, due_on=due)
+    to_handle(s, item)
+    [handle] = open_tasks(item, "handle")
+
+    scan_reminders(today=due)
+
+    reminder = Reminder.objects.get(task=handle, kind=ReminderKind.DUE)
+    assert reminder.recipients == [s.dept_head.pk]
+    assert any(h.kind == "reminder" and h.what == "到期提醒" for h in item_history(item))
