@@ -176,6 +176,8 @@ def test_an_item_goes_from_registration_to_closing_with_an_extension_and_a_retur
     # The first 办结报告 is signed off, then sent back (退办重办) with a reason.
     report(staff, item.pk, "七个地市已接入。")
     sign_off(head, item.pk)
+    fits = head.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits, "the 督办 item page scrolls sideways at 375 px"
     open_step(supervisor, item.pk, "审核")
     supervisor.check("#step-form input[name=decision][value=disagree]")
     supervisor.fill("#step-form textarea[name=opinion]", "尚有十四个地市未接入，请重办。")
@@ -210,3 +212,7 @@ def test_an_item_goes_from_registration_to_closing_with_an_extension_and_a_retur
     with head.expect_navigation():
         closed.click()
     expect(head.locator("body")).to_contain_text(TITLE)
+    head.goto("/workflows/supervision/items/")
+    expect(head.locator("table.items")).to_contain_text(item.number)
+    fits = head.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits, "the 督办事项 list scrolls sideways at 375 px"

@@ -646,3 +646,35 @@ def test_the_notice_prints_and_downloads_as_docx(supervision: Any, sign_in: Any)
     cells = [c.text for t in Document(io.BytesIO(docx.content)).tables for r in t.rows for c in r.cells]
     assert item.number in cells and supervision.cast.secretariat.name in cells
     assert sign_in(supervision.flow_cast.supervision_head).get(url).status_code == 404
+
+
+def test_registering_from_a_document_page_fills_in_the_document(supervision: Any, sign_in: Any) -> None:
+    from documents.services import create_draft
+
+    cast = supervision.cast
+    document = create_draft(actor=cast.drafter, department=cast.general_dept, title="关于优化营商环境的通知")
+    client = sign_in(cast.office_director)
+
+    page = client.get(reverse("workflows:supervision_new"), {"document": document.pk}).content.decode()
+
+    assert 'value="关于优化营商环境的通知"' in page
+    assert '<option value="document" selected>' in page
+
+
+def test_archiving_asks_for_the_retention_period(supervision: Any, sign_in: Any) -> None:
+    item = completed(supervision, sign_in)
+    for step in ("review", "leader_review", "close"):
+        act(item, step, decision=Decision.AGREE)
+    archivist = holder(open_task(item, "archive"))
+    client = sign_in(archivist)
+    url = task_url(item, "archive")
+
+    refused = client.post(url, {"decision": "agree", "opinion": "材料齐全。"})
+    assert refused.status_code == 400
+    assert "请选择保管期限。" in refused.content.decode() and "材料齐全。" in refused.content.decode()
+
+    response = client.post(url, {"decision": "agree", "retention": "permanent", "opinion": "材料齐全。"})
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.state == ItemState.ARCHIVED
