@@ -776,6 +776,9 @@ def _decide(
             raise FlowError("承办单位请报送办结报告，或申请延期。")
         if step_input.return_to not in supervision_earlier_steps(step):
             raise FlowError("请选择要退回的环节。")
+        if step == "review" and step_input.return_to == "handle":
+            # Back to the unit means its 办结报告 is not accepted: that is 退办/重办, with its record.
+            raise FlowError("退回承办单位请选择“退办/重办”并写明理由。")
         if not text:
             raise FlowError("退回时必须填写退回原因。")
         process.route = step_input.return_to

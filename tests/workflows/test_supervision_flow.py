@@ -415,6 +415,8 @@ def test_review_disagree_needs_a_reason_and_returns_the_completion_to_handle(sup
 
     with pytest.raises(FlowError, match="退办/重办须写明理由"):
         act(item, "review", s.supervisor, decision=Decision.DISAGREE)
+    with pytest.raises(FlowError, match="请选择“退办/重办”"):
+        act(item, "review", s.supervisor, decision=Decision.RETURN, return_to="handle", opinion="重办")
     assert fresh(item).state == ItemState.REVIEW
 
     act(item, "review", s.supervisor, decision=Decision.DISAGREE, opinion="数据不实，请重办")
