@@ -456,6 +456,13 @@ def test_staff_write_a_report_with_a_file_and_the_head_signs_it_off(supervision:
     )
     assert download in page
     assert head.get(download).status_code == 200
+    from officeapp.blobs.models import Blob
+    from officeapp.blobs.services import _unreferenced
+    from workflows.views.supervision import SupervisionFilesReferrer
+
+    kept = set(SupervisionFilesReferrer().referenced_blob_ids())
+    assert report.attachments.get().blob_id in kept, "retention keeps a report's file"
+    assert not _unreferenced(Blob.objects.filter(pk=report.attachments.get().blob_id)).exists()
 
     signed = head.post(reverse("workflows:supervision_report_sign_off", kwargs={"report_id": report.pk}))
 

@@ -558,7 +558,7 @@ def _decide_extension_page(request: HttpRequest, extension_id: int, *, stage: st
     form = ExtensionDecisionForm(request.POST, stage=stage)
     form_key = "screen_form" if stage == "screen" else "decide_form"
     if not form.is_valid():
-        return _render_item(request, item, status=400, **{form_key: form, "form_for": extension.pk})
+        return _render_item(request, item, status=400, **{form_key: form})
     from workflows import supervision
 
     verdict, note = form.cleaned_data["verdict"], form.cleaned_data["note"]
@@ -568,9 +568,7 @@ def _decide_extension_page(request: HttpRequest, extension_id: int, *, stage: st
         else:
             supervision.decide_extension(extension, actor=request.user, approve=verdict, note=note)
     except DocumentError as exc:
-        return _render_item(
-            request, item, status=400, error=exc.message, **{form_key: form, "form_for": extension.pk}
-        )
+        return _render_item(request, item, status=400, error=exc.message, **{form_key: form})
     if stage == "screen":
         messages.success(request, "已报领导审批。" if verdict else "已不予转报。")
     else:
@@ -625,11 +623,15 @@ class SupervisionFilesReferrer:
         return via_report or Opinion.objects.filter(signature=blob, item__in=items).exists()
 
     def referenced_blob_ids(self) -> Any:
-        return ReportAttachment.objects.values_list("blob_id", flat=True).union(
-            Opinion.objects.filter(item__isnull=False, signature__isnull=False).values_list(
-                "signature_id", flat=True
-            )
+        from officeapp.blobs.models import Blob
+
+        # One queryset (no UNION), so the retention job can use it as a subquery.
+        signatures = Opinion.objects.filter(item__isnull=False, signature__isnull=False).values(
+            "signature_id"
         )
+        return Blob.objects.filter(
+            Q(pk__in=ReportAttachment.objects.values("blob_id")) | Q(pk__in=signatures)
+        ).values_list("pk", flat=True)
 
 
 urlpatterns = [
