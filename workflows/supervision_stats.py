@@ -27,7 +27,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Avg, Count, DateField, DurationField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -145,17 +158,16 @@ class ItemFilter:
         return self.params() != self.base_params()
 
 
-def _unit_rows(code: str, *, role: str = "") -> Q | None:
+def _takes_part(code: str, *, role: str = "") -> Q | None:
+    """The unit leads (the item's lead_department/lead_agency) or helps (a 协办 row of
+    SupervisionUnit) — the same two sources the unit chart counts."""
     parsed = parse_unit(code)
     if parsed is None:
         return None
     kind, pk = parsed
-    rows = SupervisionUnit.objects.filter(**{f"{kind}_id": pk})
-    if role == "lead":
-        rows = rows.filter(is_lead=True)
-    elif role == "co":
-        rows = rows.filter(is_lead=False)
-    return Q(pk__in=rows.values("item_id"))
+    lead = Q(**{f"lead_{kind}_id": pk})
+    co = Q(pk__in=SupervisionUnit.objects.filter(is_lead=False, **{f"{kind}_id": pk}).values("item_id"))
+    return {"lead": lead, "co": co}.get(role, lead | co)
 
 
 def _overdue_in_month_q(today: date) -> Q:
@@ -200,7 +212,7 @@ def filter_items(
     if f.importance:
         items = items.filter(importance=f.importance)
     if f.unit:
-        q = _unit_rows(f.unit)
+        q = _takes_part(f.unit)
         items = items.filter(q) if q is not None else items.none()
     if f.date_from:
         items = items.filter(created_at__gte=_day_start(f.date_from))
@@ -213,7 +225,7 @@ def filter_items(
     if f.open:
         items = items.filter(state__in=_OPEN)
     if f.part:
-        q = _unit_rows(f.part, role=f.role)
+        q = _takes_part(f.part, role=f.role)
         items = items.filter(q) if q is not None else items.none()
     if f.lead:
         parsed = parse_unit(f.lead)
@@ -325,33 +337,88 @@ class Dashboard:
     trend: list[MonthRow]
     overdue_items: list[SupervisionItem] = field(default_factory=list)
     due_week_items: list[SupervisionItem] = field(default_factory=list)
+    # The units of the items in this view, for the filter's select (no query of its own).
+    unit_choices: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _bar(f: ItemFilter, key: str, label: str, count: int, **condition: Any) -> Bar:
     return Bar(key, label, int(count), f.drill(**condition).query())
 
 
-def summary(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> Summary:
-    row = items.aggregate(
-        total=Count("pk"),
-        open=Count("pk", filter=Q(state__in=_OPEN)),
-        overdue=Count("pk", filter=overdue_q(today)),
-        due_week=Count("pk", filter=due_week_q(today)),
-        report_late=Count("pk", filter=report_late_q(today)),
-        closed=Count("pk", filter=Q(closed_at__isnull=False)),
+def _late() -> ExpressionWrapper:
+    """超期 of an item: (办结 day, else 销号 day, else today) − due_on, as a duration."""
+    today = timezone.localdate()
+    end = Coalesce(
+        F("completed_on"), F("closed_on"), Value(today, output_field=DateField()), output_field=DateField()
     )
+    return ExpressionWrapper(end - F("due_on"), output_field=DurationField())
+
+
+def _duration_days(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, timedelta):
+        return value.total_seconds() / 86400
+    # SQLite sums the microseconds as a number; PostgreSQL gives an interval.
+    return float(value) / 86_400_000_000
+
+
+def item_groups(items: QuerySet[SupervisionItem], today: date) -> list[dict[str, Any]]:
+    """THE pass over the items: one GROUP BY (state, light, source, 牵头单位) with the day-dependent
+    counts; the tiles, the state/light/source charts, the lead side of the unit chart and the
+    per-unit table are all sums of its rows (a few hundred rows, whatever the number of items)."""
+    late = Q(due_on__isnull=False, late__gt=timedelta(0)) & ~Q(state=ItemState.TERMINATED)
+    return list(
+        items.annotate(late=_late())
+        .values(
+            "state",
+            "light",
+            "source",
+            "lead_department_id",
+            "lead_department__name",
+            "lead_agency_id",
+            "lead_agency__name",
+        )
+        .annotate(
+            n=Count("pk"),
+            overdue=Count("pk", filter=overdue_q(today)),
+            due_week=Count("pk", filter=due_week_q(today)),
+            report_late=Count("pk", filter=report_late_q(today)),
+            closed=Count("pk", filter=Q(closed_at__isnull=False)),
+            late_n=Count("pk", filter=late),
+            late_sum=Sum("late", filter=late),
+        )
+        .order_by()
+    )
+
+
+def summary(groups: list[dict[str, Any]], f: ItemFilter) -> Summary:
+    def total(key: str) -> int:
+        return sum(g[key] for g in groups)
+
     return Summary(
-        total=_bar(f, "total", "督办事项", row["total"]),
-        open=_bar(f, "open", "在办", row["open"], open=True),
-        overdue=_bar(f, "overdue", "逾期", row["overdue"], overdue=True),
-        due_week=_bar(f, "due_week", "本周到期", row["due_week"], due_week=True),
-        report_late=_bar(f, "report_late", "反馈逾期", row["report_late"], report_late=True),
-        closed=_bar(f, "closed", "已销号", row["closed"], closed=True),
+        total=_bar(f, "total", "督办事项", total("n")),
+        open=_bar(
+            f, "open", "在办", sum(g["n"] for g in groups if g["state"] in OPEN_ITEM_STATES), open=True
+        ),
+        overdue=_bar(f, "overdue", "逾期", total("overdue"), overdue=True),
+        due_week=_bar(f, "due_week", "本周到期", total("due_week"), due_week=True),
+        report_late=_bar(f, "report_late", "反馈逾期", total("report_late"), report_late=True),
+        closed=_bar(f, "closed", "已销号", total("closed"), closed=True),
     )
 
 
-def by_state(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[Bar]:
-    counts = dict(items.order_by().values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+def _sum_by(groups: list[dict[str, Any]], key: str, *, open_only: bool = False) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for g in groups:
+        if open_only and g["state"] not in OPEN_ITEM_STATES:
+            continue
+        counts[g[key]] = counts.get(g[key], 0) + g["n"]
+    return counts
+
+
+def by_state(groups: list[dict[str, Any]], f: ItemFilter) -> list[Bar]:
+    counts = _sum_by(groups, "state")
     return [
         _bar(f, value, label, counts[value], state=value)
         for value, label in ItemState.choices
@@ -359,19 +426,13 @@ def by_state(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[Bar]:
     ]
 
 
-def by_light(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[Bar]:
-    counts = dict(
-        items.filter(state__in=_OPEN)
-        .order_by()
-        .values_list("light")
-        .annotate(n=Count("pk"))
-        .values_list("light", "n")
-    )
+def by_light(groups: list[dict[str, Any]], f: ItemFilter) -> list[Bar]:
+    counts = _sum_by(groups, "light", open_only=True)
     return [_bar(f, value, label, counts.get(value, 0), light=value) for value, label in Light.choices]
 
 
-def by_source(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[Bar]:
-    counts = dict(items.order_by().values_list("source").annotate(n=Count("pk")).values_list("source", "n"))
+def by_source(groups: list[dict[str, Any]], f: ItemFilter) -> list[Bar]:
+    counts = _sum_by(groups, "source")
     return [
         _bar(f, value, label, counts[value], source=value)
         for value, label in SupervisionSource.choices
@@ -379,37 +440,53 @@ def by_source(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[Bar]:
     ]
 
 
-def by_unit(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[UnitRow]:
-    """Every unit of the items in scope, lead and helping, with its open items' lights: one GROUP BY
-    over SupervisionUnit (indexed on department/agency, item)."""
-    rows = (
-        SupervisionUnit.objects.filter(item__in=items.values("pk"))
-        .values("department_id", "department__name", "agency_id", "agency__name", "is_lead")
-        .annotate(
-            n=Count("item", distinct=True),
-            open=Count("item", distinct=True, filter=Q(item__state__in=_OPEN)),
-            red=Count("item", distinct=True, filter=Q(item__state__in=_OPEN, item__light=Light.RED)),
-            yellow=Count("item", distinct=True, filter=Q(item__state__in=_OPEN, item__light=Light.YELLOW)),
+def _lead_of(g: dict[str, Any]) -> tuple[str, str] | None:
+    if not (g["lead_department_id"] or g["lead_agency_id"]):
+        return None  # not yet given a lead unit (登记 before 交办)
+    label = g["lead_department__name"] or g["lead_agency__name"] or ""
+    return unit_code(g["lead_department_id"], g["lead_agency_id"]), label
+
+
+def co_groups(items: QuerySet[SupervisionItem]) -> list[dict[str, Any]]:
+    """The helping side: 协办 rows of SupervisionUnit (indexed on unit, item) of the items in
+    scope, by unit, state and light — one GROUP BY."""
+    return list(
+        SupervisionUnit.objects.filter(is_lead=False, item__in=items.values("pk"))
+        .values(
+            "department_id", "department__name", "agency_id", "agency__name", "item__state", "item__light"
         )
+        .annotate(n=Count("item_id"))
         .order_by()
     )
+
+
+def by_unit(groups: list[dict[str, Any]], co: list[dict[str, Any]], f: ItemFilter) -> list[UnitRow]:
+    """Every unit of the items in scope, lead (the item's 牵头单位) and helping (协办 rows), with its
+    open items' lights."""
     merged: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        code = unit_code(r["department_id"], r["agency_id"])
-        entry = merged.setdefault(
-            code,
-            {
-                "label": r["department__name"] or r["agency__name"] or "",
-                "lead": 0,
-                "co": 0,
-                "open": 0,
-                "red": 0,
-                "yellow": 0,
-            },
+
+    def add(code: str, label: str, role: str, n: int, state: str, light: str) -> None:
+        e = merged.setdefault(code, {"label": label, "lead": 0, "co": 0, "open": 0, "red": 0, "yellow": 0})
+        e[role] += n
+        if state in OPEN_ITEM_STATES:
+            e["open"] += n
+            if light in (Light.RED, Light.YELLOW):
+                e[light] += n
+
+    for g in groups:
+        lead = _lead_of(g)
+        if lead is not None:
+            add(*lead, "lead", g["n"], g["state"], g["light"])
+    for r in co:
+        label = r["department__name"] or r["agency__name"] or ""
+        add(
+            unit_code(r["department_id"], r["agency_id"]),
+            label,
+            "co",
+            r["n"],
+            r["item__state"],
+            r["item__light"],
         )
-        entry["lead" if r["is_lead"] else "co"] += r["n"]
-        for key in ("open", "red", "yellow"):
-            entry[key] += r[key]
     result = [
         UnitRow(
             code=code,
@@ -425,51 +502,33 @@ def by_unit(items: QuerySet[SupervisionItem], f: ItemFilter) -> list[UnitRow]:
     return sorted(result, key=lambda u: (-(u.lead.count + u.co.count), u.label))
 
 
-def _days(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds() / 86400
-    # SQLite averages the microseconds as a number; PostgreSQL gives an interval.
-    return float(value) / 86_400_000_000
-
-
-def by_lead(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[LeadRow]:
-    """Per 牵头单位 (the item's lead_department/lead_agency, indexed with state and light)."""
-    end = Coalesce(
-        F("completed_on"), F("closed_on"), Value(today, output_field=DateField()), output_field=DateField()
-    )
-    late = ExpressionWrapper(end - F("due_on"), output_field=DurationField())
-    rows = (
-        items.exclude(state=ItemState.TERMINATED)
-        .annotate(late=late)
-        .values("lead_department_id", "lead_department__name", "lead_agency_id", "lead_agency__name")
-        .annotate(
-            total=Count("pk"),
-            closed=Count("pk", filter=Q(closed_at__isnull=False)),
-            overdue=Count("pk", filter=overdue_q(today)),
-            report_late=Count("pk", filter=report_late_q(today)),
-            average_late=Avg("late", filter=Q(due_on__isnull=False, late__gt=timedelta(0))),
+def by_lead(groups: list[dict[str, Any]], f: ItemFilter) -> list[LeadRow]:
+    """Per 牵头单位, 已撤销 left out: items, 销号, 逾期, 反馈逾期, 平均超期天数."""
+    merged: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        lead = _lead_of(g)
+        if lead is None or g["state"] == ItemState.TERMINATED:
+            continue
+        code, label = lead
+        e = merged.setdefault(
+            code,
+            {"label": label, "n": 0, "closed": 0, "overdue": 0, "report_late": 0, "late_n": 0, "late": 0.0},
         )
-        .order_by()
-    )
-    result = []
-    for r in rows:
-        if not (r["lead_department_id"] or r["lead_agency_id"]):
-            continue  # not yet assigned a lead unit (登记 before 交办)
-        code = unit_code(r["lead_department_id"], r["lead_agency_id"])
-        label = r["lead_department__name"] or r["lead_agency__name"] or ""
-        result.append(
-            LeadRow(
-                code=code,
-                label=label,
-                total=_bar(f, code, label, r["total"], lead=code, counted=True),
-                closed=_bar(f, code, label, r["closed"], lead=code, counted=True, closed=True),
-                overdue=_bar(f, code, label, r["overdue"], lead=code, overdue=True),
-                report_late=_bar(f, code, label, r["report_late"], lead=code, report_late=True),
-                average_days_late=_days(r["average_late"]),
-            )
+        for key in ("n", "closed", "overdue", "report_late", "late_n"):
+            e[key] += g[key]
+        e["late"] += _duration_days(g["late_sum"])
+    result = [
+        LeadRow(
+            code=code,
+            label=e["label"],
+            total=_bar(f, code, e["label"], e["n"], lead=code, counted=True),
+            closed=_bar(f, code, e["label"], e["closed"], lead=code, counted=True, closed=True),
+            overdue=_bar(f, code, e["label"], e["overdue"], lead=code, overdue=True),
+            report_late=_bar(f, code, e["label"], e["report_late"], lead=code, report_late=True),
+            average_days_late=e["late"] / e["late_n"] if e["late_n"] else None,
         )
+        for code, e in merged.items()
+    ]
     return sorted(result, key=lambda row: (-row.total.count, row.label))
 
 
@@ -483,27 +542,45 @@ def trend_months(today: date) -> list[date]:
 
 
 def _month_key(value: Any) -> str:
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return value.strftime("%Y-%m") if value else ""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m")
 
 
 def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[MonthRow]:
-    """Created, closed (销号) and overdue per month over the last TREND_MONTHS: three GROUP BYs."""
+    """Created, closed (销号) and overdue per month over the last TREND_MONTHS: one GROUP BY on
+    (month of 立项, month of 销号, month of the deadline, missed it) over the items touching the
+    window — a few hundred groups, summed per series here."""
     months = trend_months(today)
     start = months[0]
-
-    def grouped(rows: QuerySet[SupervisionItem], column: str) -> dict[str, int]:
-        counted = rows.annotate(m=TruncMonth(column)).order_by().values("m").annotate(n=Count("pk"))
-        return {_month_key(r["m"]): r["n"] for r in counted}
-
-    created = grouped(items.filter(created_at__gte=_day_start(start)), "created_at")
-    closed = grouped(items.filter(closed_at__gte=_day_start(start)), "closed_at")
-    overdue = grouped(items.filter(_overdue_in_month_q(today), due_on__gte=start), "due_on")
-    rows = []
+    missed = Case(
+        When(_overdue_in_month_q(today), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    rows = (
+        items.filter(
+            Q(created_at__gte=_day_start(start)) | Q(closed_at__gte=_day_start(start)) | Q(due_on__gte=start)
+        )
+        .annotate(
+            cm=TruncMonth("created_at"), xm=TruncMonth("closed_at"), dm=TruncMonth("due_on"), missed=missed
+        )
+        .values("cm", "xm", "dm", "missed")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    created: dict[str, int] = {}
+    closed: dict[str, int] = {}
+    overdue: dict[str, int] = {}
+    for r in rows:
+        created[_month_key(r["cm"])] = created.get(_month_key(r["cm"]), 0) + r["n"]
+        closed[_month_key(r["xm"])] = closed.get(_month_key(r["xm"]), 0) + r["n"]
+        if r["missed"]:
+            overdue[_month_key(r["dm"])] = overdue.get(_month_key(r["dm"]), 0) + r["n"]
+    result = []
     for month in months:
         key = month.strftime("%Y-%m")
-        rows.append(
+        result.append(
             MonthRow(
                 key=key,
                 created=_bar(f, key, key, created.get(key, 0), month=key, series="created"),
@@ -511,41 +588,34 @@ def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[
                 overdue=_bar(f, key, key, overdue.get(key, 0), month=key, series="overdue"),
             )
         )
-    return rows
+    return result
 
 
 def dashboard(
     user: Any, f: ItemFilter, *, today: date | None = None, visible: QuerySet[SupervisionItem] | None = None
 ) -> Dashboard:
-    """Every figure of the page for `user` under filter `f`: a fixed number of queries."""
+    """Every figure of the page for `user` under filter `f`: five passes over the items in scope
+    (the grouped counts, the 协办 rows, the trend, the two short lists), whatever their number."""
     today = today or timezone.localdate()
     items = scoped_items(user, f, today=today, visible=visible)
+    groups = item_groups(items, today)
+    co = co_groups(items)
     lists = items.select_related("lead_department", "lead_agency").order_by("due_on", "pk")
+    units = by_unit(groups, co, f)
     return Dashboard(
         filter=f,
         today=today,
-        summary=summary(items, f, today),
-        states=by_state(items, f),
-        lights=by_light(items, f),
-        sources=by_source(items, f),
-        units=by_unit(items, f),
-        leads=by_lead(items, f, today),
+        summary=summary(groups, f),
+        states=by_state(groups, f),
+        lights=by_light(groups, f),
+        sources=by_source(groups, f),
+        units=units,
+        leads=by_lead(groups, f),
         trend=trend(items, f, today),
         overdue_items=list(lists.filter(overdue_q(today))[:LIST_PREVIEW]),
         due_week_items=list(lists.filter(due_week_q(today))[:LIST_PREVIEW]),
+        unit_choices=sorted(((u.code, u.label) for u in units), key=lambda c: c[1]),
     )
-
-
-def unit_choices(visible: QuerySet[SupervisionItem]) -> list[tuple[str, str]]:
-    """The units that take part in the items the user sees, for the filter's select (one query)."""
-    rows = (
-        SupervisionUnit.objects.filter(item__in=visible.values("pk"))
-        .values_list("department_id", "department__name", "agency_id", "agency__name")
-        .distinct()
-        .order_by()
-    )
-    choices = {unit_code(d, a): (dn or an or "") for d, dn, a, an in rows}
-    return sorted(choices.items(), key=lambda c: c[1])
 
 
 def importance_choices() -> list[tuple[str, str]]:

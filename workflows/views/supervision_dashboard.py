@@ -40,7 +40,6 @@ from workflows.supervision_stats import (
     parse_unit,
     scoped_items,
     supervising_agency_of,
-    unit_choices,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,20 +56,33 @@ class DashboardFilterForm(forms.Form):
     """The page's filters (来源, 单位, 立项时间, 重要程度); the bar's condition rides along hidden."""
 
     source = forms.ChoiceField(label="任务来源", required=False, choices=_blank(SupervisionSource.choices))
-    unit = forms.ChoiceField(label="单位", required=False)
+    # Its options are the units of the items on the page (set after the figures, no query of its own).
+    unit = forms.CharField(label="单位", required=False, max_length=12, widget=forms.Select)
     importance = forms.ChoiceField(label="重要程度", required=False, choices=_blank(Importance.choices))
     date_from = forms.DateField(
         label="立项起", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(label="立项止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, units: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = _blank(units)
+        self.set_units([])
         for name in ("date_from", "date_to"):
             self.fields[name].error_messages["invalid"] = "请输入有效的日期，如 2026-01-31。"
-        for name in ("source", "unit", "importance"):
+        for name in ("source", "importance"):
             self.fields[name].error_messages["invalid_choice"] = "请从列表中选择。"
+
+    def set_units(self, units: list[tuple[str, str]]) -> None:
+        chosen = self.data.get("unit", "") if self.is_bound else ""
+        if chosen and chosen not in dict(units):
+            units = [*units, (chosen, "（所选单位）")]
+        self.fields["unit"].widget.choices = _blank(units)
+
+    def clean_unit(self) -> str:
+        code = self.cleaned_data["unit"]
+        if code and parse_unit(code) is None:
+            raise forms.ValidationError("请从列表中选择。")
+        return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -108,12 +120,10 @@ class DrillForm(forms.Form):
         return data
 
 
-def _filters(
-    request: HttpRequest, visible: Any, *, drill: bool
-) -> tuple[ItemFilter, DashboardFilterForm, list[str]]:
+def _filters(request: HttpRequest, *, drill: bool) -> tuple[ItemFilter, DashboardFilterForm, list[str]]:
     """The filter from the query string. A refused value is reported and not applied on the
     dashboard; on a list it yields no rows (a list must never show more than the bar said)."""
-    form = DashboardFilterForm(request.GET or None, units=unit_choices(visible))
+    form = DashboardFilterForm(request.GET or None)
     errors: list[str] = []
     values: dict[str, Any] = {}
     if form.is_bound:
@@ -154,8 +164,9 @@ def supervision_dashboard(request: HttpRequest) -> HttpResponse:
     week, the 12-month trend; every chart has its table, every bar links to its list."""
     _require_dashboard(request)
     visible = visible_items(request.user)
-    f, form, errors = _filters(request, visible, drill=False)
+    f, form, errors = _filters(request, drill=False)
     board = dashboard(request.user, f, visible=visible)
+    form.set_units(board.unit_choices)
     _audit(request, "workflows.supervision_dashboard.view", f.base_params())
     return render(
         request,
@@ -202,7 +213,7 @@ def supervision_dashboard_list(request: HttpRequest) -> HttpResponse:
     """The items behind a bar: exactly the rows the bar counts (same filter, same scope)."""
     _require_dashboard(request)
     visible = visible_items(request.user)
-    f, form, errors = _filters(request, visible, drill=True)
+    f, form, errors = _filters(request, drill=True)
     items = scoped_items(request.user, f, visible=visible if not errors else visible.none())
     items = items.select_related("lead_department", "lead_agency").order_by("due_on", "-pk")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -322,7 +333,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
     """Any list of the dashboard as .xlsx (the same filters), streamed from a temporary file."""
     _require_dashboard(request)
     visible = visible_items(request.user)
-    f, _, errors = _filters(request, visible, drill=True)
+    f, _, errors = _filters(request, drill=True)
     items = scoped_items(request.user, f, visible=visible if not errors else visible.none())
     items = items.order_by("due_on", "-pk")
     target = tempfile.TemporaryFile()  # noqa: SIM115 — FileResponse closes it once sent
