@@ -564,6 +564,30 @@ def test_the_whole_flow_with_an_extension_and_a_returned_completion(supervision:
     }
 
 
+def test_a_step_is_emitted_and_pushed_to_the_next_holder_after_commit(
+    supervision: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from officeapp.notify.relay import user_group
+    from workflows import live
+
+    s = supervision
+    item = new_item(s)
+    act(item, "register", s.supervisor)
+    act(item, "propose", s.supervisor)
+    [task] = open_tasks(item, "approve")
+    frames: list[Any] = []
+    monkeypatch.setattr(live, "send_to_groups", lambda batch: frames.extend(batch))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(item, "approve", s.office_director)
+
+    event = OutboxEvent.objects.get(topic="workflows.task.completed", object_id=str(task.pk))
+    assert event.payload == {"step": "approve", "decision": "agree", "flow": "supervision", "item": item.pk}
+    pushed = {(group, frame["frame"]["action"]) for group, frame in frames}
+    assert (user_group(s.supervisor.pk), "created") in pushed
+    assert (user_group(s.office_director.pk), "closed") in pushed
+
+
 # --- delegation, claim, transfer --------------------------------------------------------------
 
 
