@@ -6,11 +6,14 @@ exactly once across two runs and a run that dies mid-way; recompute_lights write
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -328,3 +331,49 @@ def test_the_hourly_job_turns_lights_then_reminds_once_however_often_it_runs(cas
     item.refresh_from_db()
     assert (item.light, item.next_report_on) == (Light.YELLOW, date(2026, 9, 24))
     assert sent(task, date(2026, 9, 28)) == [ReminderKind.REPORT_LATE]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="unique-index races only on PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_send_each_report_reminder_once(cast: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: late items in several batches, and two workers that both read "nothing sent yet"
+    tasks = [handled_item(cast)[1] for _ in range(7)]
+    start = threading.Barrier(2)
+    meet = threading.Barrier(2, timeout=10)
+    first_batch_done = threading.local()
+    real_holdings = urging.holdings_of
+    reports: list[Any] = []
+    errors: list[BaseException] = []
+
+    def holdings_after_both_read(batch: Any) -> Any:
+        if not getattr(first_batch_done, "value", False):
+            first_batch_done.value = True
+            meet.wait()
+        return real_holdings(batch)
+
+    monkeypatch.setattr(urging, "holdings_of", holdings_after_both_read)
+
+    def run() -> None:
+        try:
+            start.wait()
+            reports.append(scan_report_reminders(date(2026, 9, 29), batch_size=3))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then: one reminder per item, the holder and the head told once each
+    assert errors == []
+    assert sum(r.total_sent for r in reports) == len(tasks)
+    assert sum(r.retried for r in reports) >= 1
+    rows = Counter(Reminder.objects.filter(task__in=tasks).values_list("task_id", "kind"))
+    assert set(rows.values()) == {1} and len(rows) == len(tasks)
+    assert told(cast.drafter) == len(tasks)
+    assert told(cast.dept_head) == len(tasks)
