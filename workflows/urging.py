@@ -1,7 +1,9 @@
 """催办 and deadlines: each open task's 办理时限, manual 催办, and the worker's reminder scan.
 
-A task with a deadline gets a `TaskDue` row when it is created (any flow), so the scan reads one
-indexed date range.
+A task with a deadline gets a `TaskDue` row when it is created (any flow), so the scan asks the
+database for date ranges: the rule and the working calendar give, once per scan, the deadlines
+that make each kind due today (`DueWindows`), and a task is read only when it lacks one of those
+reminders (a lookup on the unique index). A repeat scan the same day reads no task.
 
 The rule (`REMINDER_RULE` in settings, text like "before=1,due,overdue=1,head=2,leader=5"), in
 工作日 of the maintained calendar:
@@ -17,7 +19,7 @@ Exactly once: every automatic reminder is a `Reminder` row unique per (task, kin
 in the same transaction as its notifications, one small batch of tasks at a time. A worker killed
 mid-run has committed whole batches only; the next run finds their rows and sends the rest. Two
 scans at once insert the same keys: the second waits on the first's uncommitted rows, gets the
-unique-constraint error, and redoes its batch, now seeing what the first sent.
+unique-constraint error, and redoes its batch, now reading what the first sent.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -381,11 +383,11 @@ def _task_url(task: Task) -> str:
 class ScanReport:
     today: date
     rest_day: bool = False
-    scanned: int = 0  # open tasks with a deadline inside the horizon
+    scanned: int = 0  # open tasks read: each owes a reminder today that was not sent when read
     batches: int = 0
     retried: int = 0  # batches redone after another scan inserted the same reminders
     sent: dict[str, int] = field(default_factory=dict)  # kind -> reminders sent by this run
-    already_sent: int = 0  # found sent (by an earlier or a concurrent run)
+    already_sent: int = 0  # due today, found sent (before this run began, or by a concurrent run)
     nobody: int = 0  # due, but nobody to tell (e.g. the holder is the only head)
 
     @property
@@ -396,9 +398,111 @@ class ScanReport:
         self.sent[kind] = self.sent.get(kind, 0) + 1
 
 
+@dataclass(frozen=True)
+class DueWindows:
+    """For one scan day: the deadlines (as half-open date ranges [from, to), None = unbounded)
+    that make each kind of reminder due today under the rule — `reminders_due` turned inside out,
+    so the database picks the tasks instead of Python reading every open one.
+
+    With W(k) the k-th working day from today (W(0) = today, negative = before): a deadline d has
+    `left` working days when W(left) <= d < W(left + 1), and is `late` working days late when
+    W(-late) <= d < W(-late + 1) (a rest day counts with the working day after it)."""
+
+    ranges: dict[str, tuple[tuple[date | None, date | None], ...]]
+
+    @classmethod
+    def of(
+        cls, today: date, rule: ReminderRule, calendar: WorkingCalendar, earliest: date | None = None
+    ) -> DueWindows:
+        """`earliest`: the earliest deadline of any task; bounds the walk back for a rule with
+        overdue reminders every n > 1 working days (not needed otherwise)."""
+
+        def ahead(n: int) -> date:
+            return calendar.add_working_days(today, n).due_on
+
+        ranges: dict[str, tuple[tuple[date | None, date | None], ...]] = {}
+        if rule.on_due:
+            ranges[ReminderKind.DUE] = ((today, ahead(1)),)
+        if rule.before:
+            ranges[ReminderKind.BEFORE] = ((ahead(rule.before), ahead(rule.before + 1)),)
+        back = _working_days_back(today, calendar)
+        if rule.overdue_every == 1:
+            ranges[ReminderKind.OVERDUE] = ((None, today),)
+        elif rule.overdue_every > 1 and earliest is not None and earliest < today:
+            # late = 1, 1 + n, 1 + 2n, ...: one range per reminder day, back to the earliest deadline.
+            spans: list[tuple[date | None, date | None]] = []
+            late = 1
+            while True:
+                low, high = back(late), back(late - 1)
+                spans.append((low, high))
+                if low <= earliest:
+                    break
+                late += rule.overdue_every
+            ranges[ReminderKind.OVERDUE] = tuple(spans)
+        if rule.to_head_after:
+            ranges[ReminderKind.TO_HEAD] = ((None, back(rule.to_head_after - 1)),)
+        if rule.to_leader_after:
+            ranges[ReminderKind.TO_LEADER] = ((None, back(rule.to_leader_after - 1)),)
+        return cls(ranges)
+
+    def kinds(self, due_on: date) -> list[str]:
+        """The kinds due today for this deadline (as `reminders_due`, which the tests compare)."""
+        return [
+            kind
+            for kind in ReminderKind
+            if any(
+                (low is None or low <= due_on) and (high is None or due_on < high)
+                for low, high in self.ranges.get(kind, ())
+            )
+        ]
+
+    def q(self, kind: str) -> Q:
+        """The deadlines of `kind` as a filter on TaskDue.due_on."""
+        result = Q(pk__in=[])
+        for low, high in self.ranges.get(kind, ()):
+            part = Q()
+            if low is not None:
+                part &= Q(due_on__gte=low)
+            if high is not None:
+                part &= Q(due_on__lt=high)
+            result |= part
+        return result
+
+
+def _working_days_back(today: date, calendar: WorkingCalendar) -> Any:
+    """back(k): the k-th working day before `today` (back(0) = today), memoised for one scan."""
+    found = [today]
+
+    def back(k: int) -> date:
+        while len(found) <= k:
+            d = found[-1] - timedelta(days=1)
+            while not calendar.is_working_day(d):
+                d -= timedelta(days=1)
+            found.append(d)
+        return found[k]
+
+    return back
+
+
+def _sent_flags(kinds: Iterable[str], today: date) -> dict[str, Exists]:
+    """Per kind: "already sent" on the unique (task, kind, for_date) index — today's, or for an
+    escalation any day's (it goes out once per task)."""
+    flags: dict[str, Exists] = {}
+    for kind in kinds:
+        sent = Reminder.objects.filter(task_id=OuterRef("task_id"), kind=kind, by__isnull=True)
+        if kind not in ESCALATIONS:
+            sent = sent.filter(for_date=today)
+        flags[f"sent_{kind}"] = Exists(sent)
+    return flags
+
+
 def scan_reminders(today: date | None = None, *, batch_size: int = SCAN_BATCH) -> ScanReport:
     """The worker's job: send today's automatic reminders, each exactly once. Safe to run again
-    at any time, after a crash, or twice at once."""
+    at any time, after a crash, or twice at once.
+
+    The database picks the work: only open tasks whose deadline makes a reminder due today and
+    that lack it (no row on the unique index), so a repeat run the same day reads no task. Exactly once still rests on the unique index: a batch commits its Reminder rows with
+    its notifications, and a batch that meets another scan's rows is redone."""
     today = today or timezone.localdate()
     report = ScanReport(today=today)
     calendar = WorkingCalendar()
@@ -406,38 +510,69 @@ def scan_reminders(today: date | None = None, *, batch_size: int = SCAN_BATCH) -
         report.rest_day = True
         return report
     rule = current_rule()
-    last_due = horizon(today, rule, calendar)
-    labels: dict[date, list[str]] = {}
-    after = 0
-    while True:
-        rows = list(
-            TaskDue.objects.filter(due_on__lte=last_due, task__status__in=OPEN_STATUSES, task_id__gt=after)
-            .order_by("task_id")
-            .values_list("task_id", "due_on")[:batch_size]
+    earliest = None
+    if rule.overdue_every > 1:
+        earliest = (
+            TaskDue.objects.filter(task__status__in=OPEN_STATUSES)
+            .order_by("due_on")
+            .values_list("due_on", flat=True)
+            .first()
         )
-        if not rows:
-            break
-        after = rows[-1][0]
-        report.scanned += len(rows)
+    windows = DueWindows.of(today, rule, calendar, earliest)
+    if not windows.ranges:
+        return report
+    flags = _sent_flags(windows.ranges, today)
+    in_scope = TaskDue.objects.filter(
+        due_on__lte=horizon(today, rule, calendar), task__status__in=OPEN_STATUSES
+    ).alias(**flags)
+    owed = Q(pk__in=[])
+    for kind in windows.ranges:
+        owed |= windows.q(kind) & Q(**{f"sent_{kind}": False})
+    # For the report only: what earlier runs sent, in one pass over the same index entries.
+    counts = in_scope.aggregate(
+        **{
+            f"n_{kind}": Count("pk", filter=windows.q(kind) & Q(**{f"sent_{kind}": True}))
+            for kind in windows.ranges
+        }
+    )
+    report.already_sent = sum(n or 0 for n in counts.values())
+    directory = _Directory()
+    # One read per scan (a read per batch would run the sent-checks again each time): the owed
+    # tasks' ids, deadlines and which kinds they have; the batches then load their tasks by id.
+    owed_rows = list(
+        in_scope.filter(owed)
+        .annotate(**{name: F(name) for name in flags})
+        .order_by("task_id")
+        .values_list("task_id", "due_on", *flags)
+    )
+    for start in range(0, len(owed_rows), batch_size):
+        chunk = owed_rows[start : start + batch_size]
+        report.scanned += len(chunk)
         plan: dict[int, tuple[date, list[str]]] = {}
-        for task_id, due_on in rows:
-            if due_on not in labels:
-                labels[due_on] = reminders_due(due_on, today, rule=rule, calendar=calendar)
-            if labels[due_on]:
-                plan[task_id] = (due_on, labels[due_on])
+        for task_id, due_on, *sent in chunk:
+            done = {kind for kind, yes in zip(windows.ranges, sent, strict=True) if yes}
+            kinds = [k for k in windows.kinds(due_on) if k not in done]
+            if kinds:
+                plan[task_id] = (due_on, kinds)
         if plan:
-            _send_batch(plan, today, report, calendar)
+            _send_batch(plan, today, report, calendar, directory)
     return report
 
 
 def _send_batch(
-    plan: dict[int, tuple[date, list[str]]], today: date, report: ScanReport, calendar: WorkingCalendar
+    plan: dict[int, tuple[date, list[str]]],
+    today: date,
+    report: ScanReport,
+    calendar: WorkingCalendar,
+    directory: _Directory,
 ) -> None:
     for attempt in range(1, BATCH_ATTEMPTS + 1):
         partial_report = ScanReport(today=today)
         try:
             with transaction.atomic():
-                _send_batch_once(plan, today, partial_report, calendar)
+                # The first attempt trusts the read that chose the batch; a redo (another scan
+                # inserted some of these keys meanwhile) first reads what that scan sent.
+                _send_batch_once(plan, today, partial_report, calendar, directory, recheck=attempt > 1)
         except IntegrityError:
             if attempt == BATCH_ATTEMPTS:
                 raise
@@ -460,36 +595,60 @@ class _Outgoing:
     url: str
 
 
+@dataclass
+class _Directory:
+    """Department heads and 分管 leaders per department, read once per scan (the org chart does not
+    change in the seconds a scan takes), so a batch of escalations costs no query after the first."""
+
+    heads: dict[int, list[User]] = field(default_factory=dict)
+    leaders: dict[int, list[User]] = field(default_factory=dict)
+
+    def load(self, department_ids: Iterable[int]) -> None:
+        missing = sorted(set(department_ids) - set(self.heads))
+        if not missing:
+            return
+        heads, leaders = _escalation_targets(missing)
+        for dept_id in missing:
+            self.heads[dept_id] = heads.get(dept_id, [])
+            self.leaders[dept_id] = leaders.get(dept_id, [])
+
+
 def _send_batch_once(
-    plan: dict[int, tuple[date, list[str]]], today: date, report: ScanReport, calendar: WorkingCalendar
+    plan: dict[int, tuple[date, list[str]]],
+    today: date,
+    report: ScanReport,
+    calendar: WorkingCalendar,
+    directory: _Directory,
+    *,
+    recheck: bool,
 ) -> None:
-    # 1. Drop what is already sent: today's reminders, and escalations of any day (once per task).
-    sent = set(
-        Reminder.objects.filter(task_id__in=plan, by__isnull=True)
-        .filter(Q(for_date=today) | Q(kind__in=ESCALATIONS))
-        .values_list("task_id", "kind")
-    )
-    todo: dict[int, list[str]] = {}
-    for task_id, (_, kinds) in plan.items():
-        left = [k for k in kinds if (task_id, k) not in sent]
-        report.already_sent += len(kinds) - len(left)
-        if left:
-            todo[task_id] = left
-    if not todo:
-        return
-    # 2. Who: holders, delegates, and for escalations heads and 分管 leaders.
+    todo = {task_id: kinds for task_id, (_, kinds) in plan.items()}
     tasks = list(
-        Task.objects.filter(pk__in=todo, status__in=OPEN_STATUSES)
+        Task.objects.filter(pk__in=plan, status__in=OPEN_STATUSES)
         .select_related("owner")
         .only("pk", "flow_task", "status", "owner", "data", "process_id")
         .order_by("pk")
     )
+    if recheck:
+        # Drop what is sent now: today's reminders, and escalations of any day (once per task).
+        sent = set(
+            Reminder.objects.filter(task_id__in=plan, by__isnull=True)
+            .filter(Q(for_date=today) | Q(kind__in=ESCALATIONS))
+            .values_list("task_id", "kind")
+        )
+        for task_id, kinds in list(todo.items()):
+            left = [k for k in kinds if (task_id, k) not in sent]
+            report.already_sent += len(kinds) - len(left)
+            todo[task_id] = left
+        tasks = [t for t in tasks if todo[t.pk]]
+        if not tasks:
+            return
+    # Who: holders, delegates, and for escalations heads and 分管 leaders.
     holdings = holdings_of(tasks)
-    escalating = [t.pk for t in tasks if any(k in ESCALATIONS for k in todo[t.pk])]
-    heads, leaders = _escalation_targets(
-        d for task_id in escalating for d in holdings[task_id].department_ids
+    directory.load(
+        d for t in tasks if any(k in ESCALATIONS for k in todo[t.pk]) for d in holdings[t.pk].department_ids
     )
-    # 3. The rows, in (task, kind) order so concurrent scans lock the same keys in the same order.
+    # The rows, in (task, kind) order so concurrent scans lock the same keys in the same order.
     outgoing: list[_Outgoing] = []
     for task in tasks:
         holding = holdings[task.pk]
@@ -500,15 +659,11 @@ def _send_batch_once(
         label = due_label(due_on, today, calendar=calendar)
         names = "、".join(u.real_name for u in holding.holders) or "（无）"
         for kind in sorted(todo[task.pk]):
-            if kind == ReminderKind.TO_HEAD:
+            if kind in ESCALATIONS:
                 mine = {u.pk for u in holding.holders}
+                above = directory.heads if kind == ReminderKind.TO_HEAD else directory.leaders
                 people = _unique(
-                    u for d in holding.department_ids for u in heads.get(d, []) if u.pk not in mine
-                )
-            elif kind == ReminderKind.TO_LEADER:
-                mine = {u.pk for u in holding.holders}
-                people = _unique(
-                    u for d in holding.department_ids for u in leaders.get(d, []) if u.pk not in mine
+                    u for d in holding.department_ids for u in above.get(d, []) if u.pk not in mine
                 )
             else:
                 people = holding.everyone
@@ -528,13 +683,12 @@ def _send_batch_once(
             )
     if not outgoing:
         return
-    # 4. Reminders and notifications commit together; a unique conflict rolls the batch back.
+    # Reminders and notifications commit together; a unique conflict rolls the batch back.
     Reminder.objects.bulk_create([o.reminder for o in outgoing])
     _notify_batch(outgoing)
-    for o in outgoing:
-        report.count(o.reminder.kind)
     counts: dict[str, int] = defaultdict(int)
     for o in outgoing:
+        report.count(o.reminder.kind)
         counts[o.reminder.kind] += 1
     record(
         "workflows.reminders_sent",

@@ -257,3 +257,96 @@ def test_the_worker_job_runs_the_scan_and_summarises_it(flow_cast: Any) -> None:
     assert "overdue=1" in summary and "to_head=1" in summary
     assert kinds_on(task, date(2026, 10, 9)) == [ReminderKind.OVERDUE, ReminderKind.TO_HEAD]
     assert "非工作日" in rest
+
+
+@pytest.mark.parametrize(
+    "rule_text",
+    [
+        "before=1,due,overdue=1,head=2,leader=5",
+        "before=3,due,overdue=2,head=4",
+        "before=0,due=0,overdue=3,leader=1",
+        "before=2,overdue=0,head=1",
+    ],
+)
+def test_the_deadline_ranges_the_scan_asks_the_database_for_are_exactly_the_rule(rule_text: str) -> None:
+    # The scan no longer asks reminders_due about each task: it turns the rule into deadline ranges
+    # per kind. Every deadline from August to November, on every day around 国庆节 and its 调休.
+    from officeapp.calendar.workdays import WorkingCalendar
+    from workflows.urging import DueWindows
+
+    calendar = WorkingCalendar()
+    rule = ReminderRule.parse(rule_text)
+    earliest = date(2026, 8, 1)
+    deadlines = [earliest + timedelta(days=n) for n in range(120)]
+    for today in [date(2026, 9, 24) + timedelta(days=n) for n in range(25)]:
+        if not calendar.is_working_day(today):
+            continue
+        windows = DueWindows.of(today, rule, calendar, earliest)
+        for due_on in deadlines:
+            expected = reminders_due(due_on, today, rule=rule, calendar=calendar)
+            assert sorted(windows.kinds(due_on)) == sorted(expected), (today, due_on)
+
+
+def test_a_repeat_scan_the_same_day_reads_no_task_in_a_few_queries_however_many_are_open(
+    flow_cast: Any,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    day = date(2026, 10, 9)  # OVERDUE and TO_HEAD due for every task due 9月30日
+    draft_with_deadline(flow_cast)
+    scan_on(day)
+    with CaptureQueriesContext(connection) as one_task:
+        repeat = scan_on(day)
+    assert repeat.scanned == 0 and repeat.total_sent == 0 and repeat.already_sent == 2
+
+    tasks = [draft_with_deadline(flow_cast) for _ in range(6)]
+    first = scan_on(day)
+    assert first.total_sent == 12
+    assert first.batches == 1  # the six new ones: the first one's reminders are not read again
+    with CaptureQueriesContext(connection) as seven_tasks:
+        repeat = scan_on(day)
+
+    assert repeat.scanned == 0 and repeat.total_sent == 0 and repeat.already_sent == 14
+    # The calendar (maintained years, the year's days), the count for the report, one empty read.
+    assert len(seven_tasks.captured_queries) == len(one_task.captured_queries) <= 4
+    assert Reminder.objects.filter(task__in=tasks, for_date=day).count() == 12
+
+
+def test_a_task_reminded_earlier_today_is_not_read_again_when_a_new_one_falls_due(flow_cast: Any) -> None:
+    day = date(2026, 9, 30)
+    first_task = draft_with_deadline(flow_cast)
+    scan_on(day)
+    second_task = draft_with_deadline(flow_cast)
+
+    report = scan_on(day)
+
+    assert report.scanned == 1
+    assert report.sent == {ReminderKind.DUE: 1}
+    assert kinds_on(first_task, day) == [ReminderKind.DUE]
+    assert kinds_on(second_task, day) == [ReminderKind.DUE]
+
+
+def test_an_escalation_sent_on_an_earlier_day_is_not_sent_again_while_the_daily_overdue_is(
+    flow_cast: Any,
+) -> None:
+    task = draft_with_deadline(flow_cast)
+    scan_on(date(2026, 10, 9))  # OVERDUE and TO_HEAD
+
+    report = scan_on(date(2026, 10, 12))
+
+    assert report.sent == {ReminderKind.OVERDUE: 1}
+    assert report.already_sent == 1  # the TO_HEAD of 10月9日
+    assert Reminder.objects.filter(task=task, kind=ReminderKind.TO_HEAD).count() == 1
+
+
+def test_a_full_batch_of_owed_tasks_is_followed_by_the_next_batch(flow_cast: Any) -> None:
+    day = date(2026, 9, 30)
+    tasks = [draft_with_deadline(flow_cast) for _ in range(5)]
+
+    with time_machine.travel(datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI), tick=False):
+        report = scan_reminders(batch_size=2)
+
+    assert report.scanned == 5
+    assert report.batches == 3
+    assert all(kinds_on(t, day) == [ReminderKind.DUE] for t in tasks)
