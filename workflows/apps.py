@@ -33,9 +33,12 @@ class WorkflowsConfig(AppConfig):
         from workflows.panels import flow_panel
         from workflows.sheet import archive_part
         from workflows.signatures import SignatureReferrer
+        from workflows.supervision_demo import build_supervision_demo
+        from workflows.supervision_sources import register_default_sources
         from workflows.tasks import REMINDER_SCHEDULE
         from workflows.urging import build_urging_demo
         from workflows.views.circulation import circulation_panel
+        from workflows.views.supervision import SupervisionFilesReferrer
 
         # The unified inbox's own source: viewflow tasks (待办 / 已办), read by the workbench's tiles.
         inbox_sources.register(source.key, source)
@@ -87,6 +90,9 @@ class WorkflowsConfig(AppConfig):
         )
         nav_entries.register("workflows.urging", NavEntry("催办", "workflows:urging", 45, urges))
         nav_entries.register(
+            "workflows.supervision", NavEntry("督办", "workflows:supervision_list", 40, works_on_documents)
+        )
+        nav_entries.register(
             "workflows.efficiency", NavEntry("效能统计", "workflows:efficiency", 50, runs_the_office)
         )
         # load_demo: 公文 of 省政府办公厅 in every state of the flow.
@@ -95,8 +101,14 @@ class WorkflowsConfig(AppConfig):
         demo_builders.register("30-incoming", build_incoming_demo)
         demo_builders.register("35-circulation", build_circulation_demo)
         demo_builders.register("40-urging", build_urging_demo)
+        # 省府办公厅's 督查室 supervising items in every state, with reports, 延期 and all three lights.
+        demo_builders.register("50-supervision", build_supervision_demo)
+        # 督办: 收文/发文 are a source kind of a 督办事项 (meetings register theirs from their own ready()).
+        register_default_sources()
         # The 发文处理单 goes into every archive package.
         archive_parts.register("processing_sheet", archive_part)
         archive_parts.register("incoming_sheet", incoming_archive_part)
         # Handwritten signatures under opinions are readable by whoever may see the document.
         register_referrer(SignatureReferrer())
+        # 督办 report attachments and signatures under 督办 opinions, for whoever may see the item.
+        register_referrer(SupervisionFilesReferrer())

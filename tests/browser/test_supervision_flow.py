@@ -8,7 +8,7 @@ the services; the pages for them are tested in tests/workflows/test_supervision_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,40 +20,6 @@ pytestmark = pytest.mark.browser
 
 TITLE = "推进全省政务服务“一网通办”改革"
 INSTRUCTION = "请综合处牵头，秘书处配合，年底前完成。"
-
-
-@pytest.fixture(autouse=True)
-def supervision_wiring() -> Iterator[None]:
-    """Stand-in wiring until workflows/urls.py and apps.py carry it (requested from the integrator):
-    the 督办 pages and the dashboard under /workflows/, the referrer for report files and 督办
-    signatures, and the 收文/发文 source kind. The server runs in this process: it sees the same."""
-    from django.urls import NoReverseMatch, clear_url_caches, reverse
-
-    import workflows.urls
-    from officeapp.registries import blob_referrers
-    from workflows.supervision_sources import register_default_sources
-    from workflows.views import supervision as pages
-    from workflows.views import supervision_dashboard as dashboard
-
-    added: list[Any] = []
-    for name, module in (("supervision_list", pages), ("supervision_dashboard", dashboard)):
-        try:
-            reverse(f"workflows:{name}")
-        except NoReverseMatch:
-            workflows.urls.urlpatterns += module.urlpatterns
-            added += module.urlpatterns
-    clear_url_caches()
-    referrer = pages.SupervisionFilesReferrer()
-    added_referrer = referrer.name not in blob_referrers
-    if added_referrer:
-        blob_referrers.register(referrer.name, referrer)
-    register_default_sources()
-    yield
-    for pattern in added:
-        workflows.urls.urlpatterns.remove(pattern)
-    clear_url_caches()
-    if added_referrer:
-        blob_referrers.unregister(referrer.name)
 
 
 def submit(page: Any, form: str) -> None:

@@ -6,13 +6,12 @@ unit head's 审签, 延期申请 with 初审 and 审批, 转办, 抢办 and the 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 from viewflow.workflow.models import Task
@@ -34,41 +33,6 @@ from workflows.models import (
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% progress photo sheet\n%%EOF\n"
 TITLE = "推进全省政务服务“一网通办”改革"
-
-
-# --- wiring: the include and the referrer, until workflows/urls.py and apps.py carry them ------------
-
-
-@pytest.fixture(autouse=True)
-def supervision_wiring() -> Iterator[None]:
-    """Stand-in wiring (requested from the integrator): the pages' URLs under workflows/, the
-    referrer that lets report files and 督办 signatures download, and the 收文/发文 source kind."""
-    from django.urls import clear_url_caches
-
-    import workflows.urls
-    from officeapp.registries import blob_referrers
-    from workflows.supervision_sources import register_default_sources
-    from workflows.views import supervision as pages
-
-    added_urls = False
-    try:
-        reverse("workflows:supervision_list")
-    except NoReverseMatch:
-        workflows.urls.urlpatterns += pages.urlpatterns
-        clear_url_caches()
-        added_urls = True
-    referrer = pages.SupervisionFilesReferrer()
-    added_referrer = referrer.name not in blob_referrers
-    if added_referrer:
-        blob_referrers.register(referrer.name, referrer)
-    register_default_sources()
-    yield
-    if added_urls:
-        for pattern in pages.urlpatterns:
-            workflows.urls.urlpatterns.remove(pattern)
-        clear_url_caches()
-    if added_referrer:
-        blob_referrers.unregister(referrer.name)
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -9,30 +9,17 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-import officeapp.urls as root_urls
 from officeapp.notify import services as notify_services
 from officeapp.notify.models import Notification
 from tests.documents.factories import make_document
 from workflows import services
-from workflows import urls as workflows_urls
 from workflows.models import Reminder, ReminderKind
-from workflows.views import urging as urging_views
 
-# Until workflows/urls.py includes the 催办 views, these tests mount them themselves.
-_wired = any(getattr(p, "name", None) == "urging" for p in workflows_urls.urlpatterns)
-_workflow_patterns = (
-    workflows_urls.urlpatterns if _wired else [*workflows_urls.urlpatterns, *urging_views.urlpatterns]
-)
-urlpatterns = [p for p in root_urls.urlpatterns if str(p.pattern) != "workflows/"] + [
-    path("workflows/", include((_workflow_patterns, "workflows")))
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db]
 
 PAGE = "/workflows/urging/"
 
