@@ -84,16 +84,15 @@ def build_supervision_data(
     from viewflow.workflow.models import Process, Task
     from viewflow.workflow.status import PROCESS, STATUS
 
-    from officeapp.calendar.workdays import WorkingCalendar
     from officeapp.management.commands.generate_scale import _next_id, _reset_sequences
     from officeapp.org.models import User
     from workflows.models import ItemState, ProgressReport, ReportState, SupervisionItem, SupervisionUnit
-    from workflows.supervision_lights import evaluate
+    from workflows.supervision_lights import CountingCalendar, evaluate
 
     if not departments:
         raise ValueError("build_supervision_data: departments must not be empty")
     rng = random.Random(seed)
-    calendar = WorkingCalendar()
+    calendar = CountingCalendar()
     now = timezone.now()
     people: dict[int, list[int]] = defaultdict(list)
     for user_id, department_id in (

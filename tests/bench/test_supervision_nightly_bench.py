@@ -92,11 +92,10 @@ def expected_reminders(days: list[date]) -> set[tuple[int, str, date]]:
     computed item by item with the one schedule function."""
     from viewflow.workflow.models import Task
 
-    from officeapp.calendar.workdays import WorkingCalendar
     from workflows.models import ReminderKind, SupervisionItem, SupervisionProcess
-    from workflows.supervision_lights import latest_reports_of, next_report_due
+    from workflows.supervision_lights import CountingCalendar, latest_reports_of, next_report_due
 
-    calendar = WorkingCalendar()
+    calendar = CountingCalendar()
     items = list(
         SupervisionItem.objects.only(
             "pk", "received_on", "due_on", "report_frequency", "report_interval_days"
