@@ -92,6 +92,21 @@ class WorkflowsConfig(AppConfig):
         nav_entries.register(
             "workflows.supervision", NavEntry("督办", "workflows:supervision_list", 40, works_on_documents)
         )
+
+        def sees_supervision_dashboard(user: object) -> bool:
+            roles = {
+                Role.SUPERVISOR,
+                Role.OFFICE_DIRECTOR,
+                Role.OFFICE_SECRETARY,
+                Role.DEPT_HEAD,
+                Role.LEADER,
+            }
+            return bool(roles_of(user) & roles)  # type: ignore[arg-type]
+
+        nav_entries.register(
+            "workflows.supervision_dashboard",
+            NavEntry("督办看板", "workflows:supervision_dashboard", 42, sees_supervision_dashboard),
+        )
         nav_entries.register(
             "workflows.efficiency", NavEntry("效能统计", "workflows:efficiency", 50, runs_the_office)
         )

@@ -36,26 +36,11 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
 from django.utils import timezone
-
-import officeapp.urls as root_urls
-from workflows import urls as workflows_urls
-from workflows.views import supervision_dashboard as dashboard_views
-
-# Until workflows/urls.py includes the dashboard's views, this benchmark mounts them itself.
-_wired = any(getattr(p, "name", None) == "supervision_dashboard" for p in workflows_urls.urlpatterns)
-_workflow_patterns = (
-    workflows_urls.urlpatterns if _wired else [*workflows_urls.urlpatterns, *dashboard_views.urlpatterns]
-)
-urlpatterns = [p for p in root_urls.urlpatterns if str(p.pattern) != "workflows/"] + [
-    path("workflows/", include((_workflow_patterns, "workflows")))
-]
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db,
-    pytest.mark.urls(__name__),
     pytest.mark.skipif(
         not settings.IS_POSTGRES, reason="基准测试只在 PostgreSQL 上运行：请设置 DATABASE_URL=postgres://…"
     ),

@@ -5,23 +5,11 @@ The dashboard, the list behind each bar and the export are for department heads,
 office (办公室主任, 文秘) and leaders — each sees only the items workflows.access.visible_items gives
 them; everyone else gets 403 (a page they may not use, no object to hide). The 通报 is for the
 督查员 and the office of their own agency only.
-
-The entries apply once workflows/urls.py mounts the pages (`*supervision_dashboard.urlpatterns`, a
-change requested of the project's owner); until then the URL names do not exist and would be stale.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def _mounted() -> bool:
-    from workflows import urls
-    from workflows.views import supervision_dashboard
-
-    names = {getattr(p, "name", None) for p in urls.urlpatterns}
-    return all(p.name in names for p in supervision_dashboard.urlpatterns)
-
 
 _DASHBOARD = {
     "anonymous": 302,
@@ -34,16 +22,12 @@ _DASHBOARD = {
 }
 _BULLETIN = {"anonymous": 302, "*": 403, "office_secretary": 200, "office_director": 200, "supervisor": 200}
 
-MATRIX: dict[str, tuple[str, dict[str, int]]] = (
-    {
-        "workflows:supervision_dashboard": ("get", _DASHBOARD),
-        "workflows:supervision_dashboard_list": ("get", _DASHBOARD),
-        "workflows:supervision_export": ("get", _DASHBOARD),
-        "workflows:supervision_bulletin": ("get", _BULLETIN),
-    }
-    if _mounted()
-    else {}
-)
+MATRIX: dict[str, tuple[str, dict[str, int]]] = {
+    "workflows:supervision_dashboard": ("get", _DASHBOARD),
+    "workflows:supervision_dashboard_list": ("get", _DASHBOARD),
+    "workflows:supervision_export": ("get", _DASHBOARD),
+    "workflows:supervision_bulletin": ("get", _BULLETIN),
+}
 
 
 def objects(cast: Any, existing: dict[str, Any]) -> dict[str, Any]:

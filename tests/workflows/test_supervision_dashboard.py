@@ -32,24 +32,10 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
 from django.utils import timezone
 from openpyxl import load_workbook
 
-import officeapp.urls as root_urls
-from workflows import urls as workflows_urls
-from workflows.views import supervision_dashboard as dashboard_views
-
-# Until workflows/urls.py includes the dashboard's views, these tests mount them themselves.
-_wired = any(getattr(p, "name", None) == "supervision_dashboard" for p in workflows_urls.urlpatterns)
-_workflow_patterns = (
-    workflows_urls.urlpatterns if _wired else [*workflows_urls.urlpatterns, *dashboard_views.urlpatterns]
-)
-urlpatterns = [p for p in root_urls.urlpatterns if str(p.pattern) != "workflows/"] + [
-    path("workflows/", include((_workflow_patterns, "workflows")))
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db]
 
 DASHBOARD = "/workflows/supervision/dashboard/"
 LIST = "/workflows/supervision/dashboard/items/"
