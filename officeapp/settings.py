@@ -163,6 +163,8 @@ UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 # `overdue` days after it; escalate to the department head after `head` and to the 分管 leader after
 # `leader` overdue working days; 0 turns a part off.
 REMINDER_RULE: str = env.str("REMINDER_RULE", default="before=1,due,overdue=1,head=2,leader=5")
+# 督办: an item turns yellow when its 完成时限 is within this many working days (workflows/supervision_lights.py).
+SUPERVISION_YELLOW_DAYS: int = env.int("SUPERVISION_YELLOW_DAYS", default=3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Unreferenced blobs younger than this are kept: an upload may be waiting for its form to commit.

@@ -35,6 +35,7 @@ class WorkflowsConfig(AppConfig):
         from workflows.signatures import SignatureReferrer
         from workflows.supervision_demo import build_supervision_demo
         from workflows.supervision_sources import register_default_sources
+        from workflows.supervision_tasks import SUPERVISION_SCHEDULE
         from workflows.tasks import REMINDER_SCHEDULE
         from workflows.urging import build_urging_demo
         from workflows.views.circulation import circulation_panel
@@ -64,6 +65,8 @@ class WorkflowsConfig(AppConfig):
         )
         # 催办: the reminder scan every 10 minutes (idempotent: each reminder is sent once).
         worker_schedules.register(REMINDER_SCHEDULE.name, REMINDER_SCHEDULE)
+        # 督办: lights, then 进展反馈 reminders, every hour (idempotent: each reminder once).
+        worker_schedules.register(SUPERVISION_SCHEDULE.name, SUPERVISION_SCHEDULE)
 
         # 待办 and 拟稿 for everyone who works on documents (not the 三员); 效能统计 for the office.
         def works_on_documents(user: object) -> bool:
