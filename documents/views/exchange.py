@@ -30,6 +30,7 @@ from documents.archiving import archive_package as build_package
 from documents.archiving import archived_in, can_read_archive, package_name, reading_agencies, year_package
 from documents.errors import DocumentError
 from documents.exchange import (
+    can_distribute,
     can_follow,
     can_send_for,
     clerk_agencies,
@@ -39,6 +40,7 @@ from documents.exchange import (
     pending_for,
     receive,
     recently_handled,
+    resend,
     return_document,
     tracked_senders,
     tracking_counts,
@@ -372,6 +374,58 @@ def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
     )
 
 
+RESEND_CHOICES = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resend_document(request: HttpRequest, document_id: int) -> HttpResponse:
+    """补发: the sender's office sends a distributed document to more agencies (or again to one whose
+    record was withdrawn). Agencies are found by name (a province has thousands), ticked, and sent."""
+    document = access.get_document_for(request.user, document_id)
+    if not can_distribute(request.user, document):
+        raise PermissionDenied("只有发文机关的文秘或收发员可以补发公文。")
+    query = " ".join((request.GET.get("q") or request.POST.get("q") or "").split())[:40]
+    chosen_ids = [int(v) for v in request.POST.getlist("agencies") if v.isdigit()]
+    chosen = list(Agency.objects.filter(pk__in=chosen_ids, is_active=True).order_by("path"))
+    found: list[Agency] = []
+    if query:
+        found = list(
+            Agency.objects.filter(Q(name__contains=query) | Q(short_name__contains=query), is_active=True)
+            .exclude(pk=document.agency_id)
+            .order_by("path")[:RESEND_CHOICES]
+        )
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "send":
+        try:
+            sent = resend(document, actor=request.user, agencies=chosen)
+        except DocumentError as refused:
+            error = refused.message
+        else:
+            if sent.message:
+                messages.info(request, sent.message)
+            if sent:
+                messages.success(request, f"已补发给{'、'.join(r.recipient.name for r in sent)}。")
+            return redirect("documents:distribution", document_id=document.pk)
+    already = set(
+        ExchangeRecord.objects.filter(document=document)
+        .exclude(state=ExchangeState.WITHDRAWN)
+        .values_list("recipient_id", flat=True)
+    )
+    return render(
+        request,
+        "documents/exchange/resend.html",
+        {
+            "document": document,
+            "query": query,
+            "found": [a for a in found if a.pk not in {c.pk for c in chosen}],
+            "chosen": chosen,
+            "already": already,
+            "error": error,
+        },
+    )
+
+
 def _returned_record(request: HttpRequest, exchange_id: int) -> ExchangeRecord:
     """A returned record, for its sender's office and the recipient's: 404 for anything else."""
     exchange = _record_for(request.user, exchange_id)
@@ -517,6 +571,7 @@ urlpatterns: list[URLPattern] = [
     path("pending/", pending, name="pending"),
     path("<int:document_id>/distribution/", distribution, name="distribution"),
     path("<int:document_id>/distribution.xlsx", distribution_export, name="distribution_export"),
+    path("<int:document_id>/resend/", resend_document, name="exchange_resend"),
     path("exchange/<int:exchange_id>/withdraw/", withdraw_record, name="exchange_withdraw"),
     path("exchange/<int:exchange_id>/receive/", receive_record, name="exchange_receive"),
     path("exchange/<int:exchange_id>/return/", return_record, name="exchange_return"),

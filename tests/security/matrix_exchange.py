@@ -74,6 +74,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "other_clerk": 200,
         },
     ),
+    # 补发 is the issuing agency's office's (the shared draft: the form opens; sending is refused).
+    "documents:exchange_resend": (
+        "get",
+        {"anonymous": 302, "*": 404, "drafter": 403, "office_secretary": 200, "office_director": 200},
+    ),
     # 催办 is the sender's: an empty note re-renders the tracking page with "请填写催办说明。".
     "documents:exchange_urge": (
         "post",
