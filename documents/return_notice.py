@@ -8,32 +8,16 @@ Times are shown in Asia/Shanghai.
 
 from __future__ import annotations
 
-import io
 from zoneinfo import ZoneInfo
 
-from docx import Document
-from docx.shared import Emu
-
 from documents import ooxml
-from documents.gbt9704 import (
-    FANGSONG,
-    HEITI,
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    SIZE_2,
-    SIZE_3,
-    TEXT_WIDTH,
-    XIAOBIAOSONG,
-)
+from documents.gbt9704 import FANGSONG, SIZE_3
 from documents.models import ExchangeRecord
+from documents.printable import add_fact_table, add_title, new_sheet, sheet_bytes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLE = "退文通知单"
-COLUMNS = [2000, TEXT_WIDTH - 2000]
+LABEL_WIDTH = 2000
 
 
 def _moment(value: object) -> str:
@@ -76,31 +60,11 @@ def notice_sentence(record: ExchangeRecord) -> str:
 
 def return_notice_docx(record: ExchangeRecord) -> bytes:
     """The 退文通知单 as .docx bytes (A4, GB/T 9704 margins and faces)."""
-    docx = Document()
-    section = docx.sections[0]
-    section.page_width = Emu(PAGE_WIDTH * ooxml.EMU_PER_TWIP)
-    section.page_height = Emu(PAGE_HEIGHT * ooxml.EMU_PER_TWIP)
-    section.top_margin = Emu(MARGIN_TOP * ooxml.EMU_PER_TWIP)
-    section.left_margin = Emu(MARGIN_LEFT * ooxml.EMU_PER_TWIP)
-    section.right_margin = Emu(MARGIN_RIGHT * ooxml.EMU_PER_TWIP)
-    section.bottom_margin = Emu(MARGIN_BOTTOM * ooxml.EMU_PER_TWIP)
-    ooxml.set_document_defaults(docx, face=FANGSONG, half_points=SIZE_3)
-
-    heading = docx.add_paragraph()
-    ooxml.set_alignment(heading, "center")
-    ooxml.style_run(heading.add_run(TITLE), face=XIAOBIAOSONG, half_points=SIZE_2)
+    docx = new_sheet(half_points=SIZE_3)
+    add_title(docx, TITLE)
     intro = docx.add_paragraph()
     ooxml.style_run(intro.add_run(notice_sentence(record)), face=FANGSONG, half_points=SIZE_3)
-
-    lines = notice_lines(record)
-    table = docx.add_table(rows=len(lines), cols=2)
-    ooxml.set_table_geometry(table, width=TEXT_WIDTH, columns=COLUMNS, cell_margin=80)
-    line = ("single", 4, ooxml.BLACK)
-    ooxml.set_table_borders(table, top=line, left=line, bottom=line, right=line, insideH=line, insideV=line)
-    for row, (label, value) in zip(table.rows, lines, strict=True):
-        label_cell, value_cell = row.cells
-        ooxml.style_run(label_cell.paragraphs[0].add_run(label), face=HEITI, half_points=SIZE_3)
-        ooxml.style_run(value_cell.paragraphs[0].add_run(value), face=FANGSONG, half_points=SIZE_3)
+    add_fact_table(docx, notice_lines(record), LABEL_WIDTH, half_points=SIZE_3)
 
     signature = docx.add_paragraph()
     ooxml.set_alignment(signature, "right")
@@ -109,9 +73,7 @@ def return_notice_docx(record: ExchangeRecord) -> bytes:
         face=FANGSONG,
         half_points=SIZE_3,
     )
-    out = io.BytesIO()
-    docx.save(out)
-    return out.getvalue()
+    return sheet_bytes(docx)
 
 
 __all__ = ["notice_lines", "notice_sentence", "return_notice_docx"]

@@ -4,31 +4,16 @@ and the archive package."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
-from docx import Document
-from docx.shared import Emu
 
 from documents import ooxml
-from documents.gbt9704 import (
-    FANGSONG,
-    HEITI,
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    SIZE_2,
-    SIZE_4,
-    TEXT_WIDTH,
-    XIAOBIAOSONG,
-)
+from documents.gbt9704 import HEITI, SIZE_4, TEXT_WIDTH
 from documents.models import OfficialDocument
+from documents.printable import add_grid, add_title, new_sheet, sheet_bytes
 from documents.processing_sheet import SheetRow
 from workflows.models import Opinion
 
@@ -128,15 +113,7 @@ def incoming_sheet(document: OfficialDocument) -> IncomingSheet:
 
 
 def _table(document: Any, header: list[str], rows: list[list[str]], columns: list[int]) -> None:
-    table = document.add_table(rows=1 + len(rows), cols=len(header))
-    ooxml.set_table_geometry(table, width=TEXT_WIDTH, columns=columns, cell_margin=80)
-    line = ("single", 4, ooxml.BLACK)
-    ooxml.set_table_borders(table, top=line, left=line, bottom=line, right=line, insideH=line, insideV=line)
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        ooxml.style_run(cell.paragraphs[0].add_run(text), face=HEITI, half_points=SIZE_4)
-    for row, texts in zip(table.rows[1:], rows, strict=True):
-        for cell, text in zip(row.cells, texts, strict=True):
-            ooxml.style_run(cell.paragraphs[0].add_run(text), face=FANGSONG, half_points=SIZE_4)
+    add_grid(document, header, rows, columns, half_points=SIZE_4)
 
 
 def _heading(document: Any, text: str) -> None:
@@ -147,18 +124,8 @@ def _heading(document: Any, text: str) -> None:
 def sheet_docx(document: OfficialDocument) -> bytes:
     """The 收文处理单 as .docx: 登记 facts, every opinion in order, 传阅, 办理结果."""
     sheet = incoming_sheet(document)
-    out = Document()
-    section = out.sections[0]
-    section.page_width = Emu(PAGE_WIDTH * ooxml.EMU_PER_TWIP)
-    section.page_height = Emu(PAGE_HEIGHT * ooxml.EMU_PER_TWIP)
-    section.top_margin = Emu(MARGIN_TOP * ooxml.EMU_PER_TWIP)
-    section.left_margin = Emu(MARGIN_LEFT * ooxml.EMU_PER_TWIP)
-    section.right_margin = Emu(MARGIN_RIGHT * ooxml.EMU_PER_TWIP)
-    section.bottom_margin = Emu(MARGIN_BOTTOM * ooxml.EMU_PER_TWIP)
-    ooxml.set_document_defaults(out, face=FANGSONG, half_points=SIZE_4)
-    heading = out.add_paragraph()
-    ooxml.set_alignment(heading, "center")
-    ooxml.style_run(heading.add_run(SHEET_TITLE), face=XIAOBIAOSONG, half_points=SIZE_2)
+    out = new_sheet(half_points=SIZE_4)
+    add_title(out, SHEET_TITLE)
 
     _table(out, ["项目", "内容"], [[k, v] for k, v in sheet.facts], [1800, TEXT_WIDTH - 1800])
     _heading(out, "办理过程")
@@ -175,9 +142,7 @@ def sheet_docx(document: OfficialDocument) -> bytes:
             [1800, 1000, 2800, TEXT_WIDTH - 5600],
         )
     _heading(out, f"办理结果：{sheet.result or '（尚未办结）'}")
-    buffer = io.BytesIO()
-    out.save(buffer)
-    return buffer.getvalue()
+    return sheet_bytes(out)
 
 
 def archive_part(document: OfficialDocument) -> tuple[str, bytes] | None:

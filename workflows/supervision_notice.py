@@ -4,29 +4,13 @@ page and faces like the 收文处理单)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
-from docx import Document
-from docx.shared import Emu
 
-from documents import ooxml
-from documents.gbt9704 import (
-    FANGSONG,
-    HEITI,
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    SIZE_2,
-    SIZE_4,
-    TEXT_WIDTH,
-    XIAOBIAOSONG,
-)
+from documents.gbt9704 import SIZE_4
+from documents.printable import add_fact_table, add_title, new_sheet, sheet_bytes
 from workflows.models import ReportFrequency, SupervisionItem
 
 NOTICE_TITLE = "督办通知单"
@@ -91,25 +75,7 @@ def supervision_notice(item: SupervisionItem) -> SupervisionNotice:
 
 def notice_docx(item: SupervisionItem) -> bytes:
     notice = supervision_notice(item)
-    out = Document()
-    section = out.sections[0]
-    section.page_width = Emu(PAGE_WIDTH * ooxml.EMU_PER_TWIP)
-    section.page_height = Emu(PAGE_HEIGHT * ooxml.EMU_PER_TWIP)
-    section.top_margin = Emu(MARGIN_TOP * ooxml.EMU_PER_TWIP)
-    section.left_margin = Emu(MARGIN_LEFT * ooxml.EMU_PER_TWIP)
-    section.right_margin = Emu(MARGIN_RIGHT * ooxml.EMU_PER_TWIP)
-    section.bottom_margin = Emu(MARGIN_BOTTOM * ooxml.EMU_PER_TWIP)
-    ooxml.set_document_defaults(out, face=FANGSONG, half_points=SIZE_4)
-    heading = out.add_paragraph()
-    ooxml.set_alignment(heading, "center")
-    ooxml.style_run(heading.add_run(f"{notice.agency}{NOTICE_TITLE}"), face=XIAOBIAOSONG, half_points=SIZE_2)
-    table = out.add_table(rows=len(notice.facts), cols=2)
-    ooxml.set_table_geometry(table, width=TEXT_WIDTH, columns=[2200, TEXT_WIDTH - 2200], cell_margin=80)
-    line = ("single", 4, ooxml.BLACK)
-    ooxml.set_table_borders(table, top=line, left=line, bottom=line, right=line, insideH=line, insideV=line)
-    for row, (label, value) in zip(table.rows, notice.facts, strict=True):
-        ooxml.style_run(row.cells[0].paragraphs[0].add_run(label), face=HEITI, half_points=SIZE_4)
-        ooxml.style_run(row.cells[1].paragraphs[0].add_run(value), face=FANGSONG, half_points=SIZE_4)
-    buffer = io.BytesIO()
-    out.save(buffer)
-    return buffer.getvalue()
+    out = new_sheet(half_points=SIZE_4)
+    add_title(out, f"{notice.agency}{NOTICE_TITLE}")
+    add_fact_table(out, notice.facts, 2200, half_points=SIZE_4)
+    return sheet_bytes(out)
