@@ -15,10 +15,8 @@ from viewflow.workflow.status import STATUS
 
 from documents.models import DocType, OfficialDocument
 from tests.workflows.test_supervision_dashboard import TODAY, KnownSet, at, build_known_set
-from tests.workflows.test_supervision_dashboard import urlpatterns as _dashboard_urls
 
-urlpatterns = _dashboard_urls  # the dashboard's pages, mounted until workflows/urls.py includes them
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db]
 
 PAGE = "/workflows/supervision/bulletin/"
 JUNE = date(2026, 6, 1)
