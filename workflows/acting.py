@@ -19,9 +19,10 @@ from viewflow.workflow.status import STATUS
 
 from documents.errors import DocumentError
 from officeapp.access import active_delegate
+from officeapp.audit.services import record
 from officeapp.org.models import User
 from workflows.live import push_inbox_changed
-from workflows.models import Opinion
+from workflows.models import Opinion, TaskCandidate
 
 ALREADY_DONE = "该任务已办理，无需重复提交。"
 LOST_RACE = "该任务刚刚已由他人办理或正在办理，请刷新页面查看最新状态。"
@@ -60,6 +61,74 @@ def acting_for(task: Task, actor: User, *, scope: str) -> User | None:
         if active_delegate(owner, scope=scope) == actor:
             return owner
     raise FlowError("您不是该任务的办理人。")
+
+
+def open_people(task: Task) -> list[int]:
+    """Whose open inbox shows the task: its owner, or every candidate of a group task."""
+    if task.owner_id:
+        return [task.owner_id]
+    return list(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
+
+
+def claim_locked(task: Task, *, actor: User, event: str) -> bool:
+    """抢办 of a locked task: the first candidate owns it; the others see who did. False when the
+    actor already owns it (nothing to do); `event` is the flow's audit name."""
+    if task.owner_id is not None:
+        if task.owner_id == actor.pk:
+            return False
+        raise FlowError(f"该任务已由{task.owner.real_name}签收办理。")
+    if not TaskCandidate.objects.filter(task=task, user=actor).exists():
+        raise FlowError("您不是该任务的候选办理人。")
+    activation = task.flow_task.activation_class(task)
+    activation.assign(actor)
+    others = list(
+        TaskCandidate.objects.filter(task=task).exclude(user=actor).values_list("user_id", flat=True)
+    )
+    record(event, actor=actor, obj=task.process, details={"task": task.pk})
+    push_inbox_changed(
+        others, task_id=task.pk, action="closed", title=str((task.data or {}).get("title", ""))
+    )
+    return True
+
+
+def claim_to_finish(task: Task, *, actor: User) -> list[int]:
+    """Completing a group task claims it first (or loses the race with a clear message). Returns the
+    others whose inbox showed it (candidates, or the owner a delegate acts for) for `finish_task`."""
+    if task.owner_id is None:
+        candidates = list(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
+        if actor.pk not in candidates:
+            raise FlowError("您不是该任务的办理人。")
+        task.owner = actor
+        return candidates
+    if task.owner_id != actor.pk:
+        return [task.owner_id]
+    return []
+
+
+def check_transfer_target(task: Task, to_user: User) -> None:
+    """转办 goes to someone else who is at work."""
+    if not to_user.is_active or to_user.pk == task.owner_id:
+        raise FlowError("请选择其他在岗人员。")
+
+
+def store_signature(upload: Any, *, actor: User) -> Any:
+    """A handwritten signature (PNG drawn on a phone) is stored before the step's transaction:
+    blobs are content-addressed, and one that ends up unused is removed by retention."""
+    from officeapp.blobs.checks import UploadRefused, check_upload
+    from officeapp.blobs.services import put
+
+    try:
+        checked = check_upload(upload, allowed_kinds={"image"}, max_bytes=200_000)
+    except UploadRefused as exc:
+        raise FlowError(f"签名未保存：{exc}") from exc
+    return put(checked.file, actor=actor)
+
+
+def stored_signature(signature: Any, *, actor: User) -> Any:
+    """The step's signature as a stored blob: an upload is stored, a blob or None passes through."""
+    if signature is not None and not hasattr(signature, "sha256"):
+        return store_signature(signature, actor=actor)
+    return signature
 
 
 def step_label(task: Task) -> str:

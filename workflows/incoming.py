@@ -55,7 +55,7 @@ from workflows.acting import FlowError as FlowError
 from workflows.flows import INCOMING_STEP_LABELS, IncomingFlow, incoming_earlier_steps
 from workflows.incoming_assignment import assign
 from workflows.live import push_inbox_changed
-from workflows.models import Decision, IncomingProcess, Opinion, TaskCandidate
+from workflows.models import Decision, IncomingProcess, Opinion
 
 PROCESS_FIELDS = [
     "route",
@@ -148,12 +148,6 @@ def _refusal(exc: Exception) -> FlowError:
     return FlowError(str(message))
 
 
-def _open_people(task: Task) -> list[int]:
-    if task.owner_id:
-        return [task.owner_id]
-    return list(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
-
-
 # --- starting -------------------------------------------------------------------------------
 
 
@@ -206,21 +200,7 @@ def claim_incoming(task: Task, *, actor: User) -> Task:
     """抢办: the first candidate to claim a group task (a unit's 承办, the office's steps) owns it."""
     with process_lock(task.process_id):
         locked = acting.locked_task(task.pk)
-        if locked.owner_id is not None:
-            if locked.owner_id == actor.pk:
-                return locked
-            raise FlowError(f"该任务已由{locked.owner.real_name}签收办理。")
-        if not TaskCandidate.objects.filter(task=locked, user=actor).exists():
-            raise FlowError("您不是该任务的候选办理人。")
-        activation = locked.flow_task.activation_class(locked)
-        activation.assign(actor)
-        others = list(
-            TaskCandidate.objects.filter(task=locked).exclude(user=actor).values_list("user_id", flat=True)
-        )
-        record("workflows.incoming_claimed", actor=actor, obj=locked.process, details={"task": locked.pk})
-        push_inbox_changed(
-            others, task_id=locked.pk, action="closed", title=str((locked.data or {}).get("title", ""))
-        )
+        acting.claim_locked(locked, actor=actor, event="workflows.incoming_claimed")
     return locked
 
 
@@ -229,21 +209,10 @@ def claim_incoming(task: Task, *, actor: User) -> Task:
 
 def complete_incoming_step(task: Task, *, actor: User, step_input: IncomingStepInput) -> Opinion:
     """Sign the opinion and move on: agree, 退回 to an earlier step, 退文 at 初审, not ours at 承办."""
-    if step_input.signature is not None and not hasattr(step_input.signature, "sha256"):
-        from workflows.services import store_signature
-
-        step_input.signature = store_signature(step_input.signature, actor=actor)
+    step_input.signature = acting.stored_signature(step_input.signature, actor=actor)
     with process_lock(task.process_id):
         locked = acting.locked_task(task.pk)
-        also_tell: list[int] = []
-        if locked.owner_id is None:
-            # Completing a group task claims it first (or loses the race with a clear message).
-            also_tell = list(TaskCandidate.objects.filter(task=locked).values_list("user_id", flat=True))
-            if actor.pk not in also_tell:
-                raise FlowError("您不是该任务的办理人。")
-            locked.owner = actor
-        elif locked.owner_id != actor.pk:
-            also_tell = [locked.owner_id]
+        also_tell = acting.claim_to_finish(locked, actor=actor)
         on_behalf_of = _acting_for(locked, actor)
         process = _process_of(locked)
         if process.suspended:
@@ -625,11 +594,10 @@ def transfer_incoming(task: Task, *, actor: User, to_user: User, reason: str = "
         )
         if not holder and not access.can_manage_incoming(actor, process):
             raise FlowError("只有当前办理人或办公室可以转办。")
-        if not to_user.is_active or to_user.pk == locked.owner_id:
-            raise FlowError("请选择其他在岗人员。")
+        acting.check_transfer_target(locked, to_user)
         if to_user.agency_id != process.document.agency_id:
             raise FlowError("只能转给本机关的人员办理。")
-        before = _open_people(locked)
+        before = acting.open_people(locked)
         assign(locked, [to_user])
         locked.save()
         add_participants(process.document, [to_user])
@@ -673,7 +641,7 @@ def assign_handler(task: Task, *, actor: User, handler: User) -> Task:
             raise FlowError("只有承办单位负责人可以指定承办人。")
         if not handler.is_active or handler.department_id != unit_id:
             raise FlowError(f"承办人须为{unit.get('label', '承办单位')}的在岗人员。")
-        before = _open_people(locked)
+        before = acting.open_people(locked)
         assign(locked, [handler])
         locked.data = {**(locked.data or {}), "handler": handler.pk}
         locked.save()

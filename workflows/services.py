@@ -36,7 +36,7 @@ from workflows.acting import FlowError as FlowError
 from workflows.assignment import agency_leaders, assign, sealing_agency
 from workflows.flows import STEP_LABELS, STEP_ORDER, OutgoingFlow, earlier_steps, next_split_token
 from workflows.live import push_inbox_changed
-from workflows.models import CommonOpinion, Decision, Opinion, OutgoingProcess, TaskCandidate
+from workflows.models import CommonOpinion, Decision, Opinion, OutgoingProcess
 
 PROCESS_ROUTING_FIELDS = [
     "route",
@@ -125,55 +125,19 @@ def claim(task: Task, *, actor: User) -> Task:
     """抢办: the first candidate to claim a group task owns it; the others see who did."""
     with process_lock(task.process_id):
         locked = _locked_task(task.pk)
-        if locked.owner_id is not None:
-            if locked.owner_id == actor.pk:
-                return locked
-            raise FlowError(f"该任务已由{locked.owner.real_name}签收办理。")
-        if not TaskCandidate.objects.filter(task=locked, user=actor).exists():
-            raise FlowError("您不是该任务的候选办理人。")
-        activation = locked.flow_task.activation_class(locked)
-        activation.assign(actor)
-        others = list(
-            TaskCandidate.objects.filter(task=locked).exclude(user=actor).values_list("user_id", flat=True)
-        )
-        record("workflows.task_claimed", actor=actor, obj=locked.process, details={"task": locked.pk})
-        push_inbox_changed(
-            others, task_id=locked.pk, action="closed", title=str(locked.data.get("title", ""))
-        )
+        acting.claim_locked(locked, actor=actor, event="workflows.task_claimed")
     return locked
 
 
 # --- the step itself --------------------------------------------------------------------------
 
 
-def store_signature(upload: Any, *, actor: User) -> Any:
-    """A handwritten signature (PNG drawn on a phone) is stored before the step's transaction:
-    blobs are content-addressed, and one that ends up unused is removed by retention."""
-    from officeapp.blobs.checks import UploadRefused, check_upload
-    from officeapp.blobs.services import put
-
-    try:
-        checked = check_upload(upload, allowed_kinds={"image"}, max_bytes=200_000)
-    except UploadRefused as exc:
-        raise FlowError(f"签名未保存：{exc}") from exc
-    return put(checked.file, actor=actor)
-
-
 def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
     """Sign the opinion and move on: agree (next step), or 退回 to an earlier step with a reason."""
-    if step_input.signature is not None and not hasattr(step_input.signature, "sha256"):
-        step_input.signature = store_signature(step_input.signature, actor=actor)
+    step_input.signature = acting.stored_signature(step_input.signature, actor=actor)
     with process_lock(task.process_id):
         locked = _locked_task(task.pk)
-        also_tell: list[int] = []
-        if locked.owner_id is None:
-            # Completing a group task claims it first (or loses the race with a clear message).
-            also_tell = list(TaskCandidate.objects.filter(task=locked).values_list("user_id", flat=True))
-            if actor.pk not in also_tell:
-                raise FlowError("您不是该任务的办理人。")
-            locked.owner = actor
-        elif locked.owner_id != actor.pk:
-            also_tell = [locked.owner_id]
+        also_tell = acting.claim_to_finish(locked, actor=actor)
         on_behalf_of = _acting_for(locked, actor)
         process = _process_of(locked)
         if process.suspended:
@@ -465,7 +429,7 @@ def withdraw(task: Task, *, actor: User) -> Task:
             raise FlowError("下一环节已经签署意见，不能撤回。")
         notified: list[int] = []
         for human in humans:
-            notified.extend(_open_people(human))
+            notified.extend(acting.open_people(human))
             human.flow_task.activation_class(human).cancel()
         for gateway in reversed(gateways):
             gateway.flow_task.activation_class(gateway).undo()
@@ -485,12 +449,6 @@ def withdraw(task: Task, *, actor: User) -> Task:
     return revived
 
 
-def _open_people(task: Task) -> list[int]:
-    if task.owner_id:
-        return [task.owner_id]
-    return list(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
-
-
 def transfer(task: Task, *, actor: User, to_user: User, reason: str = "") -> Task:
     """转办: hand an open task to a colleague (a head passing a 会签 to a staff member)."""
     with process_lock(task.process_id):
@@ -498,14 +456,13 @@ def transfer(task: Task, *, actor: User, to_user: User, reason: str = "") -> Tas
         process = _process_of(locked)
         if not access.can_transfer(actor, locked, process):
             raise FlowError("只有当前办理人或办公室可以转办。")
-        if not to_user.is_active or to_user.pk == locked.owner_id:
-            raise FlowError("请选择其他在岗人员。")
+        acting.check_transfer_target(locked, to_user)
         if to_user.agency_id is None or (
             to_user.agency_id != process.document.agency_id
             and to_user.agency_id != getattr(actor, "agency_id", None)
         ):
             raise FlowError("只能转给本机关的人员办理。")
-        before = _open_people(locked)
+        before = acting.open_people(locked)
         assign(locked, [to_user])
         locked.save()
         add_participants(process.document, [to_user])
@@ -583,7 +540,7 @@ def remove_countersigner(task: Task, *, actor: User, reason: str) -> None:
         ).exclude(pk=locked.pk)
         if not others.exists():
             raise FlowError("这是最后一个未会签的单位，不能减签；如不需要会签，请由办公室重定位流程。")
-        people = _open_people(locked)
+        people = acting.open_people(locked)
         locked.flow_task.activation_class(locked).cancel()
         party = (locked.data or {}).get("party") or {}
         process.countersign_parties = [p for p in process.countersign_parties if p != party]
@@ -652,7 +609,7 @@ def force_move(process: OutgoingProcess, *, actor: User, to_step: str, reason: s
         )
         people: list[int] = []
         for open_task in open_tasks:
-            people.extend(_open_people(open_task))
+            people.extend(acting.open_people(open_task))
             activation = open_task.flow_task.activation_class(open_task)
             if hasattr(activation, "cancel") and activation.cancel.can_proceed():
                 activation.cancel()
@@ -726,7 +683,9 @@ def terminate(process: OutgoingProcess, *, actor: User, reason: str) -> None:
     if process.status != PROCESS.NEW:
         raise FlowError("流程已结束。")
     people = [
-        uid for t in Task.objects.filter(process=process, status__in=OPEN_STATUSES) for uid in _open_people(t)
+        uid
+        for t in Task.objects.filter(process=process, status__in=OPEN_STATUSES)
+        for uid in acting.open_people(t)
     ]
     try:
         OutgoingFlow.instance.cancel(process)

@@ -206,12 +206,6 @@ def roll_up(parent: SupervisionItem) -> None:
     refresh_light(parent)
 
 
-def _open_people(task: Task) -> list[int]:
-    if task.owner_id:
-        return [task.owner_id]
-    return list(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
-
-
 def _open_task(process_id: int, step: str) -> Task | None:
     node = getattr(SupervisionFlow.instance, step)
     return (
@@ -624,22 +618,8 @@ def claim_supervision(task: Task, *, actor: User) -> Task:
     """抢办: the first candidate of a group task (a unit's heads at 签收/承办) owns it."""
     with process_lock(task.process_id):
         locked = acting.locked_task(task.pk)
-        if locked.owner_id is not None:
-            if locked.owner_id == actor.pk:
-                return locked
-            raise FlowError(f"该任务已由{locked.owner.real_name}签收办理。")
-        if not TaskCandidate.objects.filter(task=locked, user=actor).exists():
-            raise FlowError("您不是该任务的候选办理人。")
-        activation = locked.flow_task.activation_class(locked)
-        activation.assign(actor)
-        others = list(
-            TaskCandidate.objects.filter(task=locked).exclude(user=actor).values_list("user_id", flat=True)
-        )
-        record("workflows.supervision_claimed", actor=actor, obj=locked.process, details={"task": locked.pk})
-        emit("workflows.task.claimed", locked, payload={"flow": "supervision"})
-        push_inbox_changed(
-            others, task_id=locked.pk, action="closed", title=str((locked.data or {}).get("title", ""))
-        )
+        if acting.claim_locked(locked, actor=actor, event="workflows.supervision_claimed"):
+            emit("workflows.task.claimed", locked, payload={"flow": "supervision"})
     return locked
 
 
@@ -655,8 +635,7 @@ def transfer_supervision(task: Task, *, actor: User, to_user: User, reason: str 
         candidate = locked.owner_id is None and TaskCandidate.objects.filter(task=locked, user=actor).exists()
         if not (holder or candidate or can_supervise(actor, item.agency_id)):
             raise FlowError("只有当前办理人或督查室可以转办。")
-        if not to_user.is_active or to_user.pk == locked.owner_id:
-            raise FlowError("请选择其他在岗人员。")
+        acting.check_transfer_target(locked, to_user)
         step = locked.flow_task.name
         if step in ("accept", "handle"):
             if item.lead_department_id is not None:
@@ -667,7 +646,7 @@ def transfer_supervision(task: Task, *, actor: User, to_user: User, reason: str 
                 raise FlowError(f"只能转给{item.lead_label}的人员办理。")
         elif to_user.agency_id != item.agency_id:
             raise FlowError("只能转给本机关的人员办理。")
-        before = _open_people(locked)
+        before = acting.open_people(locked)
         assign(locked, [to_user])
         locked.save()
         add_participants(item, [to_user])
@@ -697,21 +676,10 @@ def transfer_supervision(task: Task, *, actor: User, to_user: User, reason: str 
 def complete_supervision_step(task: Task, *, actor: User, step_input: SupervisionStepInput) -> Opinion:
     """Sign the opinion and move on: agree, 退回 to an earlier step, not ours at 签收, 退办/重办 at
     审核, a new 批示 at 报送领导审阅."""
-    if step_input.signature is not None and not hasattr(step_input.signature, "sha256"):
-        from workflows.services import store_signature
-
-        step_input.signature = store_signature(step_input.signature, actor=actor)
+    step_input.signature = acting.stored_signature(step_input.signature, actor=actor)
     with process_lock(task.process_id):
         locked = acting.locked_task(task.pk)
-        also_tell: list[int] = []
-        if locked.owner_id is None:
-            # Completing a group task claims it first (or loses the race with a clear message).
-            also_tell = list(TaskCandidate.objects.filter(task=locked).values_list("user_id", flat=True))
-            if actor.pk not in also_tell:
-                raise FlowError("您不是该任务的办理人。")
-            locked.owner = actor
-        elif locked.owner_id != actor.pk:
-            also_tell = [locked.owner_id]
+        also_tell = acting.claim_to_finish(locked, actor=actor)
         on_behalf_of = _acting_for(locked, actor)
         process, item = _process_of(locked)
         if process.suspended:
@@ -1104,7 +1072,7 @@ def _complete_handle(item: SupervisionItem, process_id: int, *, actor: User, rep
     process = SupervisionProcess.objects.get(pk=process_id)
     process.item = item
     task.process = process
-    also_tell = _open_people(task)
+    also_tell = acting.open_people(task)
     on_behalf_of = None
     if task.owner_id is not None and task.owner_id != actor.pk:
         on_behalf_of = (
