@@ -14,6 +14,7 @@ from officeapp.audit.models import AuditEvent
 from officeapp.notify.models import Notification
 from officeapp.org.models import Delegation, DelegationScope
 from officeapp.outbox.models import OutboxEvent
+from tests.workflows.threads import at_once
 from workflows.acting import FlowError
 from workflows.circulation import ALREADY_READ, NO_READERS, circulate, mark_read, readings_of
 from workflows.models import Circulation, CirculationReader, ReadingState
@@ -59,7 +60,7 @@ def notified(user: Any, kind: str = "workflows.circulation") -> list[Notificatio
     return list(Notification.objects.filter(recipient=user, kind=kind).order_by("pk"))
 
 
-def test_all_at_once_every_reader_gets_a_to_read_item_and_a_notification_at_once(cast: Any) -> None:
+def test_all_at_once_every_reader_gets_a_to_read_item_and_a_notificationat_once(cast: Any) -> None:
     document = make_document(cast)
     leader2 = second_leader(cast)
 
@@ -350,32 +351,6 @@ def test_demo_circulates_finances_incoming_documents_when_they_exist(receiving: 
 # --- at the same moment (PostgreSQL: real row locks) ---------------------------------------------
 
 
-def _at_once(calls: list[Any]) -> list[str]:
-    import threading
-
-    from django.db import connection
-
-    barrier = threading.Barrier(len(calls))
-    outcomes = [""] * len(calls)
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            calls[n]()
-            outcomes[n] = "ok"
-        except FlowError as exc:
-            outcomes[n] = exc.message
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_last_two_readers_reading_at_once_finish_the_circulation_once(cast: Any, settings: Any) -> None:
@@ -386,7 +361,7 @@ def test_the_last_two_readers_reading_at_once_finish_the_circulation_once(cast: 
     circulation = circulate(document, actor=cast.clerk, readers=[cast.leader, leader2], in_order=False)
     first, second = circulation.readers.order_by("order")
 
-    outcomes = _at_once(
+    outcomes = at_once(
         [lambda: mark_read(first, actor=cast.leader), lambda: mark_read(second, actor=leader2)]
     )
 
@@ -405,7 +380,7 @@ def test_one_reader_submitting_twice_at_once_reads_once(cast: Any, settings: Any
     circulation = circulate(document, actor=cast.clerk, readers=[cast.leader], in_order=False)
     reading = circulation.readers.get()
 
-    outcomes = _at_once(
+    outcomes = at_once(
         [
             lambda: mark_read(reading, actor=cast.leader, comment="甲"),
             lambda: mark_read(reading, actor=cast.leader),

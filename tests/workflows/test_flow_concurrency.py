@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from officeapp.audit.models import AuditEvent
 from tests.documents.factories import make_document
+from tests.workflows.threads import at_once
 from workflows import services
 from workflows.models import Opinion
 from workflows.services import ALREADY_DONE, LOST_RACE, FlowError, StepInput, party_for
@@ -41,29 +41,6 @@ def open_tasks(document: Any, step: str) -> list[Task]:
 
 def agree(task: Task, who: Any, **kwargs: Any) -> None:
     services.complete_step(task, actor=who, step_input=StepInput(opinion="同意", **kwargs))
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; "ok" or the FlowError message of each."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = [""] * len(calls)
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            calls[n]()
-            outcomes[n] = "ok"
-        except FlowError as exc:
-            outcomes[n] = exc.message
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def completions_of(task: Task) -> int:

@@ -7,14 +7,11 @@ the whole database and cannot race).
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -27,38 +24,16 @@ from tests.workflows.test_incoming_flow import (
     signed,
     to_handle,
 )
+from tests.workflows.threads import at_once
 from workflows import acting
 from workflows.acting import ALREADY_DONE, LOST_RACE
-from workflows.incoming import FlowError, claim_incoming
+from workflows.incoming import claim_incoming
 from workflows.models import Opinion
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks race only on PostgreSQL (DATABASE_URL)"),
 ]
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; "ok" or the FlowError message of each."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = [""] * len(calls)
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            calls[n]()
-            outcomes[n] = "ok"
-        except FlowError as exc:
-            outcomes[n] = exc.message
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,14 +10,12 @@ gap-free when many items are registered at once, and two 延期申请 at once ma
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from officeapp.audit.models import AuditEvent
 from tests.workflows.test_supervision_flow import (
@@ -29,11 +27,11 @@ from tests.workflows.test_supervision_flow import (
     to_handle,
     today,
 )
+from tests.workflows.threads import at_once
 from workflows.acting import ALREADY_DONE, LOST_RACE
 from workflows.models import ExtensionRequest, ItemState, ProgressReport, ReportState, SupervisionItem
 from workflows.supervision import (
     BUSY,
-    FlowError,
     SupervisionStepInput,
     complete_supervision_step,
     request_extension,
@@ -48,29 +46,6 @@ pytestmark = [
 
 # What a refused late report may say: the item moved on, or it was busy a moment too long.
 MOVED_ON = ("该督办事项已审核办结，正在报送领导审阅，不能再报送反馈。", BUSY)
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; "ok" or the FlowError message of each."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = [""] * len(calls)
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            calls[n]()
-            outcomes[n] = "ok"
-        except FlowError as exc:
-            outcomes[n] = exc.message
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def under_review(s: Any, title: str) -> SupervisionItem:
