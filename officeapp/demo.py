@@ -74,9 +74,20 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
 ]
 
 
+# People of 省财政厅 whom the 收文 walkthrough (README "Try 收文") signs in as. They are generated
+# from the seed like everyone else there (the same names on every machine); load_demo gives them the
+# demo password, and tests/demo/test_load_demo.py checks they hold these roles.
+WALKTHROUGH_ACCOUNTS: list[DemoAccount] = [
+    DemoAccount("ma.xuebin", "马雪斌", "文秘：省财政厅 办公室（收文初审、分办、办结）"),
+    DemoAccount("feng.jiajuan", "冯佳娟", "办公室主任：省财政厅（收文拟办）"),
+    DemoAccount("deng.tingjuan", "邓婷娟", "机关领导：省财政厅，分管预算处（收文批办）"),
+    DemoAccount("liang.hanyao", "梁涵瑶", "处室负责人：省财政厅 预算处（收文承办、答复）"),
+]
+
+
 def demo_accounts() -> list[tuple[str, str, str]]:
     """(username, password, 角色说明) of every fixed demo account, for the serve command and README."""
-    return [(a.username, DEMO_PASSWORD, a.description) for a in DEMO_ACCOUNTS]
+    return [(a.username, DEMO_PASSWORD, a.description) for a in [*DEMO_ACCOUNTS, *WALKTHROUGH_ACCOUNTS]]
 
 
 def demo_totp_code(username: str) -> str:
@@ -564,7 +575,8 @@ class ProvinceBuilder:
             self.build_policies()
             self.build_delegations(provincial)
             self.build_totp()
-            User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).update(
+            fixed = [a.username for a in [*DEMO_ACCOUNTS, *WALKTHROUGH_ACCOUNTS]]
+            User.objects.filter(username__in=fixed).update(
                 password=self.password_hash, must_change_password=False
             )
         # After commit: notifications push to sockets, which must only see committed rows.

@@ -69,6 +69,23 @@ def test_every_demo_account_signs_in_with_the_demo_password(
     assert client.login(username=username, password=DEMO_PASSWORD)
 
 
+def test_the_incoming_walkthrough_accounts_hold_the_roles_the_readme_names(province: str, db: Any) -> None:
+    from officeapp.demo import WALKTHROUGH_ACCOUNTS
+
+    expected = {
+        "ma.xuebin": Role.OFFICE_SECRETARY,
+        "feng.jiajuan": Role.OFFICE_DIRECTOR,
+        "deng.tingjuan": Role.LEADER,
+        "liang.hanyao": Role.DEPT_HEAD,
+    }
+    assert [a.username for a in WALKTHROUGH_ACCOUNTS] == list(expected)
+    for account in WALKTHROUGH_ACCOUNTS:
+        user = User.objects.select_related("department__agency").get(username=account.username)
+        assert user.real_name == account.real_name
+        assert user.department.agency.name == "广东省财政厅"
+        assert user.role_grants.filter(role=expected[account.username]).exists()
+
+
 def test_demo_account_with_a_wrong_password_is_refused(province: str, db: Any, client: Any) -> None:
     assert not client.login(username="lin.xiaomei", password="Demo-2026-gx")
 
@@ -155,6 +172,10 @@ def test_demo_accounts_list_every_role_with_a_chinese_description() -> None:
         "sysadmin",
         "secadmin",
         "auditor",
+        "ma.xuebin",
+        "feng.jiajuan",
+        "deng.tingjuan",
+        "liang.hanyao",
     ]
     assert all(password == DEMO_PASSWORD for _, password, _ in accounts)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in description) for _, _, description in accounts)
