@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from documents.models import Participant, ParticipantKind
@@ -350,12 +351,15 @@ def test_demo_circulates_finances_incoming_documents_when_they_exist(receiving: 
 
 # --- at the same moment (PostgreSQL: real row locks) ---------------------------------------------
 
+ONLY_POSTGRES = pytest.mark.skipif(
+    not django_settings.IS_POSTGRES, reason="row locks race only on PostgreSQL (DATABASE_URL)"
+)
+
 
 @pytest.mark.postgres
+@ONLY_POSTGRES
 @pytest.mark.django_db(transaction=True)
-def test_the_last_two_readers_reading_at_once_finish_the_circulation_once(cast: Any, settings: Any) -> None:
-    if not settings.IS_POSTGRES:
-        pytest.skip("row locks race only on PostgreSQL (DATABASE_URL)")
+def test_the_last_two_readers_reading_at_once_finish_the_circulation_once(cast: Any) -> None:
     document = make_document(cast)
     leader2 = second_leader(cast)
     circulation = circulate(document, actor=cast.clerk, readers=[cast.leader, leader2], in_order=False)
@@ -372,10 +376,9 @@ def test_the_last_two_readers_reading_at_once_finish_the_circulation_once(cast: 
 
 
 @pytest.mark.postgres
+@ONLY_POSTGRES
 @pytest.mark.django_db(transaction=True)
-def test_one_reader_submitting_twice_at_once_reads_once(cast: Any, settings: Any) -> None:
-    if not settings.IS_POSTGRES:
-        pytest.skip("row locks race only on PostgreSQL (DATABASE_URL)")
+def test_one_reader_submitting_twice_at_once_reads_once(cast: Any) -> None:
     document = make_document(cast)
     circulation = circulate(document, actor=cast.clerk, readers=[cast.leader], in_order=False)
     reading = circulation.readers.get()
