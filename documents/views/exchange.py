@@ -507,6 +507,9 @@ def archive_year(request: HttpRequest, agency_id: int, year: int) -> HttpRespons
     agency = get_or_404(Agency.objects.all(), pk=agency_id)
     if not can_read_archive(request.user, agency.pk):
         raise PermissionDenied("只有该机关的档案员和办公室可以导出年度档案。")
+    if not 1949 <= year <= 2999:
+        # A year a date cannot hold (0, 99999 typed into the address) has no archive, not a 500.
+        raise Http404("没有该年度的档案。")
     chunks = year_package(agency, year)
     record_view(request, agency, action="documents.archive.year_download", details={"year": year})
     response = StreamingHttpResponse(chunks, content_type="application/zip")

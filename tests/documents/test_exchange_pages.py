@@ -302,6 +302,14 @@ def test_the_year_package_of_a_missing_agency_is_404(cast: Any, sign_in: Any) ->
     assert sign_in(cast.office_secretary).get(url).status_code == 404
 
 
+def test_the_year_package_of_a_year_no_date_can_hold_is_404(cast: Any, sign_in: Any) -> None:
+    client = sign_in(cast.office_director)
+
+    for year in (0, 99999):
+        url = reverse("documents:archive_year", kwargs={"agency_id": cast.gov_office.pk, "year": year})
+        assert client.get(url).status_code == 404
+
+
 # --- the document page's 分发 panel ----------------------------------------------------------------
 
 
