@@ -235,6 +235,22 @@ def test_an_unreadable_date_and_a_too_long_search_are_refused_in_chinese(cast: A
     assert "搜索词最多 100 个字" in html and "请输入有效的日期" in html
 
 
+@pytest.mark.parametrize("tab", ["todo", "done", "closed", "unread", "read"])
+def test_a_date_at_the_calendars_edge_is_refused_in_chinese_not_a_server_error(
+    cast: Any, sign_in: Any, tab: str
+) -> None:
+    make_task(cast.drafter, "某函")
+
+    response = sign_in(cast.drafter).get(
+        URL, {"tab": tab, "q": "防汛", "date_from": "0001-01-01", "date_to": "9999-12-31"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "请输入 1900 年至 2999 年之间的日期" in html
+    assert 'value="防汛"' in html and 'value="9999-12-31"' in html
+
+
 def test_search_looks_only_through_the_newest_window_and_a_date_range_reaches_older(
     cast: Any, sign_in: Any, monkeypatch: Any
 ) -> None:

@@ -8,6 +8,7 @@ rows) → render. An htmx request (the live refresh, inbox.js) gets the list alo
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -25,6 +26,8 @@ from workflows.inbox import COUNT_CAP, SORTS, TABS, URGENCY_LABELS, InboxQuery, 
 from workflows.inbox import source as own_source
 
 OTHER_SOURCE_LINES = 10
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2999, 12, 31)
 # Each tab asks other sources for the list of the same meaning (protocol in workflows/inbox.py).
 # 待阅 asks for their `to_read`; 已阅 for `read` (a source without it is not listed there).
 SOURCE_METHODS = {"todo": "to_do", "done": "done", "closed": "completed", "unread": "to_read", "read": "read"}
@@ -57,6 +60,13 @@ class InboxFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            day = data.get(name)
+            # A day at the calendar's edge (0001-01-01, 9999-12-31) cannot become a Shanghai day's
+            # bounds (the next day, the UTC instant): refused here instead of a server error.
+            if day and not DATE_MIN <= day <= DATE_MAX:
+                self.add_error(name, f"请输入 {DATE_MIN.year} 年至 {DATE_MAX.year} 年之间的日期。")
+                data.pop(name, None)
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "截止日期不能早于起始日期。")
