@@ -386,7 +386,11 @@ def resend_document(request: HttpRequest, document_id: int) -> HttpResponse:
     if not can_distribute(request.user, document):
         raise PermissionDenied("只有发文机关的文秘或收发员可以补发公文。")
     query = " ".join((request.GET.get("q") or request.POST.get("q") or "").split())[:40]
-    chosen_ids = [int(v) for v in request.POST.getlist("agencies") if v.isdigit()]
+    # isdigit() alone lets "²" through to int(), and 30 digits overflow the database: ids are ASCII
+    # digits of an integer column's size, anything else is not an agency.
+    chosen_ids = [
+        int(v) for v in request.POST.getlist("agencies") if v.isascii() and v.isdigit() and len(v) <= 9
+    ]
     chosen = list(Agency.objects.filter(pk__in=chosen_ids, is_active=True).order_by("path"))
     found: list[Agency] = []
     if query:

@@ -102,3 +102,15 @@ def test_the_tracking_page_offers_resend_to_the_senders_office_only(receiving: A
     sender = sign_in(receiving.cast.office_secretary).get(page).content.decode()
 
     assert _url(record.document) in sender
+
+
+def test_a_garbled_agency_id_is_skipped_and_the_ticked_agency_is_sent(receiving: Any, sign_in: Any) -> None:
+    record = receiving.sent_to_finance()
+    client = sign_in(receiving.cast.office_secretary)
+
+    response = client.post(
+        _url(record.document), {"agencies": ["²", "9" * 30, receiving.city.pk], "action": "send"}
+    )
+
+    assert response.status_code == 302
+    assert ExchangeRecord.objects.filter(document=record.document, recipient=receiving.city).exists()
