@@ -103,6 +103,23 @@ def test_an_over_long_note_is_refused_beside_its_task_and_kept(cast: Any, sign_i
     assert not Reminder.objects.exists()
 
 
+def test_the_pager_on_a_refused_urge_leads_to_the_list_not_to_an_error_page(
+    cast: Any, sign_in: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows.views import urging as urging_views
+
+    monkeypatch.setattr(urging_views, "PAGE_SIZE", 1)
+    first = open_draft(cast, timezone.localdate() - timedelta(days=5))
+    open_draft(cast, timezone.localdate() + timedelta(days=5), title="关于报送2026年预算执行情况的通知")
+    client = sign_in(cast.office_secretary)
+
+    refused = client.post(urge_url(first), {"note": "请" * 201})
+
+    page = refused.content.decode()
+    assert 'href="/workflows/urging/?page=2"' in page
+    assert client.get("/workflows/urging/?page=2").status_code == 200
+
+
 def test_urging_a_task_finished_meanwhile_says_so_and_writes_nothing(cast: Any, sign_in: Any) -> None:
     task = open_draft(cast, timezone.localdate() - timedelta(days=5))
     client = sign_in(cast.office_secretary)
