@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from documents.models import Retention
 from officeapp.blobs.checks import UploadRefused, check_upload
+from officeapp.calendar.workdays import MAX_SPAN_DAYS
 from officeapp.org.models import Agency, Department, User
 from workflows.flows import SUPERVISION_STEP_LABELS, supervision_earlier_steps
 from workflows.forms import _decode_signature
@@ -116,8 +117,18 @@ class _UnitsMixin:
         data["co_units_obj"] = tuple(co)
 
 
+def _refuse_far_date(form: forms.Form, name: str, value: date | None) -> None:
+    """A date more than ten years from today is a typo (9999 for 2026); the working-day count of
+    the light cannot span it, so refuse it here rather than fail on saving."""
+    if value is not None and abs((value - timezone.localdate()).days) > MAX_SPAN_DAYS:
+        form.add_error(name, "日期超出合理范围（前后十年内），请检查年份。")
+
+
 def _clean_deadline(form: forms.Form, data: dict[str, Any], *, required: bool) -> None:
     due_on: date | None = data.get("due_on")
+    for name in ("due_on", "received_on"):
+        if name in form.fields:
+            _refuse_far_date(form, name, data.get(name))
     days: int | None = data.get("due_in_working_days")
     if due_on and days:
         form.add_error("due_in_working_days", "完成时限请只填一种：具体日期或工作日数。")
@@ -418,6 +429,7 @@ class ExtensionForm(forms.Form):
         if "reason" in data and not data["reason"].strip():
             self.add_error("reason", "请填写延期理由。")
         new = data.get("new_due_on")
+        _refuse_far_date(self, "new_due_on", new)
         if new and self.item.due_on and new <= self.item.due_on:
             self.add_error("new_due_on", "申请延至的日期须晚于当前完成时限。")
         return data

@@ -163,6 +163,9 @@ def test_the_supervisor_registers_an_item_and_lands_on_its_registration_task(
         ({"report_frequency": "custom"}, "自定义反馈频次请填写间隔工作日数。"),
         ({"lead_unit": ""}, "请选择牵头（主办）单位。"),
         ({"source_document": "粤府办〔1999〕1号"}, "未找到您可查看的公文，请核对文号或标题。"),
+        # A mistyped year used to save nothing and show a server error (the light cannot count it).
+        ({"due_on": "9999-12-31"}, "日期超出合理范围（前后十年内），请检查年份。"),
+        ({"received_on": "1900-01-01"}, "日期超出合理范围（前后十年内），请检查年份。"),
     ],
 )
 def test_a_refused_registration_says_why_and_keeps_what_was_typed(
@@ -564,6 +567,24 @@ def test_an_extension_is_requested_screened_and_approved_and_both_dates_stay(
 
 
 # --- 转办, 抢办, 督办通知单 ---------------------------------------------------------------------------
+
+
+def test_an_extension_to_a_mistyped_year_is_refused_and_keeps_the_reason(
+    supervision: Any, sign_in: Any
+) -> None:
+    """Approving it used to end in a server error: the light cannot count working days that far."""
+    item = handling(supervision)
+    url = reverse("workflows:supervision_extension", kwargs={"item_id": item.pk})
+    staff = sign_in(supervision.general_staff)
+
+    response = staff.post(
+        url, {"reason": "系统对接延误。", "progress": "已完成70%。", "new_due_on": "9999-12-31"}
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "日期超出合理范围（前后十年内），请检查年份。" in page and "系统对接延误。" in page
+    assert not ExtensionRequest.objects.filter(item=item).exists()
 
 
 def test_the_holder_transfers_a_task_to_a_colleague(supervision: Any, sign_in: Any) -> None:
