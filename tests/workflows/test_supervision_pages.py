@@ -653,6 +653,16 @@ def test_registering_from_a_document_page_fills_in_the_document(supervision: Any
     assert '<option value="document" selected>' in page
 
 
+def test_a_mangled_document_link_opens_an_empty_registration_form(supervision: Any, sign_in: Any) -> None:
+    """?document=abc used to show a server error instead of the form."""
+    client = sign_in(supervision.supervisor)
+
+    response = client.get(reverse("workflows:supervision_new") + "?document=abc")
+
+    assert response.status_code == 200
+    assert "督办事项" in response.content.decode()
+
+
 def test_archiving_asks_for_the_retention_period(supervision: Any, sign_in: Any) -> None:
     item = completed(supervision, sign_in)
     for step in ("review", "leader_review", "close"):

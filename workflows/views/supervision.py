@@ -180,7 +180,8 @@ def supervision_new(request: HttpRequest) -> HttpResponse:
     """立项: a 督查员 or the office registers an item from a 批示, a document, a meeting …"""
     agency_id = _supervising_agency(request.user)
     initial: dict[str, Any] = {}
-    if request.method == "GET" and request.GET.get("document"):
+    # A hand-edited link (?document=abc) fills in nothing rather than failing.
+    if request.method == "GET" and request.GET.get("document", "").isdigit():
         from documents.access import visible_documents
 
         document = visible_documents(request.user).filter(pk=request.GET["document"]).first()
