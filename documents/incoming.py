@@ -299,6 +299,10 @@ def check_registration(
         raise DocumentError("请填写份数（至少1份）。")
     if received_on is None:
         raise DocumentError("请填写收文日期。")
+    # A 收文 is registered once it has come in; a mistyped year (9999) would otherwise also break
+    # the 办理时限 counted from it.
+    if received_on > timezone.localdate():
+        raise DocumentError("收文日期不能晚于今天。")
     if urgency not in Urgency.values:
         raise DocumentError("请选择紧急程度。")
     if doc_type is not None and doc_type not in DocType.values:

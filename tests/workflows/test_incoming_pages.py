@@ -371,6 +371,35 @@ def test_registering_by_hand_without_a_sender_names_the_field(receiving: Any, si
     assert "财库函〔2026〕8号" in response.content.decode()
 
 
+def test_a_receipt_date_after_today_is_refused_by_hand_and_at_registration_keeping_the_form(
+    receiving: Any, sign_in: Any
+) -> None:
+    client = sign_in(receiving.clerk)
+    by_hand = client.post("/workflows/incoming/new/", _by_hand(received_on="9999-12-31"))
+    document = signed_for(receiving, title="关于下达2026年省级预算的通知")
+    task = open_task(document, "register")
+    registered = client.post(
+        task_url(task),
+        {
+            "decision": "agree",
+            "title": "关于下达2026年省级预算的通知（登记）",
+            "doc_type": document.doc_type,
+            "source_name": "广东省人民政府办公厅",
+            "copies": "2",
+            "urgency": document.urgency,
+            "received_on": "9999-12-31",
+        },
+    )
+
+    assert by_hand.status_code == 400
+    assert "收文日期不能晚于今天。" in by_hand.content.decode()
+    assert "关于报送2026年度财政决算的函" in by_hand.content.decode()
+    assert registered.status_code == 400
+    assert "收文日期不能晚于今天。" in registered.content.decode()
+    assert "关于下达2026年省级预算的通知（登记）" in registered.content.decode()
+    assert open_task(document, "register").pk == task.pk
+
+
 def test_only_the_agencys_office_may_register_by_hand(receiving: Any, sign_in: Any) -> None:
     assert sign_in(receiving.budget_staff).get("/workflows/incoming/new/").status_code == 403
     assert sign_in(receiving.clerk).get("/workflows/incoming/new/").status_code == 200
