@@ -339,6 +339,9 @@ def create_by_hand(
         urgency=urgency,
         doc_type=doc_type,
     )
+    # The same rule as at 登记 (workflows/incoming.py), so a 收文 is never overdue on arrival by a slip.
+    if deadline is not None and received_on is not None and deadline < received_on:
+        raise DocumentError("办理时限不能早于收文日期。")
     if scanned_file is None:
         raise DocumentError("请上传来文扫描件。")
     checked = [check_scanned_file(scanned_file), *(check_scanned_file(f) for f in attachments)]

@@ -400,6 +400,21 @@ def test_a_receipt_date_after_today_is_refused_by_hand_and_at_registration_keepi
     assert open_task(document, "register").pk == task.pk
 
 
+def test_a_deadline_before_the_receipt_date_is_refused_by_hand_as_at_registration(
+    receiving: Any, sign_in: Any
+) -> None:
+    today = timezone.localdate()
+    response = sign_in(receiving.clerk).post(
+        "/workflows/incoming/new/",
+        _by_hand(received_on=today.isoformat(), deadline=(today - timedelta(days=3)).isoformat()),
+    )
+
+    assert response.status_code == 400
+    assert "办理时限不能早于收文日期。" in response.content.decode()
+    assert "关于报送2026年度财政决算的函" in response.content.decode()
+    assert not IncomingRecord.objects.filter(source_name="中华人民共和国财政部").exists()
+
+
 def test_only_the_agencys_office_may_register_by_hand(receiving: Any, sign_in: Any) -> None:
     assert sign_in(receiving.budget_staff).get("/workflows/incoming/new/").status_code == 403
     assert sign_in(receiving.clerk).get("/workflows/incoming/new/").status_code == 200
