@@ -176,7 +176,8 @@ def get_reading_for(user: Any, reading_id: Any) -> CirculationReader:
     reading = get_or_404(
         CirculationReader.objects.select_related("circulation__document", "reader"), pk=reading_id
     )
-    if reading.reader_id == user.pk:
+    # The reader — or the person a delegate read for (代阅), who follows their own notification here.
+    if reading.reader_id == user.pk or reading.on_behalf_of_id == user.pk:
         return reading
     if active_delegate(reading.reader, scope=DelegationScope.INCOMING) == user:
         return reading

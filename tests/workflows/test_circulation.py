@@ -249,6 +249,17 @@ def test_a_delegation_made_after_the_item_arrived_lets_the_delegate_read_it_as_d
     assert Participant.objects.filter(document=document, user=cast.dept_head).exists()
 
 
+def test_the_reader_a_delegate_read_for_still_opens_the_item_from_their_notification(cast: Any) -> None:
+    from workflows.access import get_reading_for
+
+    document = make_document(cast)
+    circulation = circulate(document, actor=cast.clerk, readers=[cast.leader], in_order=False)
+    _away(cast.leader, cast.dept_head)
+    reading = mark_read(circulation.readers.get(), actor=cast.dept_head)
+
+    assert get_reading_for(cast.leader, reading.pk) == reading
+
+
 def test_each_arrival_and_each_read_is_pushed_live_after_commit(
     cast: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
