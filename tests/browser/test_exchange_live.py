@@ -97,3 +97,29 @@ def test_the_tracking_page_follows_signing_returning_and_completion_live_on_a_ph
     scroll, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll <= inner, f"页面横向滚动：{scroll} > {inner}"
     page.screenshot(path=screenshot_dir / "exchange-tracking-375.png", full_page=True)
+
+
+def _distribute_to_finance(cast: Any) -> int:
+    from tests.documents.exchange_factories import distributed_to
+
+    return distributed_to(cast, [cast.finance]).pk
+
+
+def test_a_distributed_document_appears_in_the_clerks_pending_list_without_a_reload(
+    signed_in_page: Callable[..., Any],
+    server: Any,
+    cast: Any,
+    committed: Callable[..., Any],
+) -> None:
+    page = signed_in_page(cast.other_clerk, **PHONE)
+    page.context.add_init_script(HELLO_LISTENER)
+    page.goto("/documents/pending/")
+    page.wait_for_function("() => window.__socketHello === true", timeout=10_000)
+    expect(page.locator("#pending-list")).to_contain_text("暂无待签收公文")
+    page.evaluate("() => { window.__sameDocument = true; }")  # a reload would forget this
+
+    document_id = committed(_distribute_to_finance, cast)
+
+    expect(page.locator("#pending-list")).to_contain_text("签收", timeout=LIVE_WITHIN_MS)
+    expect(page.locator(f"#pending-list a[href='/documents/{document_id}/']")).to_be_visible()
+    assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
