@@ -290,3 +290,19 @@ def can_act_supervision(user: Any, task: Task) -> bool:
     if task.owner_id is None:
         return TaskCandidate.objects.filter(task=task, user=user).exists()
     return active_delegate(task.owner, scope=DelegationScope.SUPERVISION) == user
+
+
+def can_report_on(user: Any, item: Any) -> bool:
+    """进展反馈 and 延期申请 come from the item's units: a person of (or the head of) a 主办/协办
+    department, or a person of a 主办/协办 agency. The service decides again when they submit."""
+    from django.db.models import Q
+
+    from workflows.models import SupervisionUnit
+
+    departments = {user.department_id} if getattr(user, "department_id", None) else set()
+    departments |= {g.department_id for g in grants_of(user) if g.role == Role.DEPT_HEAD and g.department_id}
+    agency = getattr(getattr(user, "department", None), "agency_id", None)
+    agencies = {agency} if agency else set()
+    return SupervisionUnit.objects.filter(
+        Q(item=item) & (Q(department_id__in=departments) | Q(agency_id__in=agencies))
+    ).exists()

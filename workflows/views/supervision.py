@@ -21,7 +21,6 @@ from viewflow.workflow.models import Task
 
 from documents.errors import DocumentError
 from officeapp.access import NOT_FOUND_MESSAGE
-from officeapp.org.models import Role
 from workflows import access
 from workflows.flows import SUPERVISION_STEP_LABELS
 from workflows.forms import TransferForm
@@ -80,23 +79,6 @@ def _my_task(user: Any, item: SupervisionItem, step: str | None = None) -> Task 
         if (step is None or task.flow_task.name == step) and access.can_act_supervision(user, task):
             return task
     return None
-
-
-def _user_unit_ids(user: Any) -> tuple[set[int], set[int]]:
-    """Departments the person belongs to or heads, and their agency: whose reports they write."""
-    departments = {user.department_id} if getattr(user, "department_id", None) else set()
-    departments |= {
-        g.department_id for g in user.role_grants.all() if g.role == Role.DEPT_HEAD and g.department_id
-    }
-    agency = getattr(getattr(user, "department", None), "agency_id", None)
-    return departments, ({agency} if agency else set())
-
-
-def _is_unit_person(user: Any, item: SupervisionItem) -> bool:
-    departments, agencies = _user_unit_ids(user)
-    return SupervisionUnit.objects.filter(
-        Q(item=item) & (Q(department_id__in=departments) | Q(agency_id__in=agencies))
-    ).exists()
 
 
 def _may_sign_off(user: Any, report: ProgressReport) -> bool:
@@ -250,7 +232,7 @@ def _item_context(request: HttpRequest, item: SupervisionItem, **extra: Any) -> 
         task.step_label = SUPERVISION_STEP_LABELS.get(task.flow_task.name, task.flow_task.name)  # type: ignore[attr-defined]
         task.mine = access.can_act_supervision(user, task)  # type: ignore[attr-defined]
     is_open = item.state in OPEN_ITEM_STATES
-    unit_person = _is_unit_person(user, item)
+    unit_person = access.can_report_on(user, item)
     open_extension = any(e.state in (ExtensionState.SUBMITTED, ExtensionState.SCREENED) for e in extensions)
     context: dict[str, Any] = {
         "item": item,
@@ -452,7 +434,7 @@ def _render_report(
 def supervision_report(request: HttpRequest, item_id: int) -> HttpResponse:
     """Write a 进展反馈 or the 办结报告 (a person of a unit of the item, during 承办)."""
     item = access.get_item_for(request.user, item_id)
-    if not _is_unit_person(request.user, item):
+    if not access.can_report_on(request.user, item):
         raise PermissionDenied("只有承办单位的人员可以填报进展。")
     if request.method == "GET":
         return _render_report(request, item, ReportForm())
@@ -518,7 +500,7 @@ def supervision_report_sign_off(request: HttpRequest, report_id: int) -> HttpRes
 def supervision_extension(request: HttpRequest, item_id: int) -> HttpResponse:
     """延期申请 by a unit of the item: reason, progress, the new date."""
     item = access.get_item_for(request.user, item_id)
-    if not _is_unit_person(request.user, item):
+    if not access.can_report_on(request.user, item):
         raise PermissionDenied("只有承办单位的人员可以申请延期。")
     form = ExtensionForm(request.POST or None, item=item)
     template = "workflows/supervision/item_extension.html"
