@@ -165,6 +165,15 @@ UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 REMINDER_RULE: str = env.str("REMINDER_RULE", default="before=1,due,overdue=1,head=2,leader=5")
 # 督办: an item turns yellow when its 完成时限 is within this many working days (workflows/supervision_lights.py).
 SUPERVISION_YELLOW_DAYS: int = env.int("SUPERVISION_YELLOW_DAYS", default=3)
+# Chat (即时通讯): a person may send CHAT_SEND_RATE_COUNT messages per CHAT_SEND_RATE_SECONDS; a text
+# message holds at most CHAT_MESSAGE_MAX_CHARS characters; a group holds at most CHAT_GROUP_MAX_MEMBERS.
+CHAT_SEND_RATE: tuple[int, int] = (
+    env.int("CHAT_SEND_RATE_COUNT", default=30),
+    env.int("CHAT_SEND_RATE_SECONDS", default=10),
+)
+CHAT_MESSAGE_MAX_CHARS: int = env.int("CHAT_MESSAGE_MAX_CHARS", default=5000)
+CHAT_GROUP_MAX_MEMBERS: int = env.int("CHAT_GROUP_MAX_MEMBERS", default=500)
+CHAT_FILE_MAX_BYTES: int = env.int("CHAT_FILE_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Unreferenced blobs younger than this are kept: an upload may be waiting for its form to commit.
