@@ -16,6 +16,7 @@ urlpatterns = [
     path("calendar/", include("officeapp.calendar.urls")),
     path("documents/", include("documents.urls")),
     path("workflows/", include("workflows.urls")),
+    path("chat/", include("chat.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 
