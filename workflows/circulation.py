@@ -17,6 +17,7 @@ its files. Notifications and inbox pushes are deferred to commit by notify() and
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -114,6 +115,28 @@ def _announce(readings: list[CirculationReader], circulation: Circulation, *, ac
         push_inbox_changed([reading.reader_id], task_id=reading.pk, action="created", title=document.title)
 
 
+# How long a second identical 发起传阅 counts as the same click rather than a new round.
+RESUBMIT_WINDOW = timedelta(minutes=2)
+
+
+def _just_started(
+    document: OfficialDocument, *, actor: User, people: list[User], in_order: bool, now: Any
+) -> Circulation | None:
+    wanted = [u.pk for u in people]
+    recent = Circulation.objects.filter(
+        document=document,
+        started_by=actor,
+        in_order=in_order,
+        finished_at__isnull=True,
+        created_at__gte=now - RESUBMIT_WINDOW,
+    ).order_by("-created_at", "-pk")
+    for circulation in recent[:5]:
+        readers = list(circulation.readers.order_by("order", "pk").values_list("reader_id", flat=True))
+        if readers == wanted:
+            return circulation
+    return None
+
+
 def circulate(
     document: OfficialDocument,
     *,
@@ -136,6 +159,12 @@ def circulate(
     _check_readers(document, people)
     now = timezone.now()
     with transaction.atomic():
+        # A double click (or a retried POST) sends the same 传阅 twice: under the document's row lock
+        # the second finds the first, still open and just started with the same readers, and returns it.
+        OfficialDocument.objects.select_for_update().filter(pk=document.pk).first()
+        same = _just_started(document, actor=actor, people=people, in_order=in_order, now=now)
+        if same is not None:
+            return same
         circulation = Circulation.objects.create(
             document=document, started_by=actor, in_order=in_order, note=note, created_at=now
         )

@@ -403,3 +403,28 @@ def test_one_reader_submitting_twice_at_once_reads_once(cast: Any) -> None:
 
     assert sorted(outcomes) == sorted(["ok", ALREADY_READ])
     assert AuditEvent.objects.filter(action="workflows.circulation_read").count() == 1
+
+
+def test_a_double_click_on_circulate_starts_one_circulation_and_tells_each_reader_once(cast: Any) -> None:
+    document = make_document(cast)
+    leader2 = second_leader(cast)
+
+    first = circulate(document, actor=cast.office_secretary, readers=[cast.leader, leader2], in_order=False)
+    second = circulate(document, actor=cast.office_secretary, readers=[cast.leader, leader2], in_order=False)
+
+    assert second.pk == first.pk
+    assert Circulation.objects.filter(document=document).count() == 1
+    assert len(notified(cast.leader)) == 1 and len(notified(leader2)) == 1
+
+
+def test_circulating_again_to_other_readers_or_later_starts_a_new_round(cast: Any) -> None:
+    document = make_document(cast)
+    leader2 = second_leader(cast)
+    first = circulate(document, actor=cast.office_secretary, readers=[cast.leader], in_order=False)
+
+    to_others = circulate(document, actor=cast.office_secretary, readers=[leader2], in_order=False)
+    Circulation.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=3))
+    later = circulate(document, actor=cast.office_secretary, readers=[cast.leader], in_order=False)
+
+    assert len({first.pk, to_others.pk, later.pk}) == 3
+    assert len(notified(cast.leader)) == 2
