@@ -10,8 +10,17 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from viewflow.workflow.models import Task
 
+from documents.models import DocumentState
 from workflows import access
 from workflows.models import IncomingProcess, Opinion
+
+# A 收文 in these states is no longer being handled: it cannot be overdue.
+FINISHED_STATES = (
+    DocumentState.COMPLETE,
+    DocumentState.ARCHIVE,
+    DocumentState.ARCHIVED,
+    DocumentState.RETURNED,
+)
 
 
 def current_deadline(document: Any) -> Any:
@@ -22,11 +31,9 @@ def current_deadline(document: Any) -> Any:
 
 def is_overdue(document: Any, deadline: Any) -> bool:
     """Past its 办理时限 and still being handled (not 办结, archived or returned)."""
-    from documents.models import DocumentState
     from workflows.urging import is_overdue as past_due
 
-    finished = (DocumentState.COMPLETE, DocumentState.ARCHIVE, DocumentState.ARCHIVED, DocumentState.RETURNED)
-    return document.state not in finished and past_due(deadline)
+    return document.state not in FINISHED_STATES and past_due(deadline)
 
 
 def open_incoming_tasks(process: IncomingProcess) -> list[Task]:

@@ -453,6 +453,22 @@ def test_the_register_exports_to_excel_as_filtered(receiving: Any, sign_in: Any)
     assert rows[1][0] == IncomingRecord.objects.get(document=document).number
 
 
+def test_an_export_longer_than_the_cap_says_so_in_its_last_row(
+    receiving: Any, sign_in: Any, monkeypatch: Any
+) -> None:
+    from workflows.views import incoming as incoming_views
+
+    for title in ("关于甲事项的通知", "关于乙事项的通知"):
+        advance(signed_for(receiving, title=title), "register", receiving.clerk)
+    monkeypatch.setattr(incoming_views, "EXPORT_MAX_ROWS", 1)
+
+    response = sign_in(receiving.clerk).get("/workflows/incoming/export.xlsx")
+
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 3  # header, one 收文, the note
+    assert rows[2][0].startswith("仅导出前 1 条")
+
+
 def test_the_register_is_the_offices_alone(receiving: Any, sign_in: Any) -> None:
     assert sign_in(receiving.budget_head).get("/workflows/incoming/").status_code == 403
     assert sign_in(receiving.cast.clerk).get("/workflows/incoming/").content.decode().count("<tr") == 2

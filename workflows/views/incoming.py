@@ -25,7 +25,7 @@ from viewflow.workflow.models import Task
 
 from documents import access as documents_access
 from documents.errors import DocumentError
-from documents.models import DocumentState, IncomingRecord
+from documents.models import IncomingRecord
 from officeapp.access import dept_heads_of
 from officeapp.audit.services import record_view
 from workflows import access
@@ -38,18 +38,12 @@ from workflows.incoming_forms import (
     RegisterByHandForm,
     ReplyDraftForm,
 )
-from workflows.incoming_panels import current_deadline, is_overdue
+from workflows.incoming_panels import FINISHED_STATES, current_deadline, is_overdue
 from workflows.incoming_sheet import SHEET_TITLE, incoming_sheet, sheet_docx
 from workflows.models import CommonOpinion, Decision, IncomingProcess, Opinion
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FINISHED_STATES = (
-    DocumentState.COMPLETE,
-    DocumentState.ARCHIVE,
-    DocumentState.ARCHIVED,
-    DocumentState.RETURNED,
-)
 
 
 def _office_agency(user: Any) -> int:
@@ -337,10 +331,9 @@ def _register_rows(
 
 
 def _mark_overdue(records: Any) -> list[Any]:
-    today = timezone.localdate()
     rows = list(records)
     for r in rows:
-        r.overdue = bool(r.due_on) and r.due_on < today and r.document.state not in FINISHED_STATES
+        r.overdue = is_overdue(r.document, r.due_on)
     return rows
 
 
@@ -368,6 +361,10 @@ def _text_cell(sheet: Any, value: Any) -> WriteOnlyCell:
     return cell
 
 
+# An export is built in memory in one request: beyond this many rows the clerk filters further.
+EXPORT_MAX_ROWS = 10_000
+
+
 @login_required
 @require_GET
 def incoming_export(request: HttpRequest) -> HttpResponse:
@@ -389,7 +386,8 @@ def incoming_export(request: HttpRequest) -> HttpResponse:
         "超期",
     ]
     sheet.append([_text_cell(sheet, h) for h in header])
-    for r in _mark_overdue(records[:10000]):
+    rows = _mark_overdue(records[: EXPORT_MAX_ROWS + 1])
+    for r in rows[:EXPORT_MAX_ROWS]:
         row = [
             r.number,
             r.received_on.isoformat(),
@@ -403,6 +401,15 @@ def incoming_export(request: HttpRequest) -> HttpResponse:
             "超期" if r.overdue else "",
         ]
         sheet.append([_text_cell(sheet, v) for v in row])
+    if len(rows) > EXPORT_MAX_ROWS:
+        # Said in the file itself, never cut silently: the clerk narrows the filter and exports again.
+        sheet.append(
+            [
+                _text_cell(
+                    sheet, f"仅导出前 {EXPORT_MAX_ROWS:,} 条，请缩小筛选范围（如按收文日期）后分批导出。"
+                )
+            ]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     stamp = timezone.localtime().strftime("%Y%m%d")
