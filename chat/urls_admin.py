@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from chat import views_admin
+
+urlpatterns: list[URLPattern] = [
+    path("retention/", views_admin.retention_page, name="retention"),
+    path("c/<int:conversation_id>/export/", views_admin.export_page, name="export"),
+]
