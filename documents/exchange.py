@@ -145,6 +145,17 @@ def _when(moment: Any) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
+# What the exchange keeps of a reason or note: longer text is refused, never cut without a word.
+NOTE_MAX = 500
+REASON_MAX = 200
+
+
+def _within(text: str, limit: int, label: str) -> str:
+    if len(text) > limit:
+        raise DocumentError(f"{label}最多 {limit} 个字（现有 {len(text)} 个字），请精简后再提交。")
+    return text
+
+
 def _event(
     exchange: ExchangeRecord, kind: str, *, actor: Any, at: Any, reason: str = "", note: str = ""
 ) -> ExchangeEvent:
@@ -378,6 +389,7 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
     reason = " ".join((reason or "").split())
     if not reason:
         raise DocumentError("请填写撤回原因。")
+    _within(reason, REASON_MAX, "撤回原因")
     with transaction.atomic():
         locked = (
             ExchangeRecord.objects.select_for_update()
@@ -393,7 +405,7 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
         locked.state = ExchangeState.WITHDRAWN
         locked.withdrawn_at = timezone.now()
         locked.withdrawn_by = actor
-        locked.withdraw_reason = reason[:200]
+        locked.withdraw_reason = reason
         locked.save(update_fields=["state", "withdrawn_at", "withdrawn_by", "withdraw_reason"])
         _event(locked, ExchangeEventKind.WITHDRAWN, actor=actor, at=locked.withdrawn_at, note=reason).save()
         _push_tracking([locked])
@@ -508,12 +520,13 @@ def return_document(exchange: ExchangeRecord, *, actor: Any, reason: str, note: 
             raise DocumentError("请选择退文理由。")
         if not note:
             raise DocumentError("请填写退文说明。")
+        _within(note, NOTE_MAX, "退文说明")
         now = timezone.now()
         locked.state = ExchangeState.RETURNED
         locked.returned_at = now
         locked.returned_by = actor
         locked.return_reason = reason
-        locked.return_note = note[:500]
+        locked.return_note = note
         locked.save(update_fields=["state", "returned_at", "returned_by", "return_reason", "return_note"])
         _event(locked, ExchangeEventKind.RETURNED, actor=actor, at=now, reason=reason, note=note).save()
         record(
@@ -572,7 +585,9 @@ def mark_completed(exchange: ExchangeRecord, *, actor: Any, result: str) -> None
             raise DocumentError(f"该公文已于{_when(locked.completed_at)}办结。")
         now = timezone.now()
         locked.completed_at = now
-        locked.result = result[:500]
+        # The sender's 回执 carries a summary: the 收文 flow accepts a longer 办理情况 (kept in full on the
+        # receiving agency's IncomingRecord), and refusing it here would block 办结 itself.
+        locked.result = result if len(result) <= NOTE_MAX else result[: NOTE_MAX - 1] + "…"
         locked.save(update_fields=["completed_at", "result"])
         _event(locked, ExchangeEventKind.COMPLETED, actor=actor, at=now, note=result).save()
         record(
@@ -617,6 +632,7 @@ def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
             raise DocumentError(f"{locked.recipient.name}{locked.get_state_display()}，无需催办。")
         if not note:
             raise DocumentError("请填写催办说明。")
+        _within(note, NOTE_MAX, "催办说明")
         now = timezone.now()
         last = (
             ExchangeEvent.objects.filter(exchange=locked, kind=ExchangeEventKind.URGED)

@@ -228,6 +228,10 @@ def test_withdrawing_needs_a_reason(cast: Any) -> None:
 
     with pytest.raises(DocumentError, match="撤回原因"):
         withdraw(record, actor=cast.office_secretary, reason="  ")
+    with pytest.raises(DocumentError, match="撤回原因最多 200 个字"):
+        withdraw(record, actor=cast.office_secretary, reason="误" * 201)
+    record.refresh_from_db()
+    assert record.state == ExchangeState.PENDING
 
 
 def test_a_received_record_cannot_be_withdrawn(cast: Any) -> None:

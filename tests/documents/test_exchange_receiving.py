@@ -254,6 +254,7 @@ def test_the_senders_office_and_the_distributor_are_notified_of_a_return(receivi
         ("", "不属于我厅。", "请选择退文理由。"),
         ("made_up", "不属于我厅。", "请选择退文理由。"),
         (ReturnReason.NOT_OURS, "   ", "请填写退文说明。"),
+        (ReturnReason.NOT_OURS, "不" * 501, "退文说明最多 500 个字（现有 501 个字），请精简后再提交。"),
     ],
 )
 def test_a_return_without_reason_or_note_is_refused_and_changes_nothing(
@@ -386,6 +387,18 @@ def test_completion_records_time_and_result_for_the_sender(receiving: Any) -> No
     assert tracking_counts(record.document, [receiving.cast.gov_office.pk])["已办结"] == 1
 
 
+def test_a_result_longer_than_the_receipt_holds_reaches_the_sender_shortened_with_a_mark(
+    receiving: Any,
+) -> None:
+    record = receiving.sent_to_finance()
+    receive(record, actor=receiving.clerk)
+
+    mark_completed(record, actor=receiving.director, result="落" * 800)
+
+    record.refresh_from_db()
+    assert len(record.result) == 500 and record.result.endswith("…")
+
+
 def test_completion_needs_a_signed_record_a_result_and_happens_once(receiving: Any) -> None:
     record = receiving.sent_to_finance()
 
@@ -445,6 +458,8 @@ def test_urging_is_refused_once_signed_without_a_note_or_by_the_recipient(receiv
 
     with pytest.raises(DocumentError, match="请填写催办说明"):
         urge_recipient(record, actor=receiving.cast.office_secretary, note="")
+    with pytest.raises(DocumentError, match="催办说明最多 500 个字"):
+        urge_recipient(record, actor=receiving.cast.office_secretary, note="催" * 501)
     with pytest.raises(PermissionDenied):
         urge_recipient(record, actor=receiving.clerk, note="自己催自己")
     receive(record, actor=receiving.clerk)
