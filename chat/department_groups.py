@@ -35,6 +35,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils import timezone
 
 from chat.models import Conversation, ConversationKind, MemberRole, Membership
+from officeapp.audit.services import record
 from officeapp.org.models import ConcurrentPost, Department, Role, RoleGrant, User
 from officeapp.worker.schedules import Schedule
 
@@ -127,16 +128,17 @@ def group_name(department: Department) -> str:
 
 
 def _dissolve(conversation: Conversation) -> None:
-    """The department is gone: the group becomes read-only; its members keep its history."""
-    from chat import services
-
-    dissolve_department_group = getattr(services, "dissolve_department_group", None)
-    if dissolve_department_group is not None:
-        dissolve_department_group(conversation)
-        return
-    Conversation.objects.filter(pk=conversation.pk, dissolved_at__isnull=True).update(
+    """The department is gone: the group becomes read-only; its members keep its history (the
+    owner's chat.services.dissolve refuses a 部门群, which nobody owns)."""
+    dissolved = Conversation.objects.filter(pk=conversation.pk, dissolved_at__isnull=True).update(
         dissolved_at=timezone.now()
     )
+    if dissolved:
+        record(
+            "chat.department_group.dissolve",
+            obj=conversation,
+            details={"department": conversation.department_id},
+        )
 
 
 def _group_for(department: Department) -> tuple[Conversation, bool]:
@@ -305,13 +307,7 @@ def departments_of_users(user_ids: Iterable[int]) -> set[int]:
 def flush_pending() -> SyncReport | None:
     """Run the sync for everything noted since the last flush (the first on_commit callback of a
     transaction does the work; the others find nothing left)."""
-    from chat import services
-
     users, departments = _pending_sets()
-    if not hasattr(services, "sync_members"):  # TEMP until chat.services lands
-        users.clear()
-        departments.clear()
-        return None
     if not users and not departments:
         return None
     user_ids, department_ids = set(users), set(departments)

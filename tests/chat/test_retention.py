@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from chat import retention
 from chat.errors import ChatError
-from chat.models import ChatRetention, Conversation, ConversationKind, Membership, Message, MessageKind
+from chat.models import ChatRetention
 from officeapp.audit.models import AuditEvent
 from tests.chat.chat_cast import ChatCast
 
