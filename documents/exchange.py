@@ -381,6 +381,31 @@ def resend(document: OfficialDocument, *, actor: Any, agencies: Iterable[Agency]
     return Distribution(sent, message)
 
 
+def _tell_recipient(
+    locked: ExchangeRecord,
+    *,
+    actor: Any,
+    action: str,
+    title: str,
+    body: str,
+    urgency: str = NotifyUrgency.NORMAL,
+) -> None:
+    """What 撤回 and 催办 share: the audit event and outbox row (ids only) and a notification to the
+    recipient's 收发员, who find the document (or its absence) in 待签收."""
+    ids = {"document": locked.document_id, "recipient": locked.recipient_id}
+    record(f"documents.exchange.{action}", actor=actor, obj=locked, details=ids)
+    emit(f"documents.exchange.{action}", locked, payload=ids)
+    notify(
+        clerks_of([locked.recipient_id]),
+        kind=NOTIFY_KIND,
+        title=title,
+        body=body,
+        url=reverse("documents:pending"),
+        urgency=urgency,
+        actor=actor,
+    )
+
+
 def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRecord:
     """撤回 a record the recipient has not signed for yet; the sender's office only, with a reason.
 
@@ -409,25 +434,13 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
         locked.save(update_fields=["state", "withdrawn_at", "withdrawn_by", "withdraw_reason"])
         _event(locked, ExchangeEventKind.WITHDRAWN, actor=actor, at=locked.withdrawn_at, note=reason).save()
         _push_tracking([locked])
-        record(
-            "documents.exchange.withdrawn",
-            actor=actor,
-            obj=locked,
-            details={"document": locked.document_id, "recipient": locked.recipient_id},
-        )
-        emit(
-            "documents.exchange.withdrawn",
-            locked,
-            payload={"document": locked.document_id, "recipient": locked.recipient_id},
-        )
         document = locked.document
-        notify(
-            clerks_of([locked.recipient_id]),
-            kind=NOTIFY_KIND,
+        _tell_recipient(
+            locked,
+            actor=actor,
+            action="withdrawn",
             title=f"已撤回：{document.doc_number} {document.title}",
             body=f"发文机关撤回了该公文，原因：{reason}",
-            url=reverse("documents:pending"),
-            actor=actor,
         )
     exchange.state = locked.state
     return locked
@@ -643,26 +656,14 @@ def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
         if last is not None and now - last < URGE_PAUSE:
             raise DocumentError(f"已于{_when(last)}催办{locked.recipient.name}，请稍后再试。")
         _event(locked, ExchangeEventKind.URGED, actor=actor, at=now, note=note).save()
-        record(
-            "documents.exchange.urged",
-            actor=actor,
-            obj=locked,
-            details={"document": locked.document_id, "recipient": locked.recipient_id},
-        )
-        emit(
-            "documents.exchange.urged",
-            locked,
-            payload={"document": locked.document_id, "recipient": locked.recipient_id},
-        )
         document = locked.document
-        notify(
-            clerks_of([locked.recipient_id]),
-            kind=NOTIFY_KIND,
+        _tell_recipient(
+            locked,
+            actor=actor,
+            action="urged",
             title=f"催办：请签收 {document.doc_number} {document.title}",
             body=f"{locked.sender.name}催办：{note}",
-            url=reverse("documents:pending"),
             urgency=NotifyUrgency.URGENT,
-            actor=actor,
         )
         _push_tracking([locked])
 
