@@ -22,6 +22,7 @@ from chat.views import form_error, posted_data, refused, wants_json
 from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.blobs.backends import BlobMissing, BlobStoreUnavailable
 from officeapp.blobs.checks import sanitise_name
+from officeapp.blobs.services import open_blob
 
 HISTORY_PAGE = 50
 CATCH_UP_PAGE = 200
@@ -188,13 +189,15 @@ def _stream(request: HttpRequest, message: Message, *, thumbnail: bool) -> HttpR
     if blob is None:
         raise Http404(NOT_FOUND_MESSAGE)
     try:
-        chunks = services.download_file(message, actor=request.user, thumbnail=thumbnail)
+        chunks = open_blob(blob)  # opened first: a missing blob is a 404, not an audited download
     except BlobStoreUnavailable as exc:
         return render(request, "blobs/unavailable.html", {"message": exc.message}, status=503)
     except BlobMissing:
         return render(
             request, "blobs/unavailable.html", {"message": "文件内容已丢失，请联系系统管理员。"}, status=404
         )
+    if not thumbnail:
+        services.record_download(message, actor=request.user)
     response = StreamingHttpResponse(chunks, content_type=blob.content_type)
     response["Content-Length"] = str(blob.size)
     name = sanitise_name(message.file_name) or "file"

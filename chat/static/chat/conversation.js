@@ -215,7 +215,9 @@
     if (firstSeq === null || frame.seq < firstSeq) firstSeq = frame.seq;
     while (frames.has(heldSeq + 1)) heldSeq += 1;
     if (frame.seq > heldSeq + 1 && !(opts && opts.history)) subscribe(); // a gap: ask for what is missing
-    if (frame.kind === "system" && frame.data && typeof frame.data.notice === "string") updateNotice(frame.data.notice);
+    if (frame.kind === "system" && frame.data && frame.data.event === "notice" && !(opts && opts.history)) {
+      updateNotice(typeof frame.data.notice === "string" ? frame.data.notice : "群公告已更新，刷新页面查看。");
+    }
     if (!(opts && opts.history) && (stick || isOwn(frame))) box.scrollTop = box.scrollHeight;
   }
 
