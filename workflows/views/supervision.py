@@ -30,7 +30,6 @@ from workflows.models import (
     Decision,
     ExtensionRequest,
     ExtensionState,
-    ItemState,
     Opinion,
     ProgressReport,
     ReportAttachment,
@@ -38,6 +37,9 @@ from workflows.models import (
     SupervisionItem,
     SupervisionUnit,
 )
+
+# 进展反馈 may be written while 承办 runs and while its 办结报告 is being reviewed: the service's rule.
+from workflows.supervision import REPORTING_STATES
 from workflows.supervision_forms import (
     ExtensionDecisionForm,
     ExtensionForm,
@@ -49,8 +51,6 @@ from workflows.supervision_forms import (
 from workflows.supervision_notice import NOTICE_TITLE, notice_docx, supervision_notice
 from workflows.supervision_sources import source_link
 
-# 进展反馈 may be written while 承办 runs and while its 办结报告 is being reviewed (the service says so).
-REPORTING_STATES = frozenset({ItemState.HANDLE, ItemState.REVIEW})
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 20
 
