@@ -64,17 +64,18 @@ class ExportPlan:
     @property
     def cut_line(self) -> str:
         return (
-            f"本会话共 {self.available:,} 条消息，超过导出上限 {EXPORT_CAP:,} 条，"
+            f"本会话共 {self.available:,} 条消息，超过导出上限 {self.count:,} 条，"
             f"仅导出最近的 {self.count:,} 条（第 {self.first_seq} 条起）。"
         )
 
 
-def plan_export(membership: Membership, *, actor: Any, fmt: str, cap: int = EXPORT_CAP) -> ExportPlan:
+def plan_export(membership: Membership, *, actor: Any, fmt: str, cap: int | None = None) -> ExportPlan:
     """Check, decide the range and write the audit event (seq has no gaps, so counting is arithmetic)."""
     if fmt not in FORMATS:
         raise ChatError("导出格式只能是 Excel（xlsx）或文本（txt）。")
     if membership.user_id != getattr(actor, "pk", None) or not access.can_export(membership):
         raise ChatError("只有群主可以导出群聊记录。")
+    cap = cap or EXPORT_CAP
     conversation = membership.conversation
     last_seq = conversation.last_seq
     available = max(last_seq - membership.joined_seq, 0)
