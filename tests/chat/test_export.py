@@ -76,7 +76,7 @@ def test_export_is_audited_with_the_count_and_no_text(
 
     event = AuditEvent.objects.get(action="chat.conversation.export")
     assert event.actor == chat.owner and event.object_id == str(group.pk)
-    assert event.details == {"format": "txt", "count": 6, "cut": False}
+    assert event.details == {"format": "txt", "count": 5, "cut": False}
     assert "报送" not in str(event.details)
 
 

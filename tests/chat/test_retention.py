@@ -64,3 +64,86 @@ def test_audit_admin_is_refused_the_page(chat: ChatCast, sign_in_verified: Any) 
 def test_signed_out_visitor_is_sent_to_sign_in(client: Any) -> None:
     response = client.get(RETENTION)
     assert response.status_code == 302 and "next=" in response["Location"]
+
+
+# --- the daily purge -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def old_group(chat: ChatCast, settings: Any, tmp_path: Any, monkeypatch: Any) -> Any:
+    """A group whose first messages (a text and a file) were sent 40 days ago, and one sent today."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat import live, services
+    from chat.models import Message
+    from tests.blobs.conftest import docx_bytes, upload
+
+    monkeypatch.setattr(live, "publish", lambda *args: None)
+    monkeypatch.setattr(live, "publish_to_users", lambda *args: None)
+    settings.S3_ENDPOINT = ""
+    settings.BLOB_DIR = tmp_path / "blobs"
+    group = services.create_group(actor=chat.owner, name="跨厅工作组", members=chat.members())
+    old_text = services.send_text(group, actor=chat.owner, body="四十天前的安排")
+    old_file = services.send_file(
+        group, actor=chat.finance_member, upload=upload("预算表.docx", docx_bytes())
+    )
+    Message.objects.filter(conversation=group).update(created_at=timezone.now() - timedelta(days=40))
+    recent = services.send_text(group, actor=chat.owner, body="今天的安排")
+    return group, old_text, old_file, recent
+
+
+def test_purged_message_shows_no_text_and_no_file(chat: ChatCast, old_group: Any, sign_in: Any) -> None:
+    from chat.frames import message_frame
+    from chat.models import Message
+    from chat.services import ChatFilesReferrer
+
+    group, old_text, old_file, recent = old_group
+    blob_id = old_file.blob_id
+    retention.set_retention(actor=chat.security_admin, days=30)
+
+    purged = retention.purge_expired()
+
+    assert purged == 3  # the "创建了群聊" system message, the text and the file
+    text, file, kept = (Message.objects.get(pk=m.pk) for m in (old_text, old_file, recent))
+    assert message_frame(text)["body"] == "" and text.purged_at is not None
+    assert message_frame(file)["file"] is None and file.file_name == "" and file.blob_id is None
+    assert message_frame(kept)["body"] == "今天的安排" and kept.purged_at is None
+    assert blob_id not in set(ChatFilesReferrer().referenced_blob_ids().values_list("pk", flat=True))
+    assert sign_in(chat.finance_member).get(f"/chat/m/{old_file.pk}/file/").status_code == 404
+    page = sign_in(chat.owner).get(f"/chat/c/{group.pk}/messages/").json()
+    bodies = [m["body"] for m in page["messages"]]
+    assert "四十天前的安排" not in bodies and "今天的安排" in bodies
+    event = AuditEvent.objects.get(action="chat.retention.purge")
+    assert event.details["count"] == 3 and "安排" not in str(event.details)
+
+
+def test_purging_again_changes_nothing_and_zero_days_keeps_everything(chat: ChatCast, old_group: Any) -> None:
+    from chat.models import Message
+
+    assert retention.purge_expired() == 0  # 0 days: kept for ever
+    retention.set_retention(actor=chat.security_admin, days=30)
+    retention.purge_expired()
+
+    assert retention.purge_expired() == 0
+    assert Message.objects.filter(purged_at__isnull=False).count() == 3
+
+
+def test_a_run_is_bounded_and_the_next_run_continues(
+    chat: ChatCast, old_group: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(retention, "BATCH", 2)
+    retention.set_retention(actor=chat.security_admin, days=30)
+
+    assert retention.purge_expired(max_batches=1) == 2
+    assert retention.purge_expired(max_batches=1) == 1
+    assert retention.purge_expired(max_batches=1) == 0
+
+
+def test_the_daily_job_and_demo_builder_are_registered() -> None:
+    from officeapp.registries import demo_builders, worker_schedules
+
+    assert worker_schedules["chat.retention"].func == "chat.retention.purge_expired_job"
+    assert worker_schedules["chat.department_groups"].func == "chat.department_groups.nightly_sync_job"
+    assert "60-chat" in demo_builders
