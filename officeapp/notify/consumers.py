@@ -30,7 +30,8 @@ Registering a handler (from an app's AppConfig.ready()):
     socket_handlers.register("meeting.subscribe", subscribe_meeting)
 
 A handler receives the consumer (`consumer.user`, `await consumer.send_json(...)`,
-`await consumer.join_group(name)`, `await consumer.leave_group(name)`, `await consumer.send_error(msg)`)
+`await consumer.join_group(name)`, `await consumer.leave_group(name)`, `await consumer.send_error(msg)`,
+`consumer.close_callbacks.append(async_fn)`: awaited without arguments when the socket closes)
 and the client's frame as `payload`. It must check access itself before joining a group. An
 Http404/PermissionDenied it raises becomes the usual "not found" error frame; any other exception
 is logged and answered with a generic error frame; the socket stays open either way. Group
@@ -104,6 +105,7 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.groups_joined: set[str] = set()
+        self.close_callbacks: list[Callable[[], Awaitable[None]]] = []
         self.seen_ids: OrderedDict[int, None] = OrderedDict()
         if not await database_sync_to_async(_session_is_live)(self.scope):
             await self.accept()
@@ -116,6 +118,11 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        for callback in getattr(self, "close_callbacks", ()):
+            try:
+                await callback()
+            except Exception:
+                logger.exception("socket close callback failed")
         for group in list(getattr(self, "groups_joined", ())):
             await self.leave_group(group)
         if self.connection is not None:
