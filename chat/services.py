@@ -791,7 +791,7 @@ def forward(
         if stored is not None:
             return stored
         _check_rate(actor)
-        message, _ = _create_once(
+        message, created = _create_once(
             locked,
             actor,
             client_id,
@@ -805,6 +805,8 @@ def forward(
             origin_sender_name=origin_sender_name[:40],
             origin_conversation_name=origin_name[:60],
         )
+        if created and message.kind == MessageKind.IMAGE and message.thumbnail_id is None:
+            transaction.on_commit(partial(_enqueue_thumbnail, message.pk), robust=True)
     return message
 
 
@@ -969,7 +971,7 @@ class ChatFilesReferrer:
         return Blob.objects.filter(
             Q(pk__in=Message.objects.filter(blob__isnull=False).values("blob_id"))
             | Q(pk__in=Message.objects.filter(thumbnail__isnull=False).values("thumbnail_id"))
-        ).values("pk")
+        ).values_list("pk", flat=True)
 
 
 def register() -> None:
