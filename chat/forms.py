@@ -21,17 +21,16 @@ def _refusals(field: forms.Field, **messages: str) -> None:
     field.error_messages.update(messages)
 
 
-class PeopleField(forms.CharField):
-    """Comma-separated user ids (the picker fills them); cleaned to the active users, in order."""
+class PeopleField(forms.Field):
+    """User ids, one "members" value each (the picker's checkboxes); cleaned to the active users, in
+    the order picked."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.HiddenInput)
-        super().__init__(**kwargs)
+    widget = forms.MultipleHiddenInput
 
     def clean(self, value: Any) -> list[User]:  # type: ignore[override]
-        text = super().clean(value) or ""
+        values = value if isinstance(value, list | tuple) else [value] if value else []
         ids: list[int] = []
-        for part in str(text).replace("，", ",").split(","):
+        for part in (str(v) for v in values):
             part = part.strip()
             if not part:
                 continue

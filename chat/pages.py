@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
 
 from chat import access
@@ -30,7 +30,7 @@ def _unread_conversations(user: Any) -> Any:
         .annotate(unread=F("conversation__last_seq") - Greatest(F("last_read_seq"), F("joined_seq")))
         .filter(unread__gt=0)
         .annotate(
-            title=Coalesce(NullIf(F("conversation__name"), ""), Subquery(other_name)),
+            title=Coalesce(NullIf(F("conversation__name"), Value("")), Subquery(other_name)),
             when=F("conversation__last_message_at"),
         )
         .order_by("-pinned", F("conversation__last_message_at").desc(nulls_last=True), "-pk")
