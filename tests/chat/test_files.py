@@ -204,3 +204,29 @@ def test_a_forwarded_image_is_readable_in_its_new_conversation(chat: ChatCast) -
 
     assert copy.kind == MessageKind.IMAGE and copy.blob_id == image.blob_id
     assert referrer().can_read(chat.outsider, copy.blob)
+
+
+def test_a_recalled_file_is_removed_from_the_store_by_the_retention_job(chat: ChatCast) -> None:
+    from officeapp.blobs.services import remove_unreferenced
+
+    group = working_group(chat)
+    message = services.send_file(group, actor=chat.owner, upload=pdf_upload())
+    blob_id = message.blob_id
+    remove_unreferenced(grace_hours=0)
+    assert Blob.objects.filter(pk=blob_id).exists()  # held by the message
+
+    services.recall(message, actor=chat.owner)
+    remove_unreferenced(grace_hours=0)
+
+    assert not Blob.objects.filter(pk=blob_id).exists()
+
+
+def test_a_purged_file_message_no_longer_serves_its_file(chat: ChatCast) -> None:
+    group = working_group(chat)
+    message = services.send_file(group, actor=chat.owner, upload=pdf_upload())
+    blob = message.blob
+
+    services.purge_message(message)
+
+    assert history.file_blob_for(message) is None
+    assert not referrer().can_read(chat.owner, blob)
