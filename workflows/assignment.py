@@ -135,17 +135,38 @@ def assign(task: Any, users: list[User], *, fresh: bool = False) -> list[User]:
     return people
 
 
-def on_task_created(activation: Any) -> None:
+def owner_for(activation: Any) -> User | None:
+    """viewflow's `.Assign` hook, run before the task is inserted: decide who gets it and fill its
+    inbox data, so the row is written once — owned (ASSIGNED) when one person may act, unowned
+    (NEW) for a group task. `on_task_created` finishes from what is kept on the activation."""
     task = activation.task
     process: OutgoingProcess = activation.process
     document = process.document
     step = task.flow_task.name
     data = task.data if isinstance(task.data, dict) else {}
     users = candidates_for(step, process, data) or fallback_candidates(document)
-    people = assign(task, users, fresh=True)
-    # viewflow saved the task before this hook, so its id (and its page's URL) is known: one save.
-    task.data = {**inbox_data(document, step, data), "url": f"/workflows/tasks/{task.pk}/"}
-    task.save(update_fields=["owner", "status", "data"])
+    people = effective_assignees(users, scope=DelegationScope.OUTGOING)
+    task.data = inbox_data(document, step, data)
+    activation.outgoing_assignment = (users, people)
+    return people[0] if len(people) == 1 else None
+
+
+def on_task_created(activation: Any) -> None:
+    task = activation.task
+    process: OutgoingProcess = activation.process
+    document = process.document
+    step = task.flow_task.name
+    assigned = getattr(activation, "outgoing_assignment", None)
+    if assigned is None:
+        # A task created without the `.Assign` hook (none today): decide and write it here.
+        owner = owner_for(activation)
+        task.owner = owner
+        task.status = STATUS.ASSIGNED if owner is not None else STATUS.NEW
+        task.save(update_fields=["owner", "status", "data"])
+        assigned = activation.outgoing_assignment
+    users, people = assigned
+    if len(people) > 1:
+        TaskCandidate.objects.bulk_create([TaskCandidate(task=task, user=u) for u in people])
     if document.state != step:
         set_state(document, DocumentState(step))
     # Only those not yet listed (a delegate read apart from the candidates counts as new): the

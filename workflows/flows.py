@@ -6,8 +6,9 @@ assign_number → typeset → seal (each issuing agency) → distribute → arch
 
 Routing: a human step's service sets `process.route` before completing the task: "next", or the
 name of an earlier step for 退回. The `after_<step>` Switch after each step reads it. Who gets a
-task is decided in `assignment.py` (roles, 分管, delegations) from the `onCreate` hook, which also
-records participants, fills the task's inbox data and pushes the inbox change after commit.
+task is decided in `assignment.py` (roles, 分管, delegations) from the `.Assign` hook, before viewflow
+inserts the task (so the row is written once, already assigned, with its inbox data); the
+`onCreate` hook then records candidates and participants and pushes the inbox change after commit.
 
 Import paths of this module and its node names are stored in viewflow's tables: never rename them.
 """
@@ -118,14 +119,24 @@ class OutgoingFlow(flow.Flow):
     process_description = "拟稿、审核、会签、签发、复核、编号、排版、用印、分发、归档"
     # Parallel 会签 branches complete concurrently: without a row lock the Join can miss one.
     lock_impl = lock.select_for_update_lock
+    # Our task page (workflows/views/tasks.py). Not stored in each task's data: a task is inserted
+    # already assigned (`.Assign`), before its id is known; the inbox and 催办 format it.
+    task_page = "/workflows/tasks/{}/"
 
     start = flow.StartHandle(this.start_process).Next(this.draft)
 
-    draft = flow.View(not_mounted).Annotation(title="拟稿").onCreate(this.task_created).Next(this.dept_review)
+    draft = (
+        flow.View(not_mounted)
+        .Annotation(title="拟稿")
+        .Assign(this.task_owner)
+        .onCreate(this.task_created)
+        .Next(this.dept_review)
+    )
 
     dept_review = (
         flow.View(not_mounted)
         .Annotation(title="处室审核")
+        .Assign(this.task_owner)
         .onCreate(this.task_created)
         .Next(this.after_dept_review)
     )
@@ -139,6 +150,7 @@ class OutgoingFlow(flow.Flow):
     countersign = (
         flow.View(not_mounted)
         .Annotation(title="会签")
+        .Assign(this.task_owner)
         .onCreate(this.task_created)
         .Next(this.countersign_join)
     )
@@ -149,20 +161,29 @@ class OutgoingFlow(flow.Flow):
     office_review = (
         flow.View(not_mounted)
         .Annotation(title="办公室审核")
+        .Assign(this.task_owner)
         .onCreate(this.task_created)
         .Next(this.after_office_review)
     )
     after_office_review = _routes_back(flow.Switch(), "office_review").Default(this.sign_off)
 
     sign_off = (
-        flow.View(not_mounted).Annotation(title="签发").onCreate(this.task_created).Next(this.after_sign_off)
+        flow.View(not_mounted)
+        .Annotation(title="签发")
+        .Assign(this.task_owner)
+        .onCreate(this.task_created)
+        .Next(this.after_sign_off)
     )
     after_sign_off = (
         _routes_back(flow.Switch(), "sign_off").Case(this.sign_off, _more_signers).Default(this.recheck)
     )
 
     recheck = (
-        flow.View(not_mounted).Annotation(title="复核").onCreate(this.task_created).Next(this.after_recheck)
+        flow.View(not_mounted)
+        .Annotation(title="复核")
+        .Assign(this.task_owner)
+        .onCreate(this.task_created)
+        .Next(this.after_recheck)
     )
     # A substantive change at 复核 routes "sign_off": back to the signer.
     after_recheck = _routes_back(flow.Switch(), "recheck").Default(this.assign_number)
@@ -170,6 +191,7 @@ class OutgoingFlow(flow.Flow):
     assign_number = (
         flow.View(not_mounted)
         .Annotation(title="编号")
+        .Assign(this.task_owner)
         .onCreate(this.task_created)
         .Next(this.after_assign_number)
     )
@@ -178,29 +200,48 @@ class OutgoingFlow(flow.Flow):
     typeset = (
         flow.View(not_mounted)
         .Annotation(title="排版校对")
+        .Assign(this.task_owner)
         .onCreate(this.task_created)
         .Next(this.after_typeset)
     )
     after_typeset = _routes_back(flow.Switch(), "typeset").Default(this.seal)
 
-    seal = flow.View(not_mounted).Annotation(title="用印").onCreate(this.task_created).Next(this.after_seal)
+    seal = (
+        flow.View(not_mounted)
+        .Annotation(title="用印")
+        .Assign(this.task_owner)
+        .onCreate(this.task_created)
+        .Next(this.after_seal)
+    )
     after_seal = _routes_back(flow.Switch(), "seal").Case(this.seal, _more_seals).Default(this.distribute)
 
     distribute = (
         flow.View(not_mounted)
         .Annotation(title="分发")
+        .Assign(this.task_owner)
         .onCreate(this.task_created)
         .Next(this.after_distribute)
     )
     after_distribute = _routes_back(flow.Switch(), "distribute").Default(this.archive)
 
-    archive = flow.View(not_mounted).Annotation(title="归档").onCreate(this.task_created).Next(this.end)
+    archive = (
+        flow.View(not_mounted)
+        .Annotation(title="归档")
+        .Assign(this.task_owner)
+        .onCreate(this.task_created)
+        .Next(this.end)
+    )
 
     end = flow.End()
 
     def start_process(self, activation: Any, document: Any) -> OutgoingProcess:
         activation.process.document = document
         return activation.process
+
+    def task_owner(self, activation: Any) -> Any:
+        from workflows.assignment import owner_for
+
+        return owner_for(activation)
 
     def task_created(self, activation: Any) -> None:
         from workflows.assignment import on_task_created

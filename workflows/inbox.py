@@ -138,6 +138,11 @@ def _task_url(task: Task) -> str:
         return str(data["url"])
     if task.flow_task is None:
         return ""
+    # A flow whose tasks are inserted already assigned (OutgoingFlow) stores no URL: its page is
+    # formatted from the id.
+    page = getattr(task.flow_task.flow_class, "task_page", "")
+    if page:
+        return str(page).format(task.pk)
     try:
         return task.reverse("index")
     except (NoReverseMatch, AttributeError, ValueError):

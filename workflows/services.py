@@ -439,7 +439,6 @@ def withdraw(task: Task, *, actor: User) -> Task:
         revived = Task.objects.get(pk=revived_task.pk)
         # viewflow's revive copies the task but runs no onCreate: the step is the actor's again.
         assign(revived, [actor])
-        revived.data = {**revived.data, "url": f"/workflows/tasks/{revived.pk}/"}
         revived.save()
         set_state(process.document, DocumentState(done.flow_task.name))
         push_inbox_changed([actor.pk], task_id=revived.pk, action="created", title=process.document.title)

@@ -373,6 +373,10 @@ def urge(task: Task, *, actor: User, note: str = "") -> Reminder:
 def _task_url(task: Task) -> str:
     data = task.data if isinstance(task.data, dict) else {}
     url = str(data.get("url") or "")
+    if not url and task.flow_task is not None:
+        # OutgoingFlow's tasks store no URL (inserted before their id is known): its page by id.
+        page = getattr(task.flow_task.flow_class, "task_page", "")
+        url = str(page).format(task.pk) if page else ""
     return url if url.startswith("/") and not url.startswith("//") else "/workflows/inbox/"
 
 

@@ -59,12 +59,17 @@ def test_done_and_canceled_tasks_leave_the_to_do_list(cast: Any) -> None:
 
 
 def test_items_carry_title_url_time_and_urgency_newest_first(cast: Any) -> None:
-    make_task(cast.drafter, "较早的事项", minutes_ago=60)
+    earlier = make_task(cast.drafter, "较早的事项", minutes_ago=60)
     make_task(cast.drafter, "特急事项", minutes_ago=5, urgency="urgent", url="/documents/7/")
     first, second = source.to_do(cast.drafter)
     assert isinstance(first, InboxItem)
     assert (first.title, first.url, first.urgency) == ("特急事项", "/documents/7/", "urgent")
-    assert (second.title, second.url, second.urgency) == ("较早的事项", "", "normal")
+    # A 发文 task stores no URL (it is inserted before its id is known): its page, by id.
+    assert (second.title, second.url, second.urgency) == (
+        "较早的事项",
+        f"/workflows/tasks/{earlier.pk}/",
+        "normal",
+    )
     assert first.created > second.created and first.when == first.created
 
 

@@ -11,6 +11,7 @@ from viewflow.workflow.status import STATUS
 from documents.models import DocumentState
 from tests.documents.factories import make_document
 from workflows import services
+from workflows.inbox import item_for_task
 from workflows.models import Decision, Opinion, TaskCandidate
 from workflows.services import FlowError, StepInput, party_for
 
@@ -50,7 +51,9 @@ def test_the_drafter_gets_the_draft_task_when_the_flow_starts(flow_cast: Any) ->
     task = open_task(document, "draft")
     assert task.owner == flow_cast.cast.drafter
     assert task.data["title"] == document.title
-    assert task.data["url"] == f"/workflows/tasks/{task.pk}/"
+    assert task.status == STATUS.ASSIGNED
+    # Her inbox links the task's page (formatted from the id: the task was inserted assigned).
+    assert item_for_task(task).url == f"/workflows/tasks/{task.pk}/"
     document.refresh_from_db()
     assert document.state == DocumentState.DRAFT
 
