@@ -1,5 +1,6 @@
 """Chat at the same moment, on PostgreSQL where row locks are real (SQLite serialises the whole
-database and cannot race): gap-free seq, one message per client id, one 1:1 per pair."""
+database and cannot race): gap-free seq, one message per client id, one 1:1 per pair; and, on the
+planner that production runs, history pages walking the (conversation, seq) index."""
 
 from __future__ import annotations
 
@@ -91,3 +92,33 @@ def test_both_people_opening_their_chat_at_once_get_one_conversation(chat: ChatC
     assert outcomes == ["ok"] * 3
     assert Conversation.objects.filter(kind=ConversationKind.DIRECT).count() == 1
     assert len(set(opened)) == 1
+
+
+def test_history_pages_walk_the_conversation_seq_index(chat: ChatCast) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from chat.access import visible_messages
+    from chat.models import Membership
+
+    group = services.create_group(actor=chat.owner, name="长历史群", members=[chat.admin])
+    other = services.create_group(actor=chat.owner, name="另一个群", members=[chat.admin])
+    now = timezone.now()
+    for conversation in (group, other):
+        Message.objects.bulk_create(
+            [
+                Message(conversation=conversation, seq=n, body="历史", created_at=now)
+                for n in range(2, 10_002)
+            ],
+            batch_size=5000,
+        )
+    Conversation.objects.filter(pk__in=[group.pk, other.pk]).update(last_seq=10_001)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chat_message")
+    membership = Membership.objects.get(conversation=group, user=chat.admin)
+
+    older = visible_messages(membership).filter(seq__lt=5000).order_by("-seq")[:51].explain()
+    newer = visible_messages(membership).filter(seq__gt=5000).order_by("seq")[:201].explain()
+
+    assert "chat_message_seq_once" in older, older
+    assert "chat_message_seq_once" in newer, newer
