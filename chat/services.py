@@ -740,12 +740,13 @@ def send_file(
         checked = check_upload(upload, allowed_kinds=FILE_KINDS, max_bytes=settings.CHAT_FILE_MAX_BYTES)
     except UploadRefused as exc:
         raise ChatError(exc.message) from exc
+    # Counted before the bytes are stored: a flood of uploads is refused before it fills the store.
+    _check_rate(actor)
     blob = put(checked, actor=actor)
     is_image = checked.type.key in IMAGE_TYPES
     with transaction.atomic():
         conversation = _lock(conversation)
         _sendable(conversation, actor)
-        _check_rate(actor)
         message, _ = _create_once(
             conversation,
             actor,

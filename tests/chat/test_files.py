@@ -230,3 +230,15 @@ def test_a_purged_file_message_no_longer_serves_its_file(chat: ChatCast) -> None
 
     assert history.file_blob_for(message) is None
     assert not referrer().can_read(chat.owner, blob)
+
+
+@override_settings(CHAT_SEND_RATE=(1, 60))
+def test_uploading_too_fast_is_refused_before_the_file_is_stored(chat: ChatCast) -> None:
+    group = working_group(chat)
+    services.send_file(group, actor=chat.owner, upload=pdf_upload())
+    blobs = Blob.objects.count()
+
+    with pytest.raises(ChatError) as refused:
+        services.send_file(group, actor=chat.owner, upload=png_upload())
+    assert refused.value.message == "发送过于频繁，请稍后再试。"
+    assert Blob.objects.count() == blobs
