@@ -17,6 +17,14 @@ Exactly once and in order, per socket and conversation (`Subscription.last_seq`)
   publishes crossing) starts a catch-up from the database for that socket instead of a hole;
 - frames without a seq (typing, read, recall, conversation changes) go out as they come.
 
+Redis restarting: channels-redis's pub/sub layer does not subscribe again after its connection
+to Redis was lost (the process would stay deaf for good). So the hub reads through a layer instance
+of its own (not the one the consumers share) and a watchdog sends a probe to the hub's own channel
+every PROBE_SECONDS; a probe not back within PROBE_TIMEOUT_SECONDS means the subscription is dead:
+the hub flushes its layer, takes a new channel, joins its conversations' groups again and fills
+every socket's hole from the database (frames published meanwhile are lost on the layer, not in
+the database). The in-memory layer cannot lose anything and has no watchdog.
+
 Membership loss: a "drop" event through the conversation group (chat.live.drop_members, sent by
 publish_to_users for a "removed" conversation frame) makes every hub forget that user's sockets
 before it writes any later frame; catch-up re-checks membership each time it reads.
@@ -30,8 +38,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.http import Http404
 
 from chat import access, frames, history
@@ -39,6 +48,8 @@ from chat import access, frames, history
 logger = logging.getLogger(__name__)
 
 CATCHUP_PAGE = 200
+PROBE_SECONDS = 2.0
+PROBE_TIMEOUT_SECONDS = 2.0
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -72,6 +83,15 @@ def _page(user: Any, conversation_id: int, after_seq: int, limit: int) -> tuple[
     return [frames.message_frame(m) for m in rows], more, (rows[-1].seq if rows else after)
 
 
+def _own_layer() -> Any:
+    """The in-memory layer is shared (publish must reach this very object); a network layer is a
+    private instance, so that the hub may flush and reconnect it without touching the consumers'."""
+    shared = get_channel_layer()
+    if isinstance(shared, InMemoryChannelLayer):
+        return shared
+    return channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+
+
 def serialise(frame: dict[str, Any]) -> str:
     """The one JSON text of a frame, written as is to every socket."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
@@ -80,11 +100,14 @@ def serialise(frame: dict[str, Any]) -> str:
 class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.layer = get_channel_layer()
+        self.layer = _own_layer()
         self.channel: str | None = None
         self.subscriptions: dict[int, dict[int, Subscription]] = {}
         self._joins: dict[int, asyncio.Task[None]] = {}
         self._receiver: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._probe_back = asyncio.Event()
+        self.resets = 0
 
     # --- sockets coming and going -----------------------------------------------------------
     def subscription(self, consumer: Any, conversation_id: int) -> Subscription | None:
@@ -120,6 +143,10 @@ class Hub:
         await self.layer.group_add(conversation_group(conversation_id), channel)
         if self._receiver is None or self._receiver.done():
             self._receiver = self.loop.create_task(self._receive(channel))
+        if not isinstance(self.layer, InMemoryChannelLayer) and (
+            self._watchdog is None or self._watchdog.done()
+        ):
+            self._watchdog = self.loop.create_task(self._watch())
 
     async def unsubscribe(self, sub: Subscription) -> None:
         sub.active = False
@@ -149,10 +176,51 @@ class Hub:
     def _stop(self) -> None:
         """No subscription left in this process: stop reading (a new subscriber starts again with
         a fresh channel), so an idle process holds no layer subscription."""
+        for task in (self._receiver, self._watchdog):
+            if task is not None:
+                task.cancel()
+        self._receiver = self._watchdog = None
+        self.channel = None
+
+    # --- the watchdog (network layers) -------------------------------------------------------
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(PROBE_SECONDS)
+            if await self._probe():
+                continue
+            logger.warning("chat hub: layer subscription lost, joining again")
+            try:
+                await self._rejoin()
+            except Exception:  # the layer is still down: probe (and try) again next time
+                logger.exception("chat hub could not join again yet")
+
+    async def _probe(self) -> bool:
+        channel = self.channel
+        if channel is None:
+            return True
+        self._probe_back.clear()
+        try:
+            await self.layer.send(channel, {"type": "chat.probe"})
+            await asyncio.wait_for(self._probe_back.wait(), PROBE_TIMEOUT_SECONDS)
+        except Exception:
+            return False
+        return True
+
+    async def _rejoin(self) -> None:
         if self._receiver is not None:
             self._receiver.cancel()
-        self._receiver = None
-        self.channel = None
+            self._receiver = None
+        await self.layer.flush()  # our own instance: closes its dead connection
+        channel = await self.layer.new_channel()
+        for conversation_id in list(self.subscriptions):
+            await self.layer.group_add(conversation_group(conversation_id), channel)
+        self.channel = channel
+        self._receiver = self.loop.create_task(self._receive(channel))
+        self.resets += 1
+        # What was published while the subscription was dead is only in the database now.
+        for subs in list(self.subscriptions.values()):
+            for sub in list(subs.values()):
+                self.loop.create_task(self.catch_up(sub, page_only=False))
 
     # --- the layer → the sockets ------------------------------------------------------------
     async def _receive(self, channel: str) -> None:
@@ -164,6 +232,9 @@ class Hub:
             except Exception:  # the layer's connection may be restarting: keep listening
                 logger.exception("chat hub receive failed")
                 await asyncio.sleep(0.5)
+                continue
+            if event.get("type") == "chat.probe":
+                self._probe_back.set()
                 continue
             try:
                 await self.deliver(event)

@@ -13,14 +13,11 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from chat import hub, live
-from chat.frames import message_frame
-from chat.models import Conversation, ConversationKind, MemberRole, Membership, Message
+from chat import hub
 from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.asgi import application
+from tests.bench.chat_clients import make_group, post, remove
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_thread_connections")]
 
@@ -49,49 +46,6 @@ async def close_thread_connections() -> Any:
     from django.db import connections
 
     await sync_to_async(connections.close_all, thread_sensitive=True)()
-
-
-# --- the world: a group, and sending the way chat.services does (lock, seq + 1, publish on commit) --
-def make_group(owner: Any, members: list[Any]) -> int:
-    conversation = Conversation.objects.create(
-        kind=ConversationKind.GROUP, name="跨厅工作组", created_by=owner, member_count=1 + len(members)
-    )
-    Membership.objects.create(conversation=conversation, user=owner, role=MemberRole.OWNER)
-    for user in members:
-        Membership.objects.create(conversation=conversation, user=user)
-    return conversation.pk
-
-
-def post(conversation_id: int, sender: Any, body: str, *, push: bool = True) -> int:
-    """Commit one text message and (push=True) publish it after commit; returns its seq.
-    push=False is a publish lost on the way (Redis restarting)."""
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        conversation.last_seq += 1
-        conversation.last_message_at = timezone.now()
-        conversation.save(update_fields=["last_seq", "last_message_at"])
-        message = Message.objects.create(
-            conversation=conversation, seq=conversation.last_seq, sender=sender, body=body
-        )
-        if push:
-            transaction.on_commit(
-                lambda: live.publish(
-                    conversation_id,
-                    {
-                        "type": "chat.message",
-                        "conversation": conversation_id,
-                        "message": message_frame(message),
-                    },
-                )
-            )
-    return message.seq
-
-
-def remove(conversation_id: int, user: Any) -> None:
-    with transaction.atomic():
-        Membership.objects.filter(conversation_id=conversation_id, user=user).update(left_at=timezone.now())
-        frame = {"type": "chat.conversation", "event": "removed", "conversation": {"id": conversation_id}}
-        transaction.on_commit(lambda: live.publish_to_users([user.pk], frame))
 
 
 make_group_ = database_sync_to_async(make_group)
