@@ -1,7 +1,7 @@
 /* The conversation list (chat/templates/chat/index.html), live: a new message moves its conversation
    to the top (below the pinned ones), bumps its unread badge and shows its text (textContent only).
-   It subscribes to all the user's conversations over the one socket on every (re)open; a message of a
-   conversation the list does not show yet reloads the list's rows from the page itself. */
+   It subscribes to all the user's conversations over the one socket on every (re)open; a live message
+   of a conversation the list does not show yet reloads the list's rows from the page itself. */
 (function () {
   "use strict";
   var list = document.querySelector("[data-chat-list]");
@@ -46,8 +46,8 @@
     fetch(location.pathname + location.search, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var fresh = doc.querySelector("[data-chat-list]");
+      // No new subscription: "all" already covers every conversation of the user, this one included.
       if (fresh) list.replaceChildren.apply(list, Array.prototype.slice.call(fresh.childNodes).map(function (n) { return document.importNode(n, true); }));
-      subscribe();
     }).finally(function () { reloading = false; });
   }
 
@@ -79,6 +79,8 @@
     }
   });
   window.addEventListener("officeapp:chat.catchup", function (e) {
+    // Catch-up also covers conversations beyond this page of the list: only the rows shown are updated.
+    if (!rowOf(e.detail.conversation)) return;
     (e.detail.messages || []).forEach(function (f) { onMessage(f, true); });
   });
   window.addEventListener("officeapp:chat.read", function (e) {
