@@ -351,3 +351,34 @@ def test_read_receipts_of_one_message_in_a_500_member_group(scale: Any, bench: A
             _row(bench, "read_receipts", _timed(receipts), base, _queries(receipts)),
         ],
     )
+
+
+def test_search_in_a_conversation_of_a_million_messages(scale: Any, bench: Any) -> None:
+    """search_in promises to scan at most the newest 20,000 messages: a word found nowhere costs that
+    window, not the conversation."""
+    from chat.history import SEARCH_WINDOW, search_in
+
+    membership = _membership(scale.big, scale.reader)
+    floor = scale.big.last_seq - SEARCH_WINDOW
+    window_sql = _raw(
+        "SELECT * FROM chat_message WHERE conversation_id = %s AND seq > %s AND body LIKE %s "
+        "ORDER BY seq DESC LIMIT %s",
+        [scale.big.pk, floor, "%不存在的词%", PAGE],
+    )
+    missing = lambda: search_in(membership, "不存在的词")  # noqa: E731
+    common = lambda: search_in(membership, "会议纪要")  # noqa: E731
+    assert missing() == [] and window_sql() == []
+    assert all(m.seq > floor for m in common())
+    runs = max(10, RUNS // 10)
+    base = _timed(window_sql, runs)
+    bench.print_table(
+        f"Search inside a conversation of {scale.big.last_seq:,} messages ({connection.vendor}, {runs} runs each)",
+        HEADER,
+        [
+            _row(bench, f"baseline SQL, LIKE over the newest {SEARCH_WINDOW:,}", base, None, 1),
+            _row(bench, "search_in, a word found nowhere", _timed(missing, runs), base, _queries(missing)),
+            _row(
+                bench, "search_in, a common word (page of 50)", _timed(common, runs), base, _queries(common)
+            ),
+        ],
+    )
