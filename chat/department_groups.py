@@ -10,8 +10,9 @@ Two ways keep it true, both through one function (`sync_departments`), so they c
 - Signals. A change to a user's department or active state, a 兼职 added or removed, a
   处室负责人 grant, a department deactivated: the receivers only note which users or departments
   changed and ask for one sync after the org transaction commits (`transaction.on_commit`,
-  robust). The org service is neither slowed by the chat writes nor rolled back by a chat failure;
-  a failure is logged and the nightly job repairs it.
+  robust). The org service is neither rolled back by a chat failure (logged; the nightly job
+  repairs it) nor held up by a large sync: up to INLINE_LIMIT departments are synced right after
+  the commit, more (an import, the demo province) go to the worker in tasks of TASK_CHUNK.
 - The nightly job ("chat.department_groups"): compares every department with its group in bulk
   (a few queries per 500 departments) and syncs the ones that differ, at most REPAIR_LIMIT per run;
   the rest are left for the next run, which says how many remain. Running it twice changes nothing.
@@ -47,6 +48,10 @@ SYNC_SCHEDULE = Schedule(
 # Departments compared per query batch, and departments actually changed per run of the job.
 SCAN_BATCH = 500
 REPAIR_LIMIT = 2000
+# After an org change: this many departments are synced at once, more go to the worker.
+INLINE_LIMIT = 20
+TASK_CHUNK = 200
+USERS_INLINE_LIMIT = 1000
 # User fields whose change can move someone in or out of a 部门群.
 _USER_FIELDS = frozenset({"department", "department_id", "is_active", "disabled_at"})
 
@@ -314,10 +319,32 @@ def flush_pending() -> SyncReport | None:
     users.clear()
     departments.clear()
     try:
-        return sync_departments(department_ids | departments_of_users(user_ids))
+        if len(user_ids) > USERS_INLINE_LIMIT:
+            # An import of thousands of people: the worker compares every department in bulk.
+            from django_q.tasks import async_task
+
+            async_task("chat.department_groups.nightly_sync_job", group="chat")
+            return None
+        ids = sorted(department_ids | departments_of_users(user_ids))
+        if len(ids) <= INLINE_LIMIT:
+            return sync_departments(ids)
+        _enqueue(ids)
     except Exception:
         logger.exception("部门群 sync after an org change failed; the nightly job will repair it")
-        return None
+    return None
+
+
+def _enqueue(department_ids: list[int]) -> None:
+    from django_q.tasks import async_task
+
+    for start in range(0, len(department_ids), TASK_CHUNK):
+        chunk = department_ids[start : start + TASK_CHUNK]
+        async_task("chat.department_groups.sync_departments_task", chunk, group="chat")
+
+
+def sync_departments_task(department_ids: list[int]) -> str:
+    """The worker's part of a large org change (idempotent: a redelivered task finds nothing to do)."""
+    return str(sync_departments(department_ids))
 
 
 def _note(*, user_id: int | None = None, department_id: int | None = None) -> None:

@@ -202,3 +202,27 @@ def test_the_nightly_run_is_bounded_and_leaves_the_rest_for_the_next(chat: ChatC
     assert (second.created, second.remaining) == (3, 2)
     assert (third.created, third.remaining) == (2, 0)
     assert department_groups.full_sync().synced == 0
+
+
+def test_a_change_touching_many_departments_goes_to_the_worker(
+    chat: ChatCast, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    import django_q.tasks
+
+    department_groups.full_sync()
+    queued: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    monkeypatch.setattr(department_groups, "INLINE_LIMIT", 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        org.transfer_user(chat.outsider, actor=None, department=chat.cast.finance_office)
+
+    assert "outsider" in members_of(chat.cast.higher_ed)  # not synced inside the org request
+    [(func, (chunk,))] = queued
+    assert func == "chat.department_groups.sync_departments_task"
+    assert {chat.cast.higher_ed.pk, chat.cast.finance_office.pk} <= set(chunk)
+
+    department_groups.sync_departments_task(chunk)
+
+    assert "outsider" not in members_of(chat.cast.higher_ed)
+    assert "outsider" in members_of(chat.cast.finance_office)
