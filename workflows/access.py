@@ -217,24 +217,12 @@ def can_supervise(user: Any, agency_id: int) -> bool:
     return agency_id in supervising_agencies(user)
 
 
-def visible_items(user: Any) -> Any:
-    """督办事项 the user may see, one indexed condition per reason:
-    - the supervising agency's 督查员/office: all of that agency's items;
-    - a department head (处室负责人): items her departments lead or help with (SupervisionUnit);
-    - an agency's office or leaders: items their agency leads or helps with (an agency as unit);
-    - a leader: items of the departments (or whole agencies) his 分管 covers, and those he instructed;
-    - anyone who held a task or reported on it (SupervisionParticipant)."""
-    from django.db.models import Q
+def _supervision_reach(user: Any) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(agencies the user supervises, departments and agencies whose items they see as a unit,
+    agencies a 分管 portfolio covers whole) — the reasons of `visible_items`."""
+    from officeapp.org.models import Portfolio
 
-    from officeapp.org.models import Department, Portfolio
-    from workflows.models import SupervisionItem, SupervisionParticipant, SupervisionUnit
-
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return SupervisionItem.objects.none()
-    condition = Q(pk__in=SupervisionParticipant.objects.filter(user=user).values("item_id")) | Q(leader=user)
     offices = supervising_agencies(user)
-    if offices:
-        condition |= Q(agency_id__in=offices)
     grants = grants_of(user)
     head_of = [g.department_id for g in grants if g.role == Role.DEPT_HEAD and g.department_id]
     unit_agencies = [
@@ -245,11 +233,32 @@ def visible_items(user: Any) -> Any:
     portfolio = list(Portfolio.objects.filter(leader=user).values_list("department_id", "agency_id"))
     departments = head_of + [d for d, _ in portfolio if d]
     agencies = unit_agencies + [a for _, a in portfolio if a]
+    whole = [a for _, a in portfolio if a]
+    return offices, departments, agencies, whole
+
+
+def visible_items(user: Any) -> Any:
+    """督办事项 the user may see, one indexed condition per reason:
+    - the supervising agency's 督查员/office: all of that agency's items;
+    - a department head (处室负责人): items her departments lead or help with (SupervisionUnit);
+    - an agency's office or leaders: items their agency leads or helps with (an agency as unit);
+    - a leader: items of the departments (or whole agencies) his 分管 covers, and those he instructed;
+    - anyone who held a task or reported on it (SupervisionParticipant)."""
+    from django.db.models import Q
+
+    from officeapp.org.models import Department
+    from workflows.models import SupervisionItem, SupervisionParticipant, SupervisionUnit
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return SupervisionItem.objects.none()
+    offices, departments, agencies, whole = _supervision_reach(user)
+    condition = Q(pk__in=SupervisionParticipant.objects.filter(user=user).values("item_id")) | Q(leader=user)
+    if offices:
+        condition |= Q(agency_id__in=offices)
     if departments:
         condition |= Q(pk__in=SupervisionUnit.objects.filter(department_id__in=departments).values("item_id"))
     if agencies:
         condition |= Q(pk__in=SupervisionUnit.objects.filter(agency_id__in=agencies).values("item_id"))
-    whole = [a for _, a in portfolio if a]
     if whole:
         # A leader over a whole agency sees every item one of its departments leads or helps with.
         # The lead is read on the item (its 牵头单位 fields and its lead SupervisionUnit row are
@@ -262,6 +271,48 @@ def visible_items(user: Any) -> Any:
             )
         )
     return SupervisionItem.objects.filter(condition)
+
+
+def visible_item_ids(user: Any, *, limit: int) -> set[int] | None:
+    """The ids of `visible_items(user)` when there are at most `limit` of them, else None — in one
+    query: each reason's indexed lookup, UNION ALL, stopped after limit + 1 rows. (The OR of
+    `visible_items` reads the whole table to find a department head's few thousand items.)"""
+    from officeapp.org.models import Department
+    from workflows.models import SupervisionItem, SupervisionParticipant, SupervisionUnit
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    offices, departments, agencies, whole = _supervision_reach(user)
+    sources = [
+        SupervisionParticipant.objects.filter(user=user).values_list("item_id", flat=True),
+        SupervisionItem.objects.filter(leader=user).values_list("pk", flat=True),
+    ]
+    if offices:
+        sources.append(SupervisionItem.objects.filter(agency_id__in=offices).values_list("pk", flat=True))
+    if departments:
+        sources.append(
+            SupervisionUnit.objects.filter(department_id__in=departments).values_list("item_id", flat=True)
+        )
+    if agencies:
+        sources.append(
+            SupervisionUnit.objects.filter(agency_id__in=agencies).values_list("item_id", flat=True)
+        )
+    if whole:
+        agency_departments = Department.objects.filter(agency_id__in=whole).values("pk")
+        sources.append(
+            SupervisionItem.objects.filter(lead_department_id__in=agency_departments).values_list(
+                "pk", flat=True
+            )
+        )
+        sources.append(
+            SupervisionUnit.objects.filter(is_lead=False, department_id__in=agency_departments).values_list(
+                "item_id", flat=True
+            )
+        )
+    # An item seen for two reasons comes twice: more rows than `limit` only ever means "too many to
+    # pin", never a missing id.
+    rows = list(sources[0].order_by().union(*(q.order_by() for q in sources[1:]), all=True)[: limit + 1])
+    return set(rows) if len(rows) <= limit else None
 
 
 def get_item_for(user: Any, item_id: Any) -> Any:

@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from officeapp.access import grants_of
 from officeapp.org.models import Agency, Department, Portfolio, Role
-from workflows.access import supervising_agencies, visible_items
+from workflows.access import supervising_agencies, visible_item_ids, visible_items
 from workflows.models import (
     OPEN_ITEM_STATES,
     Importance,
@@ -603,13 +603,14 @@ def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[
 PINNED_SCOPE = 5000
 
 
-def pinned(visible: QuerySet[SupervisionItem]) -> QuerySet[SupervisionItem]:
-    """The same items: as a list of ids when few (a department head's), else the query as it is
+def pinned(user: Any, visible: QuerySet[SupervisionItem]) -> QuerySet[SupervisionItem]:
+    """The same items as `visible` (which must be `visible_items(user)`): as a list of ids when few
+    (a department head's; read by `visible_item_ids`), else the query as it is
     (the 督查室's or a leader's whole agency, where every pass reads most rows anyway). Always one
     query, so the page's count stays constant."""
-    ids = list(visible.order_by().values_list("pk", flat=True)[: PINNED_SCOPE + 1])
-    if len(ids) <= PINNED_SCOPE:
-        return SupervisionItem.objects.filter(pk__in=ids)
+    ids = visible_item_ids(user, limit=PINNED_SCOPE)
+    if ids is not None:
+        return SupervisionItem.objects.filter(pk__in=sorted(ids))
     return visible
 
 
@@ -620,7 +621,7 @@ def dashboard(
     (the grouped counts, the 协办 rows, the trend, the two short lists), whatever their number."""
     today = today or timezone.localdate()
     items = scoped_items(
-        user, f, today=today, visible=pinned(visible if visible is not None else visible_items(user))
+        user, f, today=today, visible=pinned(user, visible if visible is not None else visible_items(user))
     )
     groups = item_groups(items, today)
     co = co_groups(items)
