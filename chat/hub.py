@@ -78,7 +78,8 @@ def _page(user: Any, conversation_id: int, after_seq: int, limit: int) -> tuple[
         membership = access.get_membership_for(user, conversation_id)
     except Http404:
         return None
-    after = max(int(after_seq), membership.joined_seq)
+    # A client claiming more than there is (or less than it may see) reads from what is real.
+    after = min(max(int(after_seq), membership.joined_seq), membership.conversation.last_seq)
     rows, more = history.messages_after(membership, after, limit)
     return [frames.message_frame(m) for m in rows], more, (rows[-1].seq if rows else after)
 
@@ -317,7 +318,7 @@ class Hub:
                         )
                     )
                 first = False
-                sub.last_seq = max(sub.last_seq, last)
+                sub.last_seq = last
                 if more:
                     if page_only:
                         sub.paused = True
