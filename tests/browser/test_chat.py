@@ -113,3 +113,58 @@ def test_group_unread_counts_down_live_and_html_is_shown_as_text(
     mine.locator(".chat-read").click()
     expect(owner.locator("[data-receipts-read]")).to_contain_text("李国华")
     expect(owner.locator("[data-receipts-unread]")).to_contain_text("孙敏")
+
+
+def test_a_send_whose_answer_was_lost_is_retried_and_shown_once(
+    signed_in_page: Callable[..., Any], server: Any, cast: Any, committed: Callable[..., Any]
+) -> None:
+    from chat import services
+    from chat.models import Message
+
+    direct = committed(services.open_direct, cast.other_clerk, actor=cast.drafter)
+    page = signed_in_page(cast.drafter)
+    open_live(page, direct.pk)
+    lost: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        # The request reaches the server (the message is stored), but its answer never arrives.
+        if route.request.method == "POST" and not lost:
+            route.fetch()
+            lost.append(route.request.post_data or "")
+            route.abort("connectionreset")
+            return
+        route.continue_()
+
+    page.route(f"**/chat/c/{direct.pk}/messages/", lose_first_answer)
+
+    send(page, "网络不好时发的消息")
+
+    expect(own_message(page, "网络不好时发的消息")).to_have_count(1, timeout=LIVE_WITHIN_MS)
+    expect(page.locator(".chat-message.is-pending")).to_have_count(0, timeout=LIVE_WITHIN_MS)
+    page.wait_for_timeout(1500)  # a second copy, if any, would have arrived by now (retry, live push)
+    expect(page.locator(".chat-message", has_text="网络不好时发的消息")).to_have_count(1)
+    assert lost, "the first answer was not lost: the test proved nothing"
+    assert Message.objects.filter(conversation_id=direct.pk, body="网络不好时发的消息").count() == 1
+
+
+def test_the_chat_pages_fit_a_phone(
+    new_context: Callable[..., Any], server: Any, cast: Any, committed: Callable[..., Any], cast_password: str
+) -> None:
+    from chat import services
+
+    direct = committed(services.open_direct, cast.other_clerk, actor=cast.drafter)
+    committed(services.send_text, direct, actor=cast.other_clerk, body="很长的一段话" * 30)
+    page = new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True).new_page()
+    page.goto("/accounts/sign-in/")
+    page.fill("input[name=username]", cast.drafter.username)
+    page.fill("input[name=password]", cast_password)
+    with page.expect_navigation():
+        page.locator("form:has(input[name=password]) [type=submit]").click()
+
+    for path in ("/chat/", f"/chat/c/{direct.pk}/", f"/chat/c/{direct.pk}/settings/", "/chat/groups/new/"):
+        page.goto(path)
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"{path} scrolls sideways: {width}"
+    page.goto(f"/chat/c/{direct.pk}/")
+    expect(page.locator("[data-chat-input]")).to_be_visible()
+    expect(page.locator("[data-chat-send]")).to_be_in_viewport()
