@@ -46,8 +46,8 @@ NOTICE_MAX_CHARS = 2000
 CAPTION_MAX_CHARS = 500
 CLIENT_ID_MAX_CHARS = Message._meta.get_field("client_id").max_length or 64
 # The upload kinds a chat file may be (officeapp.blobs.checks.KINDS): office documents, PDF, OFD,
-# text and images. Archives are not a kind of the foundation yet (see the report of issue 7).
-FILE_KINDS = ("document", "image")
+# text, images and zip archives (their size and compression ratio checked, their entries not opened).
+FILE_KINDS = ("document", "image", "archive")
 IMAGE_TYPES = frozenset({"png", "jpeg", "gif", "webp"})
 
 MSG_EMPTY = "消息不能为空。"

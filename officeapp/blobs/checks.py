@@ -72,6 +72,8 @@ TYPES: dict[str, FileType] = {
         FileType("jpeg", "image/jpeg", "JPEG 图片", (".jpg", ".jpeg")),
         FileType("gif", "image/gif", "GIF 图片", (".gif",)),
         FileType("webp", "image/webp", "WebP 图片", (".webp",)),
+        # A plain zip of files (chat, meeting materials); its entries are not inspected, its size is.
+        FileType("zip", "application/zip", "ZIP 压缩包", (".zip",), zipped=True),
     ]
 }
 
@@ -80,6 +82,7 @@ KINDS: dict[str, frozenset[str]] = {
     "document": frozenset({"docx", "pdf", "ofd", "xlsx", "pptx", "txt"}),
     "image": frozenset({"png", "jpeg", "gif", "webp"}),
     "spreadsheet": frozenset({"xlsx"}),
+    "archive": frozenset({"zip"}),
 }
 
 UNKNOWN = FileType("unknown", "application/octet-stream", "未知类型", ())
@@ -213,7 +216,7 @@ def _zip_type(file: IO[bytes]) -> FileType:
     for marker, key in _ZIP_MARKERS:
         if marker in names:
             return TYPES[key]
-    return FileType("zip", "application/zip", "ZIP 压缩包", (".zip",))
+    return TYPES["zip"]
 
 
 def _looks_like_text(head: bytes) -> bool:

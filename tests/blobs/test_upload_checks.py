@@ -121,6 +121,25 @@ def test_zip_bomb_docx_is_refused_without_extracting() -> None:
     )
 
 
+def plain_zip(payload: bytes = b"agenda and materials") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("材料/说明.txt", payload)
+    return buffer.getvalue()
+
+
+def test_a_plain_zip_passes_where_archives_are_allowed_and_nowhere_else() -> None:
+    checked = check_upload(upload("会议材料.zip", plain_zip()), allowed_kinds=["archive"])
+    assert checked.type.key == "zip" and checked.name == "会议材料.zip"
+    assert refusal(upload("会议材料.zip", plain_zip())) == DOCUMENT_TYPES
+
+
+def test_a_zip_bomb_is_refused_as_an_archive_too() -> None:
+    bomb = plain_zip(b"\0" * (20 * 1024 * 1024))
+    message = refusal(upload("材料.zip", bomb), allowed_kinds=["archive"])
+    assert message == "文件结构异常（压缩条目过多、解压后过大或压缩比异常），已拒绝上传。"
+
+
 def test_docx_with_too_many_entries_is_refused() -> None:
     message = refusal(upload("通知.docx", many_entries_docx()))
     assert message == "文件结构异常（压缩条目过多、解压后过大或压缩比异常），已拒绝上传。"

@@ -72,6 +72,21 @@ def test_a_pdf_is_stored_and_sent_as_a_file_message(
     }
 
 
+def test_a_zip_of_materials_is_sent_as_a_file_message(chat: ChatCast) -> None:
+    import zipfile
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("议程.txt", "一、审议预算调整方案")
+    group = working_group(chat)
+
+    message = services.send_file(
+        group, actor=chat.owner, upload=SimpleUploadedFile("会议材料.zip", buffer.getvalue())
+    )
+
+    assert (message.kind, message.file_name) == (MessageKind.FILE, "会议材料.zip")
+
+
 def test_a_retried_upload_stores_one_message(chat: ChatCast) -> None:
     group = working_group(chat)
     first = services.send_file(group, actor=chat.owner, upload=pdf_upload(), client_id="up-1")
