@@ -162,18 +162,14 @@ def build_chat_demo(stdout: Callable[[str], Any]) -> str:
     instruction = Message.objects.filter(conversation=lin_chen, sender=chen).order_by("seq").first()
     if instruction is not None:
         services.forward(instruction, group, actor=lin)
+    services.send_text(group, actor=lin, body="@所有人 请于12月12日前反馈提纲意见。", mention_all=True)
     services.send_file(group, actor=edu, upload=_upload("调研路线图.png", demo_png(), "image/png"))
-    services.send_text(
-        group,
-        actor=edu,
-        body=f"教育厅由我联络。@{lin.real_name} 路线图已发，请看是否合适。",
-        mentions=[lin.pk],
-    )
-    services.send_text(group, actor=chen, body="@所有人 请于12月12日前反馈提纲意见。", mention_all=True)
+    services.send_text(group, actor=edu, body="教育厅由我联络。路线图已发，请林科看是否合适。")
+    services.send_text(group, actor=chen, body="路线可以，佛山点位再加一个政务服务中心。")
     # Unread waiting for whoever signs in first: 林小梅 has the last group messages and this reply.
     services.send_text(lin_li, actor=li, body="林科您好，没问题，具体事项群里沟通。")
     # 陈志强 reads the group up to his own message; 林小梅's 1:1 question stays unread for him.
-    services.send_text(lin_chen, actor=lin, body="处长，工作组已建好，@所有人 的通知也发了。")
+    services.send_text(lin_chen, actor=lin, body="处长，工作组已建好，反馈提纲意见的通知也发了。")
 
     members = group.memberships.filter(left_at__isnull=True).count()
     owner = group.memberships.get(role=MemberRole.OWNER).user.username
