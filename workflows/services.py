@@ -73,6 +73,24 @@ def _process_of(task: Task) -> OutgoingProcess:
     return process
 
 
+def _locked_step(task_id: int) -> tuple[Task, OutgoingProcess]:
+    """The open task, locked, with its process and document read in the same statement (the
+    process row is already held by the flow's lock, so only the task row is locked here); handed
+    to viewflow's activation as `task.process`. A finished task is the re-post message."""
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related(
+            "process__outgoingprocess__document__agency", "process__outgoingprocess__document__drafter"
+        )
+        .get(pk=task_id)
+    )
+    if task.status not in OPEN_STATUSES:
+        raise FlowError(ALREADY_DONE)
+    process = task.process.outgoingprocess
+    task.process = process
+    return task, process
+
+
 def process_lock(process_id: int) -> Any:
     return acting.process_lock(OutgoingFlow, process_id)
 
@@ -136,10 +154,9 @@ def complete_step(task: Task, *, actor: User, step_input: StepInput) -> Opinion:
     """Sign the opinion and move on: agree (next step), or 退回 to an earlier step with a reason."""
     step_input.signature = acting.stored_signature(step_input.signature, actor=actor)
     with process_lock(task.process_id):
-        locked = _locked_task(task.pk)
+        locked, process = _locked_step(task.pk)
         also_tell = acting.claim_to_finish(locked, actor=actor)
         on_behalf_of = _acting_for(locked, actor)
-        process = _process_of(locked)
         if process.suspended:
             raise FlowError("该公文流程已被办公室挂起，暂不能办理。")
         step = locked.flow_task.name
@@ -325,10 +342,9 @@ def edit_body(
 ) -> Any:
     """Save 正文 while holding a task at a step that may edit it (after 签发: only 复核)."""
     with process_lock(task.process_id):
-        locked = _locked_task(task.pk)
+        locked, process = _locked_step(task.pk)
         if locked.owner_id != actor.pk and _acting_for(locked, actor) is None:
             raise FlowError("您不是该任务的办理人。")
-        process = _process_of(locked)
         if not access.step_may_edit_body(locked.flow_task.name):
             raise FlowError("当前环节不能修改正文。签发后正文只能在复核环节修改。")
         return save_version(process.document, actor=actor, body=body, based_on=based_on, comment=comment)
@@ -451,8 +467,7 @@ def withdraw(task: Task, *, actor: User) -> Task:
 def transfer(task: Task, *, actor: User, to_user: User, reason: str = "") -> Task:
     """转办: hand an open task to a colleague (a head passing a 会签 to a staff member)."""
     with process_lock(task.process_id):
-        locked = _locked_task(task.pk)
-        process = _process_of(locked)
+        locked, process = _locked_step(task.pk)
         if not access.can_transfer(actor, locked, process):
             raise FlowError("只有当前办理人或办公室可以转办。")
         acting.check_transfer_target(locked, to_user)
@@ -525,8 +540,7 @@ def add_countersigner(process: OutgoingProcess, *, actor: User, party: dict[str,
 def remove_countersigner(task: Task, *, actor: User, reason: str) -> None:
     """减签: drop a 会签 party that has not yet signed, while another 会签 is still open."""
     with process_lock(task.process_id):
-        locked = _locked_task(task.pk)
-        process = _process_of(locked)
+        locked, process = _locked_step(task.pk)
         if not access.can_manage(actor, process):
             raise FlowError("只有办公室可以减签。")
         if locked.flow_task.name != "countersign":
