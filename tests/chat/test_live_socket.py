@@ -1,6 +1,7 @@
 """Chat over /ws/, driven through the project's real ASGI application (origin check, session auth,
 router) on whichever channel layer the settings chose (in-memory, or Redis when REDIS_URL is set):
-subscribe and catch up, live messages once and in order, paging, holes, membership loss, typing."""
+subscribe and catch up, live messages once and in order, paging, holes, membership loss, typing;
+then the same fed by the real chat.services (send, read, remove)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
-from chat import hub
+from chat import hub, services
 from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.asgi import application
 from tests.bench.chat_clients import make_group, post, remove
@@ -285,3 +286,90 @@ async def test_malformed_subscribe_is_answered_in_chinese(chat, socket_headers):
     assert (await socket.receive_json_from(timeout=5))["message"] == NOT_FOUND_MESSAGE
     await asyncio.sleep(0)
     await socket.disconnect()
+
+
+# --- fed by the real services (chat.services) ------------------------------------------------------
+async def open_subscribed(headers: list[tuple[bytes, bytes]], conversation_id: int) -> WebsocketCommunicator:
+    socket = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, _ = await socket.connect(timeout=5)
+    assert connected
+    await socket.send_json_to({"type": "chat.subscribe", "conversations": {str(conversation_id): 0}})
+    while (await socket.receive_json_from(timeout=5))["type"] != "chat.catchup":
+        pass
+    return socket
+
+
+async def next_of(socket: WebsocketCommunicator, kind: str) -> dict[str, Any]:
+    while True:
+        frame = await socket.receive_json_from(timeout=5)
+        if frame["type"] == kind:
+            return frame
+
+
+@database_sync_to_async
+def new_group(chat: Any) -> Any:
+    return services.create_group(actor=chat.owner, name="三厅联合工作组", members=chat.members())
+
+
+async def test_text_sent_through_the_service_reaches_every_subscribed_member(chat, socket_headers):
+    group = await new_group(chat)
+    sockets = [await open_subscribed(await socket_headers(u), group.pk) for u in chat.members()]
+
+    sent = await database_sync_to_async(services.send_text)(group, actor=chat.owner, body="明早九点碰头")
+    for socket in sockets:
+        frame = await next_of(socket, "chat.message")
+        assert frame["message"]["seq"] == sent.seq and frame["message"]["body"] == "明早九点碰头"
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_reading_over_the_socket_moves_the_read_mark_and_tells_the_others(chat, socket_headers):
+    group = await new_group(chat)
+    sent = await database_sync_to_async(services.send_text)(group, actor=chat.owner, body="请审阅")
+    reader = await open_subscribed(await socket_headers(chat.finance_member), group.pk)
+    sender = await open_subscribed(await socket_headers(chat.owner), group.pk)
+
+    await reader.send_json_to({"type": "chat.read", "conversation": group.pk, "seq": sent.seq})
+    frame = await next_of(sender, "chat.read")
+    assert frame == {
+        "type": "chat.read",
+        "conversation": group.pk,
+        "user": chat.finance_member.pk,
+        "seq": sent.seq,
+    }
+
+    def read_mark() -> int:
+        return group.memberships.get(user=chat.finance_member).last_read_seq
+
+    assert await database_sync_to_async(read_mark)() == sent.seq
+    await reader.disconnect()
+    await sender.disconnect()
+
+
+async def test_a_stranger_cannot_mark_a_conversation_read(chat, socket_headers):
+    group = await new_group(chat)
+    socket = WebsocketCommunicator(application, "/ws/", headers=await socket_headers(chat.outsider))
+    assert (await socket.connect(timeout=5))[0]
+    await socket.send_json_to({"type": "chat.read", "conversation": group.pk, "seq": 1})
+    assert (await socket.receive_json_from(timeout=5))["message"] == NOT_FOUND_MESSAGE
+    await socket.disconnect()
+
+
+async def test_member_removed_by_an_admin_hears_nothing_more_of_the_group(chat, socket_headers):
+    group = await new_group(chat)
+    staying = await open_subscribed(await socket_headers(chat.admin), group.pk)
+    removed = await open_subscribed(await socket_headers(chat.education_member), group.pk)
+
+    await database_sync_to_async(services.remove_member)(group, chat.education_member, actor=chat.owner)
+    notice = await next_of(removed, "chat.conversation")
+    assert notice["event"] == "removed"
+    later = await database_sync_to_async(services.send_text)(group, actor=chat.owner, body="移除之后的安排")
+
+    assert (await next_of(staying, "chat.message"))["message"]["seq"] in (later.seq - 1, later.seq)
+    while True:
+        frame = await removed.receive_json_from(timeout=1) if not await removed.receive_nothing(0.5) else None
+        if frame is None:
+            break
+        assert frame["type"] != "chat.message" or frame["message"]["seq"] < later.seq
+    await staying.disconnect()
+    await removed.disconnect()
