@@ -14,7 +14,7 @@ from operator import or_
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Greatest
 
 from chat.access import current_memberships, visible_messages
@@ -29,6 +29,18 @@ SEARCH_WINDOW = 20_000
 SEARCH_QUERY_MAX_CHARS = 100
 
 
+def _visible_from(membership: Membership, after_seq: int) -> QuerySet[Message]:
+    """The member's messages after `after_seq`, with ONE lower bound on seq.
+
+    visible_messages() already says seq > joined_seq; a second `seq > after` on top gives SQLite two
+    lower bounds, and its planner takes the first (joined_seq, usually 0) as the start of the index
+    range and checks the other row by row: a catch-up at seq 999,000 of 1,000,000 read 999,000 rows.
+    PostgreSQL keeps the tighter bound itself; this keeps both databases on a short range scan."""
+    return Message.objects.filter(
+        conversation_id=membership.conversation_id, seq__gt=max(int(after_seq), membership.joined_seq)
+    )
+
+
 def _page_limit(limit: int) -> int:
     return max(1, min(int(limit), PAGE_MAX))
 
@@ -38,10 +50,7 @@ def messages_after(membership: Membership, after_seq: int, limit: int = 200) -> 
     (the client asks again from the last seq it received)."""
     limit = _page_limit(limit)
     rows = list(
-        visible_messages(membership)
-        .filter(seq__gt=max(int(after_seq), 0))
-        .select_related(*MESSAGE_RELATED)
-        .order_by("seq")[: limit + 1]
+        _visible_from(membership, after_seq).select_related(*MESSAGE_RELATED).order_by("seq")[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
 
@@ -155,8 +164,8 @@ def search_in(membership: Membership, q: str, *, limit: int = 50) -> list[Messag
     conversation = membership.conversation
     floor = max(membership.joined_seq, conversation.last_seq - SEARCH_WINDOW)
     return list(
-        visible_messages(membership)
-        .filter(seq__gt=floor, recalled_at__isnull=True, purged_at__isnull=True)
+        _visible_from(membership, floor)
+        .filter(recalled_at__isnull=True, purged_at__isnull=True)
         .exclude(kind=MessageKind.SYSTEM)
         .filter(Q(body__icontains=q) | Q(file_name__icontains=q))
         .select_related(*MESSAGE_RELATED)
