@@ -55,13 +55,27 @@ def unread_loader(user: Any, limit: int) -> tuple[int | None, list[Any]]:
     ]
 
 
+def start_chat_action(viewer: Any, entry: Any) -> Any:
+    """发消息 on a person's 通讯录 card: a POST that opens (or creates) the 1:1 chat."""
+    from django.urls import reverse
+
+    from officeapp.org.directory import PersonAction
+
+    if entry.is_self or not access.may_chat(viewer):
+        return None
+    return PersonAction("发消息", reverse("chat:start", args=[entry.id]))
+
+
 def register() -> None:
     """Registrations into officeapp's registries, called once from ChatConfig.ready()."""
-    from officeapp.registries import nav_entries, workbench_tiles
+    from chat.history import unread_total
+    from officeapp.registries import nav_entries, person_actions, workbench_tiles
     from officeapp.workbench.navigation import NavEntry
     from officeapp.workbench.tiles import loaded
 
-    nav_entries.register("chat", NavEntry("消息", "chat:index", 10, access.may_chat))
+    # The unread total beside 消息 on every page: one indexed aggregate over the user's memberships.
+    nav_entries.register("chat", NavEntry("消息", "chat:index", 10, access.may_chat, badge=unread_total))
+    person_actions.register("chat.start", start_chat_action)
     workbench_tiles.register(
         TILE_KEY,
         loaded(TILE_KEY, "消息", 15, unread_loader, url="chat:index", empty_text="没有未读消息。"),

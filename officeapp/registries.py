@@ -100,3 +100,7 @@ nav_entries: Registry = Registry("nav_entries")
 # "<key>" -> callable(stdout: Callable[[str], Any]) -> str: the higher apps' part of `load_demo`,
 # run in key order after the province is built (documents in every state, …); returns a summary line.
 demo_builders: Registry = Registry("demo_builders")
+
+# "<key>" -> callable(viewer, entry: officeapp.org.directory.DirectoryEntry) -> PersonAction | None:
+# buttons on a person's 通讯录 card (发消息 …), in key order.
+person_actions: Registry = Registry("person_actions")

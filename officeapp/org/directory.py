@@ -55,6 +55,21 @@ class DirectoryEntry:
     is_self: bool = False
 
 
+@dataclass(frozen=True)
+class PersonAction:
+    """A button on a person's card that a higher app offers (chat's 发消息)."""
+
+    label: str
+    url: str
+    method: str = "post"
+
+
+def actions_for(viewer: Any, entry: DirectoryEntry) -> list[PersonAction]:
+    from officeapp.registries import person_actions
+
+    return [a for _, make in sorted(person_actions.items()) if (a := make(viewer, entry)) is not None]
+
+
 def field_policies() -> dict[str, str]:
     """Visibility per field: the stored policy, else the default."""
     stored = dict(DirectoryFieldPolicy.objects.values_list("field", "visibility"))

@@ -153,7 +153,12 @@ def person(request: HttpRequest, user_id: int) -> HttpResponse:
     if entry is None:
         raise Http404(access.NOT_FOUND_MESSAGE)
     template = "org/_person_card.html" if request.htmx else "org/person.html"
-    return render(request, template, {"entry": entry, "page_title": entry.real_name})
+    context = {
+        "entry": entry,
+        "actions": directory.actions_for(request.user, entry),
+        "page_title": entry.real_name,
+    }
+    return render(request, template, context)
 
 
 # --- 组织管理 -------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ class NavEntry:
     url_name: str
     order: int = 100
     visible: Callable[[Any], bool] = lambda user: True
+    # A count shown beside the label (消息: unread messages); one cheap query, or None for no badge.
+    badge: Callable[[Any], int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -30,22 +32,28 @@ class NavItem:
     label: str
     url: str
     active: bool
+    badge: int | None = None
 
 
-def _item(request: HttpRequest, label: str, name: str) -> NavItem | None:
+def _item(request: HttpRequest, label: str, name: str, badge: NavEntry | None = None) -> NavItem | None:
     try:
         url = reverse(name)
     except NoReverseMatch:
         return None
-    return NavItem(label, url, request.path == url or (url != "/" and request.path.startswith(url)))
+    count = badge.badge(request.user) if badge is not None and badge.badge is not None else None
+    active = request.path == url or (url != "/" and request.path.startswith(url))
+    return NavItem(label, url, active, count or None)
 
 
 def nav_for(request: HttpRequest) -> list[NavItem]:
     user = request.user
-    names = [("工作台", "workbench:home"), ("通讯录", "org:directory")]
+    names: list[tuple[str, str] | tuple[str, str, NavEntry]] = [
+        ("工作台", "workbench:home"),
+        ("通讯录", "org:directory"),
+    ]
     for entry in sorted(nav_entries.values(), key=lambda e: (e.order, e.label)):
         if entry.visible(user):
-            names.append((entry.label, entry.url_name))
+            names.append((entry.label, entry.url_name, entry))
     if is_org_admin(user):
         names += [("组织管理", "org:manage")]
     if can_manage_calendar(user):
@@ -56,4 +64,4 @@ def nav_for(request: HttpRequest) -> list[NavItem]:
     if access.is_audit_admin(user):
         # 审计管理员 reads the audit log and nothing else: no 通讯录 work, no org pages.
         names = [("审计日志", "audit:events")]
-    return [i for i in (_item(request, label, name) for label, name in names) if i]
+    return [i for i in (_item(request, *spec) for spec in names) if i]

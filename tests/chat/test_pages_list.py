@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from chat import services
+from chat import history, services
 from chat.models import Conversation, ConversationKind, Membership
 from tests.chat.chat_cast import ChatCast
 from tests.chat.services_support import working_group
@@ -164,3 +164,31 @@ def test_a_muted_conversation_is_not_on_the_tile(chat: ChatCast) -> None:
     html = signed_in(chat.finance_member).get(reverse("workbench:home")).content.decode()
 
     assert "没有未读消息。" in html
+
+
+def test_the_messages_entry_carries_the_unread_total_on_every_page(chat: ChatCast) -> None:
+    group = working_group(chat)
+    for text in ("第一条", "第二条", "第三条"):
+        services.send_text(group, actor=chat.owner, body=text)
+
+    html = signed_in(chat.finance_member).get(reverse("org:directory")).content.decode()
+    own = signed_in(chat.owner).get(reverse("org:directory")).content.decode()
+
+    expected = history.unread_total(chat.finance_member)
+    assert expected >= 3  # the three messages (and the group's creation notice)
+    assert re.search(rf'消息 <span class="nav-badge"[^>]*>{expected}</span>', html)
+    assert "nav-badge" not in own  # the sender has read their own messages
+
+
+def test_a_persons_directory_card_offers_to_send_a_message_which_opens_the_chat(chat: ChatCast) -> None:
+    client = signed_in(chat.owner)
+
+    card = client.get(reverse("org:person", args=[chat.finance_member.pk])).content.decode()
+    own_card = client.get(reverse("org:person", args=[chat.owner.pk])).content.decode()
+
+    start = reverse("chat:start", args=[chat.finance_member.pk])
+    assert f'action="{start}"' in card and "发消息" in card
+    assert "发消息" not in own_card
+    response = client.post(start)
+    conversation = Conversation.objects.get(kind=ConversationKind.DIRECT)
+    assert response.status_code == 302 and response["Location"].endswith(f"/chat/c/{conversation.pk}/")
