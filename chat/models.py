@@ -179,8 +179,11 @@ class Message(models.Model):
             ),
         ]
         indexes = [
-            # Retention walks the oldest messages first.
-            models.Index(fields=["created_at"], name="chat_message_created_idx"),
+            # Retention walks the oldest messages not yet emptied; purged rows drop out of the index,
+            # so a run never wades through what earlier runs already purged.
+            models.Index(
+                fields=["created_at"], name="chat_message_unpurged_idx", condition=Q(purged_at__isnull=True)
+            ),
             # A blob's referrer asks "which messages hold this blob".
             models.Index(fields=["blob"], name="chat_message_blob_idx", condition=Q(blob__isnull=False)),
         ]

@@ -76,6 +76,10 @@ def register() -> None:
     # The unread total beside 消息 on every page: one indexed aggregate over the user's memberships.
     nav_entries.register("chat", NavEntry("消息", "chat:index", 10, access.may_chat, badge=unread_total))
     person_actions.register("chat.start", start_chat_action)
+    # The 安全管理员 keeps how long messages are kept, next to the other security settings.
+    nav_entries.register(
+        "chat.retention", NavEntry("消息保存期限", "chat:retention", 90, access.can_set_retention)
+    )
     workbench_tiles.register(
         TILE_KEY,
         loaded(TILE_KEY, "消息", 15, unread_loader, url="chat:index", empty_text="没有未读消息。"),

@@ -391,7 +391,8 @@ def set_notice(conversation: Conversation, *, actor: Any, notice: str) -> Conver
         conversation.notice_updated_by = actor
         conversation.save(update_fields=["notice", "notice_updated_at", "notice_updated_by"])
         body = f"{_name(actor)} 更新了群公告" if notice else f"{_name(actor)} 清除了群公告"
-        message = _system(conversation, body, "notice", by=actor.pk)
+        # The text rides in the system message so open pages update their 群公告 banner live.
+        message = _system(conversation, body, "notice", by=actor.pk, notice=notice)
         record("chat.group.notice", actor=actor, obj=conversation, details={"cleared": not notice})
         if notice:
             recipients = (

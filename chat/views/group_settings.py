@@ -89,6 +89,7 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "can_manage": access.can_manage(membership),
         "can_change_members": access.can_change_members(membership),
         "is_owner": access.is_owner(membership),
+        "can_export": access.can_export(membership),
         "rename_form": bound.get("rename") or RenameForm(initial={"name": chat.name}),
         "notice_form": bound.get("notice") or NoticeForm(initial={"notice": chat.notice}),
         "add_form": add_form,

@@ -43,6 +43,8 @@ def test_the_settings_page_shows_members_and_the_owners_tools(chat: ChatCast) ->
         assert name in owner_html
     assert "解散该群" in owner_html and "转让群主" in owner_html
     assert "解散该群" not in member_html and "保存群名称" not in member_html
+    export = reverse("chat:export", args=[group.pk])
+    assert export in owner_html and export not in member_html  # only the owner exports a group
 
 
 def test_an_admin_renames_the_group_and_sets_its_notice(chat: ChatCast) -> None:

@@ -23,6 +23,7 @@ def test_security_admin_sets_the_days_and_it_is_audited(chat: ChatCast, sign_in_
     assert page.status_code == 200
     html = page.content.decode()
     assert "消息保存期限" in html and "永久保存" in html and "无法恢复" in html
+    assert f'href="{RETENTION}"' in html  # reached from the 安全管理员's navigation
 
     response = client.post(RETENTION, {"days": "180"}, follow=True)
 

@@ -105,6 +105,8 @@ def test_rename_notice_and_admin_changes_leave_system_messages_and_audit_events(
     assert last_system_body(group) == "林小梅 更新了群公告"
     group.refresh_from_db()
     assert group.name == "预算协调组" and group.notice == "周五前报送预算"
+    # Open pages update the banner from the system message itself.
+    assert group.messages.order_by("-seq").first().data["notice"] == "周五前报送预算"
     actions = set(AuditEvent.objects.filter(object_id=str(group.pk)).values_list("action", flat=True))
     assert {"chat.group.create", "chat.group.admin", "chat.group.rename", "chat.group.notice"} <= actions
     for event in AuditEvent.objects.filter(action__startswith="chat."):
