@@ -33,10 +33,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
-from django.utils import timezone
 
 from chat.models import Conversation, ConversationKind, MemberRole, Membership
-from officeapp.audit.services import record
 from officeapp.org.models import ConcurrentPost, Department, Role, RoleGrant, User
 from officeapp.worker.schedules import Schedule
 
@@ -135,15 +133,9 @@ def group_name(department: Department) -> str:
 def _dissolve(conversation: Conversation) -> None:
     """The department is gone: the group becomes read-only; its members keep its history (the
     owner's chat.services.dissolve refuses a 部门群, which nobody owns)."""
-    dissolved = Conversation.objects.filter(pk=conversation.pk, dissolved_at__isnull=True).update(
-        dissolved_at=timezone.now()
-    )
-    if dissolved:
-        record(
-            "chat.department_group.dissolve",
-            obj=conversation,
-            details={"department": conversation.department_id},
-        )
+    from chat import services
+
+    services.close_department_group(conversation)
 
 
 def _group_for(department: Department) -> tuple[Conversation, bool]:

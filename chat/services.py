@@ -615,6 +615,26 @@ def dissolve(conversation: Conversation, *, actor: Any) -> Conversation:
     return conversation
 
 
+def close_department_group(conversation: Conversation) -> Conversation:
+    """The org closed the department: its 部门群 becomes read-only (history kept), with a system
+    message and the same live "dissolved" event as a group its owner dissolves. No access check: the
+    org's own service decided (chat.department_groups calls this after the org transaction)."""
+    with transaction.atomic():
+        conversation = _lock(conversation)
+        if conversation.dissolved_at is not None:
+            return conversation
+        message = _system(conversation, "该部门已撤销，部门群仅保留历史消息", "dissolved", by=None)
+        conversation.dissolved_at = timezone.now()
+        conversation.save(update_fields=["dissolved_at"])
+        record(
+            "chat.department_group.dissolve",
+            obj=conversation,
+            details={"department": conversation.department_id},
+        )
+        _tell_members(conversation, _current_user_ids(conversation), "dissolved", message)
+    return conversation
+
+
 def set_member_options(
     conversation: Conversation, *, actor: Any, muted: bool | None = None, pinned: bool | None = None
 ) -> Membership:

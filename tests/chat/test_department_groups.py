@@ -165,6 +165,8 @@ def test_a_closed_department_leaves_its_group_read_only_with_its_history(
     group = group_of(department)
     assert group.dissolved_at is not None
     assert members_of(department) == {"outsider", "education_member"}
+    last = group.messages.order_by("-seq").first()
+    assert last.data["event"] == "dissolved" and "该部门已撤销" in last.body
 
 
 def test_a_failing_chat_sync_does_not_undo_the_transfer_and_the_nightly_run_repairs_it(
