@@ -134,7 +134,11 @@ if REDIS_URL:
 else:
     # The in-memory layer reaches only sockets of this one process: notifications written by other
     # processes (the worker) are relayed by the server process from the database (officeapp.notify.relay).
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Capacity 1,000 per channel: the default 100 silently drops a burst to a busy socket (a chat of 300
+    # members answering at once); chat fills such holes from the database, but need not have to.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
