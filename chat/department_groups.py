@@ -275,11 +275,25 @@ def nightly_sync_job() -> str:
 _pending = threading.local()
 
 
-def _pending_sets() -> tuple[set[int], set[int]]:
-    if not hasattr(_pending, "users"):
-        _pending.users = set()
-        _pending.departments = set()
-    return _pending.users, _pending.departments
+@dataclass
+class _Batch:
+    """What one transaction noted. Its flush is that transaction's on_commit callback, so a
+    transaction that rolls back takes its batch with it (its callback is dropped unrun)."""
+
+    users: set[int] = field(default_factory=set)
+    departments: set[int] = field(default_factory=set)
+
+    def flush(self) -> SyncReport | None:
+        return _flush(self)
+
+
+def _open_batch() -> _Batch | None:
+    """The batch whose flush is still waiting for this thread's transaction to commit, if any."""
+    batch = getattr(_pending, "batch", None)
+    if batch is None:
+        return None
+    waiting = transaction.get_connection().run_on_commit
+    return batch if any(func == batch.flush for _, func, _ in waiting) else None
 
 
 def departments_of_users(user_ids: Iterable[int]) -> set[int]:
@@ -301,15 +315,13 @@ def departments_of_users(user_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def flush_pending() -> SyncReport | None:
-    """Run the sync for everything noted since the last flush (the first on_commit callback of a
-    transaction does the work; the others find nothing left)."""
-    users, departments = _pending_sets()
-    if not users and not departments:
+def _flush(batch: _Batch) -> SyncReport | None:
+    """Run the sync for what the committed transaction noted."""
+    user_ids, department_ids = set(batch.users), set(batch.departments)
+    batch.users.clear()
+    batch.departments.clear()
+    if not user_ids and not department_ids:
         return None
-    user_ids, department_ids = set(users), set(departments)
-    users.clear()
-    departments.clear()
     try:
         if len(user_ids) > USERS_INLINE_LIMIT:
             # An import of thousands of people: the worker compares every department in bulk.
@@ -340,12 +352,16 @@ def sync_departments_task(department_ids: list[int]) -> str:
 
 
 def _note(*, user_id: int | None = None, department_id: int | None = None) -> None:
-    users, departments = _pending_sets()
+    batch = _open_batch()
+    if batch is None:
+        batch = _pending.batch = _Batch()
     if user_id is not None:
-        users.add(user_id)
+        batch.users.add(user_id)
     if department_id is not None:
-        departments.add(department_id)
-    transaction.on_commit(flush_pending, robust=True)
+        batch.departments.add(department_id)
+    # Registered after the ids are in (outside a transaction on_commit runs at once), once per note:
+    # the first to run syncs the whole batch, the others find it empty.
+    transaction.on_commit(batch.flush, robust=True)
 
 
 def _changed(update_fields: Any, watched: frozenset[str]) -> bool:

@@ -228,3 +228,26 @@ def test_a_change_touching_many_departments_goes_to_the_worker(
 
     assert "outsider" not in members_of(chat.cast.higher_ed)
     assert "outsider" in members_of(chat.cast.finance_office)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_of_a_rolled_back_transaction_do_not_ride_along_with_the_next(
+    chat: ChatCast, monkeypatch: Any
+) -> None:
+    from django.db import transaction
+
+    department_groups.full_sync()
+    monkeypatch.setattr(department_groups, "INLINE_LIMIT", 2)
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        for department in Department.objects.all()[:5]:
+            department_groups._note(department_id=department.pk)
+        raise Undo
+    org.transfer_user(chat.outsider, actor=None, department=chat.cast.finance_office)
+
+    # Two departments (the old and the new one) are synced at once, not sent to the worker because of
+    # the five that a rolled-back transaction had noted.
+    assert members_of(chat.cast.finance_office) == {"other_clerk", "outsider"}
