@@ -112,8 +112,18 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = self.scope["user"]
-        self.connection = await process_sockets().arrive(self.user.pk)
-        await self.join_group(user_group(self.user.pk))
+        try:
+            self.connection = await process_sockets().arrive(self.user.pk, self.close)
+            await self.join_group(user_group(self.user.pk))
+        except Exception:
+            # The layer or cache is down (Redis restarting): refuse the handshake, so the browser
+            # backs off and tries again, and keep no half-registered socket in this process.
+            logger.warning("socket refused: the channel layer is unavailable", exc_info=True)
+            if self.connection is not None:
+                await process_sockets().leave(self.connection)
+                self.connection = None
+            await self.close()
+            return
         # Accepted only now: the client's hello (and anything pushed) comes after the group join.
         await self.accept()
 

@@ -25,6 +25,15 @@ the row when it next (re)connects, because the client's `hello` asks for every i
 
 This module also keeps the per-process list of open sockets and refreshes their presence keys
 (officeapp.notify.presence) every HEARTBEAT_SECONDS.
+
+Redis restarting (any network layer): channels-redis's pub/sub layer does not subscribe again after
+its connection to Redis was lost, so every socket already open in the process would stay deaf for
+good. While sockets are open, a watchdog sends a probe to a channel of this process every
+PROBE_SECONDS; a probe not back within PROBE_TIMEOUT_SECONDS means the subscriptions are dead: the
+process flushes the shared layer (the next socket subscribes afresh) and closes every local socket
+with CLOSE_RECONNECT. The browser reconnects at once (socket.js: any code but 4401) and its `hello`
+returns every notification it missed, once and in order. Chat's hub watches its own layer instance
+the same way (chat/hub.py). The in-memory layer cannot lose anything and has no watchdog.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,6 +60,11 @@ RELAY_POLL_SECONDS = 0.5
 RELAY_SETTLE_SECONDS = 10.0
 RELAY_BATCH = 500
 RELAY_MAX_BATCHES = 10
+PROBE_SECONDS = 2.0
+PROBE_TIMEOUT_SECONDS = 2.0
+# "Service restart, come back now" (1012 in the application range, which daphne lets us send):
+# socket.js reconnects on every code but 4401, and its hello fills the gap.
+CLOSE_RECONNECT = 4012
 
 
 def relay_enabled() -> bool:
@@ -66,6 +81,8 @@ class LocalConnection:
     connection_id: str
     user_id: int
     presence_key: str | None
+    # Closes the socket with a code (the consumer's close); None for a connection with no socket.
+    close: Callable[..., Awaitable[None]] | None = None
 
 
 def _max_notification_id() -> int:
@@ -93,18 +110,25 @@ class ProcessSockets:
         self.users: Counter[int] = Counter()
         self._heartbeat: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._probe_channel: str | None = None
+        self.resets = 0
 
     @property
     def relay_running(self) -> bool:
         return self._relay is not None and not self._relay.done()
 
-    async def arrive(self, user_id: int) -> LocalConnection:
-        connection = LocalConnection(uuid.uuid4().hex, user_id, None)
+    async def arrive(
+        self, user_id: int, close: Callable[..., Awaitable[None]] | None = None
+    ) -> LocalConnection:
+        connection = LocalConnection(uuid.uuid4().hex, user_id, None, close)
         connection.presence_key = await presence.claim(user_id, connection.connection_id)
         self.connections[connection.connection_id] = connection
         self.users[user_id] += 1
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = self.loop.create_task(self._beat())
+        if not relay_enabled() and (self._watchdog is None or self._watchdog.done()):
+            self._watchdog = self.loop.create_task(self._watch())
         if relay_enabled() and not self.relay_running:
             # The cursor is read before the socket is accepted, so a row committed from now on is
             # either relayed or (if older) returned by the client's hello.
@@ -122,10 +146,10 @@ class ProcessSockets:
             await presence.release(connection.presence_key, connection.connection_id)
         if not self.connections:
             # Nothing left to serve: stop, so an idle process polls nothing (restarted by the next socket).
-            for task in (self._heartbeat, self._relay):
-                if task is not None:
+            for task in (self._heartbeat, self._relay, self._watchdog):
+                if task is not None and task is not asyncio.current_task():
                     task.cancel()
-            self._heartbeat = self._relay = None
+            self._heartbeat = self._relay = self._watchdog = None
 
     async def _beat(self) -> None:
         while True:
@@ -141,6 +165,48 @@ class ProcessSockets:
                 )
             except Exception:  # a cache hiccup must not end the heartbeat
                 logger.exception("presence heartbeat failed")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(PROBE_SECONDS)
+            if not self.connections or await self._probe():
+                continue
+            logger.warning(
+                "notification sockets: layer subscription lost, closing %d sockets", len(self.connections)
+            )
+            await self.reset()
+
+    async def _probe(self) -> bool:
+        """True when a message sent to this process's own channel comes back in time."""
+        layer = get_channel_layer()
+        token = uuid.uuid4().hex
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                if self._probe_channel is None:
+                    self._probe_channel = await layer.new_channel("notify.probe.")
+                await layer.send(self._probe_channel, {"type": "notify.probe", "token": token})
+                while (await layer.receive(self._probe_channel)).get("token") != token:
+                    pass  # a late answer to an earlier probe
+        except Exception:  # down, timed out or refused: all the same to the sockets
+            return False
+        return True
+
+    async def reset(self) -> None:
+        """Make the layer new (the next socket subscribes again) and send every local socket back to
+        reconnect; what was pushed meanwhile comes with the browser's hello."""
+        self.resets += 1
+        self._probe_channel = None
+        try:
+            await get_channel_layer().flush()  # closes the dead connection; nothing is lost by it
+        except Exception:
+            logger.exception("could not flush the channel layer")
+        for connection in list(self.connections.values()):
+            if connection.close is None:
+                continue
+            try:
+                await connection.close(code=CLOSE_RECONNECT)
+            except Exception:
+                logger.exception("could not close a socket for reconnecting")
 
     async def _run_relay(self, floor: int) -> None:
         layer = get_channel_layer()
