@@ -26,12 +26,13 @@ the row when it next (re)connects, because the client's `hello` asks for every i
 This module also keeps the per-process list of open sockets and refreshes their presence keys
 (officeapp.notify.presence) every HEARTBEAT_SECONDS.
 
-Redis restarting (any network layer): channels-redis's pub/sub layer does not subscribe again after
-its connection to Redis was lost, so every socket already open in the process would stay deaf for
-good. While sockets are open, a watchdog sends a probe to a channel of this process every
-PROBE_SECONDS; a probe not back within PROBE_TIMEOUT_SECONDS means the subscriptions are dead: the
-process flushes the shared layer (the next socket subscribes afresh) and closes every local socket
-with CLOSE_RECONNECT. The browser reconnects at once (socket.js: any code but 4401) and its `hello`
+Redis restarting (any network layer): a group_send published while this process's pub/sub
+subscription was down is lost (channels-redis subscribes again later, or, in some versions, never:
+then every socket already open stays deaf for good). While sockets are open, a watchdog probes every
+PROBE_SECONDS: it reads each Redis server's run_id (new at every restart) and sends a message to a
+channel of this process that must come back within PROBE_TIMEOUT_SECONDS. A new run_id, a lost probe
+or an error means pushes may have been lost: the process flushes the shared layer (the next socket
+subscribes afresh) and closes every local socket with CLOSE_RECONNECT. The browser reconnects at once (socket.js: any code but 4401) and its `hello`
 returns every notification it missed, once and in order. Chat's hub watches its own layer instance
 the same way (chat/hub.py). The in-memory layer cannot lose anything and has no watchdog.
 """
@@ -43,11 +44,15 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -70,6 +75,12 @@ CLOSE_RECONNECT = 4012
 def relay_enabled() -> bool:
     """The relay is needed exactly when the layer cannot cross processes."""
     return isinstance(get_channel_layer(), InMemoryChannelLayer)
+
+
+def _layer_hosts() -> list[Any]:
+    """The Redis servers of the channel layer (channels-redis's "hosts"); none for other layers."""
+    config = settings.CHANNEL_LAYERS.get(DEFAULT_CHANNEL_LAYER, {}).get("CONFIG") or {}
+    return list(config.get("hosts") or [])
 
 
 def user_group(user_id: int) -> str:
@@ -112,6 +123,8 @@ class ProcessSockets:
         self._relay: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._probe_channel: str | None = None
+        self._servers: list[Any] | None = None
+        self._server_ids: tuple[str, ...] | None = None
         self.resets = 0
 
     @property
@@ -167,6 +180,10 @@ class ProcessSockets:
                 logger.exception("presence heartbeat failed")
 
     async def _watch(self) -> None:
+        # The servers the sockets subscribed on: a restart from now on is noticed at the next probe.
+        self._server_ids = None
+        with suppress(Exception):
+            self._server_ids = await self.server_ids()
         while True:
             await asyncio.sleep(PROBE_SECONDS)
             if not self.connections or await self._probe():
@@ -176,12 +193,28 @@ class ProcessSockets:
             )
             await self.reset()
 
+    async def server_ids(self) -> tuple[str, ...]:
+        """The run_id of each Redis server of the layer: a restart changes it."""
+        if self._servers is None:
+            from channels_redis.utils import create_pool, decode_hosts
+            from redis import asyncio as aioredis
+
+            self._servers = [
+                aioredis.Redis(connection_pool=create_pool(h)) for h in decode_hosts(_layer_hosts())
+            ]
+        return tuple([str((await server.info("server"))["run_id"]) for server in self._servers])
+
     async def _probe(self) -> bool:
-        """True when a message sent to this process's own channel comes back in time."""
+        """True when the Redis servers are the ones of the last probe and a message sent to this
+        process's own channel comes back in time."""
         layer = get_channel_layer()
         token = uuid.uuid4().hex
         try:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                ids, known = await self.server_ids(), self._server_ids
+                self._server_ids = ids
+                if known is not None and ids != known:
+                    return False  # restarted between two probes: what was published meanwhile is lost
                 if self._probe_channel is None:
                     self._probe_channel = await layer.new_channel("notify.probe.")
                 await layer.send(self._probe_channel, {"type": "notify.probe", "token": token})

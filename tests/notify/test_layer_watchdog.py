@@ -54,6 +54,10 @@ def layer(monkeypatch: pytest.MonkeyPatch) -> FakeNetworkLayer:
     async def nothing(*args: Any) -> None:
         return None
 
+    async def no_servers(self: Any) -> tuple[str, ...]:
+        return ()
+
+    monkeypatch.setattr(relay.ProcessSockets, "server_ids", no_servers)
     monkeypatch.setattr(presence, "claim", claim)
     monkeypatch.setattr(presence, "refresh", nothing)
     monkeypatch.setattr(presence, "release", nothing)
@@ -97,6 +101,33 @@ async def test_a_lost_probe_sends_every_open_socket_back_to_reconnect_on_a_fresh
     assert len(closed) == 2
     for connection in list(sockets.connections.values()):
         await sockets.leave(connection)
+
+
+async def test_a_redis_restart_between_two_probes_sends_every_open_socket_back(layer, monkeypatch):
+    # The subscription came back by itself, but what was published before it did is lost.
+    servers = ["first-run"]
+
+    async def server_ids(self: Any) -> tuple[str, ...]:
+        return (servers[0],)
+
+    monkeypatch.setattr(relay.ProcessSockets, "server_ids", server_ids)
+    sockets = relay.ProcessSockets(asyncio.get_running_loop())
+    closed: list[Any] = []
+
+    async def close(code: Any = None) -> None:
+        closed.append(code)
+
+    connection = await sockets.arrive(1, close)
+    await until(lambda: layer.delivered >= 3)
+    assert closed == []
+    servers[0] = "second-run"
+    await until(lambda: closed == [relay.CLOSE_RECONNECT])
+    assert layer.flushes == 1
+    # The new server is the baseline now: probes go on without closing again.
+    heard = layer.delivered
+    await until(lambda: layer.delivered >= heard + 3)
+    assert closed == [relay.CLOSE_RECONNECT]
+    await sockets.leave(connection)
 
 
 async def test_the_in_memory_layer_runs_no_watchdog(layer, monkeypatch):
