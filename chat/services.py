@@ -487,17 +487,23 @@ def add_members(conversation: Conversation, users: Iterable[Any], *, actor: Any)
     return joined
 
 
+def _other_member(conversation: Conversation, user: Any) -> Membership:
+    """The current membership of the person an admin or owner acts on; a clear refusal otherwise."""
+    target = Membership.objects.filter(
+        conversation_id=conversation.pk, user=user, left_at__isnull=True
+    ).first()
+    if target is None:
+        raise ChatError(MSG_NOT_A_MEMBER)
+    return target
+
+
 def remove_member(conversation: Conversation, user: Any, *, actor: Any) -> None:
     """A group admin removes someone; from this moment they get the same 404 as a stranger."""
     with transaction.atomic():
         conversation = _lock(conversation)
         membership = _membership(conversation, actor)
         _require_member_changes(membership)
-        target = Membership.objects.filter(
-            conversation_id=conversation.pk, user=user, left_at__isnull=True
-        ).first()
-        if target is None:
-            raise ChatError(MSG_NOT_A_MEMBER)
+        target = _other_member(conversation, user)
         if target.user_id == actor.pk:
             raise ChatError("不能移出自己，请使用“退出群聊”。")
         if target.role == MemberRole.OWNER:
@@ -546,11 +552,7 @@ def transfer_ownership(conversation: Conversation, to_user: Any, *, actor: Any) 
         conversation = _lock(conversation)
         membership = _membership(conversation, actor)
         _require_owner(membership)
-        target = Membership.objects.filter(
-            conversation_id=conversation.pk, user=to_user, left_at__isnull=True
-        ).first()
-        if target is None:
-            raise ChatError(MSG_NOT_A_MEMBER)
+        target = _other_member(conversation, to_user)
         if target.pk == membership.pk:
             raise ChatError("您已经是群主。")
         _usable(to_user)
@@ -575,11 +577,7 @@ def set_admin(conversation: Conversation, user: Any, *, actor: Any, admin: bool)
     with transaction.atomic():
         conversation = _lock(conversation)
         _require_owner(_membership(conversation, actor))
-        target = Membership.objects.filter(
-            conversation_id=conversation.pk, user=user, left_at__isnull=True
-        ).first()
-        if target is None:
-            raise ChatError(MSG_NOT_A_MEMBER)
+        target = _other_member(conversation, user)
         if target.role == MemberRole.OWNER:
             raise ChatError("群主不能被设为或取消管理员。")
         role = MemberRole.ADMIN if admin else MemberRole.MEMBER
