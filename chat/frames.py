@@ -49,12 +49,15 @@ def has_content(message: Message) -> bool:
     return message.recalled_at is None and message.purged_at is None
 
 
-def _reply_frame(message: Message) -> dict[str, Any] | None:
+def _reply_frame(message: Message, hide_before: int) -> dict[str, Any] | None:
     if message.reply_to_id is None:
         return None
     quoted = message.reply_to
     if quoted is None:  # the quoted row was deleted with its conversation's history
         return None
+    if quoted.seq <= hide_before:
+        # Quoted from before the reader joined: they may not read it, not even as an excerpt.
+        return {"id": None, "seq": quoted.seq, "sender_name": "", "excerpt": "", "hidden": True}
     excerpt = " ".join(quoted.body.split())[:EXCERPT_CHARS] if has_content(quoted) else ""
     if has_content(quoted) and not excerpt and quoted.file_name:
         excerpt = quoted.file_name[:EXCERPT_CHARS]
@@ -72,7 +75,24 @@ def _file_frame(message: Message) -> dict[str, Any] | None:
     }
 
 
-def message_frame(message: Message) -> dict[str, Any]:
+def shared_floor(message: Message) -> int:
+    """For a frame sent alike to every member: the newest member's joined_seq when the message quotes
+    another (one query), so a quote from before someone joined reaches nobody as text; 0 otherwise."""
+    if message.reply_to_id is None:
+        return 0
+    from django.db.models import Max
+
+    from chat.models import Membership
+
+    newest = Membership.objects.filter(
+        conversation_id=message.conversation_id, left_at__isnull=True
+    ).aggregate(floor=Max("joined_seq"))["floor"]
+    return int(newest or 0)
+
+
+def message_frame(message: Message, *, hide_before: int = 0) -> dict[str, Any]:
+    """The frame of a message; `hide_before` is the reader's joined_seq (or shared_floor() for a frame
+    every member receives): a quoted message at or below it is sent without its text."""
     sender = message.sender if message.sender_id is not None else None
     forwarded = None
     if message.forwarded_from_id is not None or message.origin_sender_name:
@@ -93,7 +113,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "body": message.body if has_content(message) else "",
         "created_at": _iso(message.created_at),
         "client_id": message.client_id,
-        "reply_to": _reply_frame(message),
+        "reply_to": _reply_frame(message, hide_before),
         "forwarded": forwarded,
         "file": _file_frame(message),
         "mentions": list(message.mentions or []),
@@ -147,7 +167,11 @@ def conversation_frame(
         "id": conversation.pk,
         "kind": conversation.kind,
         "name": display_name,
-        "last_message": message_frame(last_message) if last_message is not None else None,
+        "last_message": (
+            message_frame(last_message, hide_before=membership.joined_seq)
+            if last_message is not None
+            else None
+        ),
         "last_seq": conversation.last_seq,
         "unread": max(0, conversation.last_seq - max(membership.last_read_seq, membership.joined_seq)),
         "muted": membership.muted,

@@ -81,7 +81,8 @@ def _page(user: Any, conversation_id: int, after_seq: int, limit: int) -> tuple[
     # A client claiming more than there is (or less than it may see) reads from what is real.
     after = min(max(int(after_seq), membership.joined_seq), membership.conversation.last_seq)
     rows, more = history.messages_after(membership, after, limit)
-    return [frames.message_frame(m) for m in rows], more, (rows[-1].seq if rows else after)
+    floor = membership.joined_seq
+    return [frames.message_frame(m, hide_before=floor) for m in rows], more, (rows[-1].seq if rows else after)
 
 
 def _own_layer() -> Any:

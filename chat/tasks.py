@@ -14,7 +14,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from chat import live
-from chat.frames import MESSAGE_RELATED, has_content, message_frame
+from chat.frames import MESSAGE_RELATED, has_content, message_frame, shared_floor
 from chat.models import Message, MessageKind
 from officeapp.blobs.services import open_blob, put
 
@@ -77,7 +77,7 @@ def make_thumbnail(message_id: int) -> str:
         frame = {
             "type": "chat.message.updated",
             "conversation": message.conversation_id,
-            "message": message_frame(message),
+            "message": message_frame(message, hide_before=shared_floor(message)),
         }
         transaction.on_commit(partial(live.publish, message.conversation_id, frame), robust=True)
     return "made"

@@ -153,7 +153,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "can_send": access.can_send(membership),
         "can_mention_all": access.can_mention_all(membership),
         "recall_window_seconds": int(access.RECALL_WINDOW.total_seconds()),
-        "messages": [message_frame(m) for m in page],
+        "messages": [message_frame(m, hide_before=membership.joined_seq) for m in page],
         "more": more,
         "held_seq": page[-1].seq if page else membership.joined_seq,
         "last_read_seq": membership.last_read_seq,

@@ -40,7 +40,8 @@ def messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
             rows, more = history.messages_after(membership, query.cleaned_data["after"], CATCH_UP_PAGE)
         else:
             rows, more = history.messages_before(membership, query.cleaned_data["before"], HISTORY_PAGE)
-        return JsonResponse({"messages": [message_frame(m) for m in rows], "more": more})
+        floor = membership.joined_seq
+        return JsonResponse({"messages": [message_frame(m, hide_before=floor) for m in rows], "more": more})
 
     form = SendForm(posted_data(request))
     as_json = wants_json(request)
@@ -124,7 +125,8 @@ def recall(request: HttpRequest, message_id: int) -> HttpResponse:
         flash.error(request, exc.message)
         return redirect("chat:conversation", conversation_id=message.conversation_id)
     if wants_json(request):
-        return JsonResponse({"message": message_frame(recalled)})
+        floor = message.membership.joined_seq  # type: ignore[attr-defined]
+        return JsonResponse({"message": message_frame(recalled, hide_before=floor)})
     return redirect("chat:conversation", conversation_id=message.conversation_id)
 
 
@@ -156,7 +158,7 @@ def forward(request: HttpRequest, message_id: int) -> HttpResponse:
         {
             "page_title": "转发消息",
             "message": message,
-            "frame": message_frame(message),
+            "frame": message_frame(message, hide_before=message.membership.joined_seq),  # type: ignore[attr-defined]
             "rows": [r for r in rows if not r["dissolved"]],
             "form": form,
         },

@@ -143,7 +143,17 @@
         if (frame.reply_to) {
           var quote = node.querySelector(".chat-quote");
           quote.hidden = false;
-          quote.textContent = "引用 " + frame.reply_to.sender_name + "：" + (frame.reply_to.excerpt || "消息已撤回");
+          var quoted = frame.reply_to;
+          if (quoted.hidden) {
+            // The server left the text out because someone in the group joined after it was sent;
+            // this page may hold it itself (a member since before), otherwise it stays unnamed.
+            var own = frames.get(quoted.seq);
+            quote.textContent = own && !own.recalled && own.sender
+              ? "引用 " + own.sender.name + "：" + (own.body || (own.file && own.file.name) || "").slice(0, 60)
+              : "引用：一条在您加入前发送的消息";
+          } else {
+            quote.textContent = "引用 " + quoted.sender_name + "：" + (quoted.excerpt || "消息已撤回");
+          }
         }
         if (frame.forwarded) {
           var fwd = node.querySelector(".chat-forwarded");
