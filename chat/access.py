@@ -44,13 +44,30 @@ def visible_conversations(user: Any) -> QuerySet[Conversation]:
     return Conversation.objects.filter(memberships__user=user, memberships__left_at__isnull=True)
 
 
+# The largest id a database column holds (bigint): a larger number in a URL or a socket frame is
+# simply not found, never an overflow deep in the database driver.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: Any) -> int | None:
+    """A positive database id from a URL part or a frame field, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value
+
+
 def get_membership_for(user: Any, conversation_id: Any) -> Membership:
     """The user's current membership of the conversation, conversation joined in; else 404."""
+    parsed = parse_id(conversation_id)
+    if parsed is None:
+        raise Http404(NOT_FOUND_MESSAGE)
     try:
-        return (
-            current_memberships(user).select_related("conversation").get(conversation_id=int(conversation_id))
-        )
-    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        return current_memberships(user).select_related("conversation").get(conversation_id=parsed)
+    except Membership.DoesNotExist as exc:
         raise Http404(NOT_FOUND_MESSAGE) from exc
 
 

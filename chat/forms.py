@@ -104,13 +104,29 @@ class OptionsForm(forms.Form):
     pinned = forms.NullBooleanField(required=False)
 
 
+class IdListField(forms.Field):
+    """Ids as the page's JSON sends them (a list) or a plain form does (repeated fields, or one
+    comma-separated value): the list is kept as a list instead of becoming the text "[5]"."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, "", []):
+            return []
+        items = value if isinstance(value, list | tuple) else [value]
+        parts: list[str] = []
+        for item in items:
+            parts.extend(str(item).split(","))
+        return [p.strip() for p in parts if p.strip()]
+
+
 class SendForm(forms.Form):
     """A text message, from the page's JSON or a plain form post."""
 
     body = forms.CharField(strip=False, required=False)
     client_id = forms.CharField(max_length=CLIENT_ID_MAX, required=False)
     reply_to = forms.IntegerField(min_value=1, max_value=2**62, required=False)
-    mentions = forms.CharField(required=False)
+    mentions = IdListField(required=False)
     mention_all = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -125,6 +141,8 @@ class SendForm(forms.Form):
             )
 
     def clean_body(self) -> str:
+        if not isinstance(self.data.get("body", ""), str):
+            raise forms.ValidationError("消息格式无效。")
         body = self.cleaned_data.get("body") or ""
         if not body.strip():
             raise forms.ValidationError("不能发送空消息。")
@@ -136,10 +154,8 @@ class SendForm(forms.Form):
         return self.cleaned_data.get("client_id") or None
 
     def clean_mentions(self) -> list[int]:
-        raw = self.cleaned_data.get("mentions")
-        values = raw if isinstance(raw, list) else str(raw or "").split(",")
         ids: list[int] = []
-        for value in values:
+        for value in self.cleaned_data.get("mentions") or []:
             text = str(value).strip()
             if not text:
                 continue

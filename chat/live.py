@@ -107,17 +107,13 @@ SUBSCRIBE_MAX_CONVERSATIONS = 500
 
 
 def _seq(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= access.MAX_ID:
         return None
     return value
 
 
 def _conversation_id(value: Any) -> int | None:
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return None
-    return value
+    return access.parse_id(value)
 
 
 def _is_member(user: Any, conversation_id: int) -> bool:

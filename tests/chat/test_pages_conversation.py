@@ -138,6 +138,7 @@ def test_a_retried_send_with_the_same_client_id_is_stored_once(chat: ChatCast) -
         ({"body": "好", "reply_to": "abc"}, "引用的消息不存在。"),
         ({"body": "好", "mentions": ["x"]}, "@ 的成员不在本群中。"),
         ({"body": "好", "client_id": "x" * 65}, "消息标识无效，请刷新页面后重试。"),
+        ({"body": {"a": 1}}, "消息格式无效。"),
     ],
 )
 def test_a_bad_message_is_refused_in_chinese_and_nothing_is_stored(
@@ -162,6 +163,31 @@ def test_a_reply_to_a_message_of_another_conversation_is_refused(chat: ChatCast)
 
     assert response.status_code == 400
     assert response.json()["error"] == "引用的消息不存在。"
+
+
+def test_mentions_sent_as_the_pages_script_sends_them_notify_the_member(chat: ChatCast) -> None:
+    from officeapp.notify.models import Notification
+
+    group = working_group(chat)
+
+    response = send(signed_in(chat.owner), group.pk, body="@李国华 请确认", mentions=[chat.finance_member.pk])
+
+    assert response.status_code == 200
+    assert response.json()["message"]["mentions"] == [chat.finance_member.pk]
+    assert Notification.objects.filter(recipient=chat.finance_member, kind="chat.mention").count() == 1
+
+
+def test_a_plain_form_post_may_mention_several_members(chat: ChatCast) -> None:
+    group = working_group(chat)
+    client = signed_in(chat.owner)
+
+    client.post(
+        reverse("chat:messages", args=[group.pk]),
+        {"body": "@两位 请确认", "mentions": [chat.finance_member.pk, chat.education_member.pk]},
+    )
+
+    stored = Message.objects.get(conversation=group, body="@两位 请确认")
+    assert sorted(stored.mentions) == sorted([chat.finance_member.pk, chat.education_member.pk])
 
 
 def test_only_admins_may_mention_everyone(chat: ChatCast) -> None:
@@ -291,3 +317,17 @@ def test_search_finds_messages_of_this_conversation_only(chat: ChatCast) -> None
 
     assert "关于预算调整的说明" in html
     assert "预算的另一条" not in html
+
+
+@pytest.mark.parametrize("suffix", ["", "messages/", "search/?q=a", "settings/", "export/"])
+def test_an_id_too_large_for_the_database_is_simply_not_found(chat: ChatCast, suffix: str) -> None:
+    response = signed_in(chat.owner).get(f"/chat/c/{2**80}/{suffix}")
+
+    assert response.status_code == 404
+
+
+def test_a_socket_frame_with_an_id_too_large_names_no_conversation() -> None:
+    from chat import access
+
+    assert access.parse_id(str(2**80)) is None and access.parse_id(2**63) is None
+    assert access.parse_id("12") == 12 and access.parse_id(True) is None and access.parse_id(0) is None
