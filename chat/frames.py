@@ -90,6 +90,16 @@ def shared_floor(message: Message) -> int:
     return int(newest or 0)
 
 
+def shared_message_event(kind: str, message: Message) -> dict[str, Any]:
+    """The event every member receives alike ("chat.message", "chat.recalled",
+    "chat.message.updated"): one frame, its quote hidden below the newest member's joined_seq."""
+    return {
+        "type": kind,
+        "conversation": message.conversation_id,
+        "message": message_frame(message, hide_before=shared_floor(message)),
+    }
+
+
 def message_frame(message: Message, *, hide_before: int = 0) -> dict[str, Any]:
     """The frame of a message; `hide_before` is the reader's joined_seq (or shared_floor() for a frame
     every member receives): a quoted message at or below it is sent without its text."""

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from chat import access, live
 from chat.errors import ChatError
-from chat.frames import MESSAGE_RELATED, conversation_frame, has_content, message_frame, shared_floor
+from chat.frames import MESSAGE_RELATED, conversation_frame, has_content, shared_message_event
 from chat.models import Conversation, ConversationKind, MemberRole, Membership, Message, MessageKind
 from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.audit.services import record
@@ -208,11 +208,7 @@ def _append(conversation: Conversation, *, sender: Any = None, **fields: Any) ->
     message = Message.objects.select_related(*MESSAGE_RELATED).get(pk=message.pk)
     _publish(
         conversation.pk,
-        {
-            "type": "chat.message",
-            "conversation": conversation.pk,
-            "message": message_frame(message, hide_before=shared_floor(message)),
-        },
+        shared_message_event("chat.message", message),
     )
     return message
 
@@ -876,11 +872,7 @@ def recall(message: Message, *, actor: Any) -> Message:
         message = Message.objects.select_related(*MESSAGE_RELATED).get(pk=message.pk)
         _publish(
             conversation.pk,
-            {
-                "type": "chat.recalled",
-                "conversation": conversation.pk,
-                "message": message_frame(message, hide_before=shared_floor(message)),
-            },
+            shared_message_event("chat.recalled", message),
         )
     return message
 

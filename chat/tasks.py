@@ -14,7 +14,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from chat import live
-from chat.frames import MESSAGE_RELATED, has_content, message_frame, shared_floor
+from chat.frames import MESSAGE_RELATED, has_content, shared_message_event
 from chat.models import Message, MessageKind
 from officeapp.blobs.services import open_blob, put
 
@@ -74,10 +74,6 @@ def make_thumbnail(message_id: int) -> str:
         message.thumbnail = blob
         message.save(update_fields=["thumbnail"])
         message = Message.objects.select_related(*MESSAGE_RELATED).get(pk=message_id)
-        frame = {
-            "type": "chat.message.updated",
-            "conversation": message.conversation_id,
-            "message": message_frame(message, hide_before=shared_floor(message)),
-        }
+        frame = shared_message_event("chat.message.updated", message)
         transaction.on_commit(partial(live.publish, message.conversation_id, frame), robust=True)
     return "made"
