@@ -222,12 +222,14 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+# Skipped, with this reason, only where Redis is not configured.
+NEEDS_REDIS = "chat fan-out is measured on the Redis layer: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+
+
 @pytest.fixture(scope="module")
 def bench_env() -> Iterator[dict[str, str]]:
     if not os.environ.get("REDIS_URL"):
-        pytest.skip(
-            reason="chat fan-out is measured on the Redis layer: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
-        )
+        pytest.skip(reason=NEEDS_REDIS)
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         env = {
             **os.environ,

@@ -45,6 +45,12 @@ async def close_connections() -> None:
     await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
+# Skipped, with this reason, only where PostgreSQL is not configured (CI has it).
+NEEDS_POSTGRES = (
+    "chat 多进程测试需要 PostgreSQL（子进程读写同一个测试数据库）：请设置 DATABASE_URL=postgres://…"
+)
+
+
 @pytest.fixture
 def chat(cast: Any) -> ChatCast:
     return build_chat_cast(cast)
@@ -54,9 +60,7 @@ def chat(cast: Any) -> ChatCast:
 def server_env() -> dict[str, str]:
     """The environment of a daphne process sharing this test's (PostgreSQL) database."""
     if not (os.environ.get("DATABASE_URL", "").startswith("postgres") and connection.vendor == "postgresql"):
-        pytest.skip(
-            reason="chat 多进程测试需要 PostgreSQL（子进程读写同一个测试数据库）：请设置 DATABASE_URL=postgres://…"
-        )
+        pytest.skip(reason=NEEDS_POSTGRES)
     params = connection.settings_dict
     url = f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
     return {

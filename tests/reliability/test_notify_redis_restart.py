@@ -55,17 +55,18 @@ def sender_layers(url: str) -> dict[str, Any]:
     }
 
 
+# Skipped, with these reasons, only where the services they need are not configured (CI has both).
+NEEDS_POSTGRES = "通知跨进程测试需要 PostgreSQL（子进程读同一个测试数据库）：请设置 DATABASE_URL=postgres://…"
+NEEDS_REDIS = "Redis 重启测试只在 Redis 通道层下有意义：请设置 REDIS_URL=redis://127.0.0.1:6379/0"
+
+
 @pytest.fixture
 def server_env() -> dict[str, str]:
     """The environment of a daphne process sharing this test's (PostgreSQL) database."""
     if not (os.environ.get("DATABASE_URL", "").startswith("postgres") and connection.vendor == "postgresql"):
-        pytest.skip(
-            reason="通知跨进程测试需要 PostgreSQL（子进程读同一个测试数据库）：请设置 DATABASE_URL=postgres://…"
-        )
+        pytest.skip(reason=NEEDS_POSTGRES)
     if not os.environ.get("REDIS_URL"):
-        pytest.skip(
-            reason="Redis 重启测试只在 Redis 通道层下有意义：请设置 REDIS_URL=redis://127.0.0.1:6379/0"
-        )
+        pytest.skip(reason=NEEDS_REDIS)
     params = connection.settings_dict
     url = f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
     return {
