@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("workflows/", include("workflows.urls")),
     path("chat/", include("chat.urls")),
+    path("meetings/", include("meetings.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 
