@@ -15,6 +15,7 @@ API (async ones from socket handlers, publish from sync code after commit):
     publish("meeting.12", frame)           # from transaction.on_commit or any sync code
     await apublish("meeting.12", frame)
     local_count("meeting.12")              # sockets of the group in this process
+    drop_users("meeting.12", [uid])        # every process stops writing the group to these users
 
 (first version: no Redis-restart watchdog yet — being hardened under issue 8)
 """
@@ -103,6 +104,12 @@ class Fanout:
         sockets = self.sockets.get(event.get("group", ""))
         if not sockets:
             return
+        dropped = event.get("drop_users")
+        if dropped:
+            gone = {int(u) for u in dropped}
+            for consumer in [c for c in sockets.values() if getattr(c.user, "pk", None) in gone]:
+                await self.leave(consumer, event["group"])
+            return
         out = {"type": "websocket.send", "text": event["text"]}
         for consumer in list(sockets.values()):
             try:
@@ -145,6 +152,11 @@ async def apublish(group: str, frame: dict[str, Any]) -> None:
 def event_for(group: str, frame: dict[str, Any]) -> dict[str, Any]:
     """The one layer message of a frame: its text, serialised once for every socket."""
     return {"type": EVENT_TYPE, "group": group, "text": serialise(frame)}
+
+
+def drop_users(group: str, user_ids: list[int]) -> None:
+    """Every process stops writing the group to these users' sockets (removed from a room)."""
+    send_to_groups([(group, {"type": EVENT_TYPE, "group": group, "drop_users": [int(u) for u in user_ids]})])
 
 
 def publish(group: str, frame: dict[str, Any]) -> None:
