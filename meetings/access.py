@@ -218,3 +218,16 @@ def pending_agency_invitations(user: Any) -> QuerySet[Invitee]:
 
 def can_choose_for(user: Any, invitee: Invitee) -> bool:
     return invitee.kind == InviteeKind.AGENCY and invitee.agency_id in _clerk_agencies(user)
+
+
+# --- booking (helper A) ---
+
+
+def may_see_booking_purpose(user: Any, booking: Booking) -> bool:
+    """What a booking is for (its 用途) is shown to its booker, the room's managers and those who
+    may see the meeting it holds the room for; everyone else sees only that the slot is taken."""
+    if not may_use_meetings(user):
+        return False
+    if booking.booked_by_id == user.pk or can_manage_room(user, booking.room):
+        return True
+    return visible_meetings(user).filter(booking_id=booking.pk).exists()
