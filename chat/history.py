@@ -173,6 +173,29 @@ def search_in(membership: Membership, q: str, *, limit: int = 50) -> list[Messag
     )
 
 
+CONTEXT_EACH_SIDE = 15
+
+
+def messages_around(
+    membership: Membership, seq: int, each_side: int = CONTEXT_EACH_SIDE
+) -> list[Message] | None:
+    """The found message and up to `each_side` messages the member may see on either side of it,
+    ascending (查看上下文 from a search result); None when the member may not see that seq (before
+    they joined, or past the end). Two short range reads on the (conversation, seq) index."""
+    if not membership.joined_seq < int(seq) <= membership.conversation.last_seq:
+        return None
+    base = Message.objects.filter(conversation_id=membership.conversation_id).select_related(*MESSAGE_RELATED)
+    before = list(
+        base.filter(seq__gt=max(membership.joined_seq, int(seq) - each_side - 1), seq__lt=int(seq)).order_by(
+            "seq"
+        )
+    )
+    after = list(base.filter(seq__gte=int(seq), seq__lte=int(seq) + each_side).order_by("seq"))
+    if not after or after[0].seq != int(seq):
+        return None
+    return before + after
+
+
 def file_blob_for(message: Message) -> Blob | None:
     """The file of a message for the download view, or None when it has none any more (recalled,
     emptied by retention): the view then answers 404."""

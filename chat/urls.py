@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern] = [
     path("c/<int:conversation_id>/files/", messages.upload, name="upload"),
     path("c/<int:conversation_id>/read/", messages.read, name="read"),
     path("c/<int:conversation_id>/search/", conversations.search, name="search"),
+    path("c/<int:conversation_id>/context/<int:seq>/", conversations.context, name="context"),
     path("c/<int:conversation_id>/settings/", group_settings.group_settings, name="settings"),
     path("m/<int:message_id>/recall/", messages.recall, name="recall"),
     path("m/<int:message_id>/forward/", messages.forward, name="forward"),

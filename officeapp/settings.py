@@ -8,6 +8,7 @@ listed with its default in the README; a malformed value stops start-up with Imp
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -222,7 +223,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "officeapp.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
-TESTING: bool = env.bool("TESTING", default=False)
+# pytest (8.2+) sets PYTEST_VERSION for its session: a test file run by hand behaves as under `make test`.
+TESTING: bool = env.bool("TESTING", default="PYTEST_VERSION" in os.environ)
 if TESTING:
     # Hashing the cast's passwords with PBKDF2 would dominate the suite's time; tests of the hasher itself
     # are Django's business.

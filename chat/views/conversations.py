@@ -208,3 +208,24 @@ def search(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "chat/search.html",
         {"page_title": "查找聊天记录", "chat": membership.conversation, "q": q, "found": found},
     )
+
+
+@require_GET
+@login_required
+def context(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
+    """查看上下文: a search result among the messages around it, the found one marked."""
+    membership = access.get_membership_for(request.user, conversation_id)
+    around = history.messages_around(membership, seq)
+    if around is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return render(
+        request,
+        "chat/context.html",
+        {
+            "page_title": "查看上下文",
+            "chat": membership.conversation,
+            "found_seq": seq,
+            "q": (request.GET.get("q") or "").strip()[: history.SEARCH_QUERY_MAX_CHARS],
+            "rows": [(m, message_frame(m, hide_before=membership.joined_seq)) for m in around],
+        },
+    )
