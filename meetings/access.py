@@ -231,3 +231,40 @@ def may_see_booking_purpose(user: Any, booking: Booking) -> bool:
     if booking.booked_by_id == user.pk or can_manage_room(user, booking.room):
         return True
     return visible_meetings(user).filter(booking_id=booking.pk).exists()
+
+
+# --- check-in, materials, minutes (helper C) ---
+
+
+def meeting_for_checkin(meeting_id: Any, token: Any) -> Meeting | None:
+    """The meeting a door QR code names, when its token matches (constant-time), else None. Not
+    narrowed to visible meetings: whoever stands at the door holds the code, and the check-in page
+    tells a person who is not invited so, instead of a bare 404."""
+    import hmac
+
+    pk = parse_id(meeting_id)
+    if pk is None or not isinstance(token, str):
+        return None
+    meeting = Meeting.objects.select_related("booking__room").filter(pk=pk).first()
+    if meeting is None or not hmac.compare_digest(token.encode(), meeting.checkin_token.encode()):
+        return None
+    return meeting
+
+
+def get_material_for(user: Any, material_id: Any) -> Any:
+    """A material of a meeting the user may see; the same 404 for missing and not theirs."""
+    from meetings.models import Material
+
+    pk = parse_id(material_id)
+    if pk is None:
+        raise _not_found()
+    visible = Material.objects.filter(meeting__in=visible_meetings(user)).select_related("blob", "meeting")
+    return get_or_404(visible, pk=pk)
+
+
+def can_supervise_decision(user: Any, meeting: Meeting) -> bool:
+    """转督办: the meeting's organiser side (can_manage_meeting) who is also the agency's 督查员 or
+    office (workflows.supervision.initiate refuses anyone else)."""
+    from workflows.access import can_supervise
+
+    return can_manage_meeting(user, meeting) and can_supervise(user, meeting.agency_id)

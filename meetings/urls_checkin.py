@@ -1,7 +1,13 @@
-"""Meetings URLs of one area (composed by meetings/urls.py)."""
+"""签到 URLs (composed by meetings/urls.py)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from meetings.views import checkin
+
+urlpatterns: list[URLPattern] = [
+    path("<int:meeting_id>/checkin/door/", checkin.door, name="checkin_door"),
+    path("<int:meeting_id>/checkin/manual/", checkin.manual, name="checkin_manual"),
+    path("<int:meeting_id>/checkin/<str:token>/", checkin.scan, name="checkin"),
+]
