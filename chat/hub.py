@@ -17,13 +17,12 @@ Exactly once and in order, per socket and conversation (`Subscription.last_seq`)
   publishes crossing) starts a catch-up from the database for that socket instead of a hole;
 - frames without a seq (typing, read, recall, conversation changes) go out as they come.
 
-Redis restarting: channels-redis's pub/sub layer does not subscribe again after its connection
-to Redis was lost (the process would stay deaf for good). So the hub reads through a layer instance
-of its own (not the one the consumers share) and a watchdog sends a probe to the hub's own channel
-every PROBE_SECONDS; a probe not back within PROBE_TIMEOUT_SECONDS means the subscription is dead:
-the hub flushes its layer, takes a new channel, joins its conversations' groups again and fills
-every socket's hole from the database (frames published meanwhile are lost on the layer, not in
-the database). The in-memory layer cannot lose anything and has no watchdog.
+Redis restarting: the hub is a GroupReader (officeapp.notify.fanout): it reads through a layer
+instance of its own, and a watchdog probes it every 2 s (a probe to its own channel must come back,
+Redis's run_id must be unchanged). A lost probe or a new run_id makes it flush its layer, take a new
+channel, join its conversations' groups again and fill every socket's hole from the database
+(frames published meanwhile are lost on the layer, not in the database). The in-memory layer cannot
+lose anything and has no watchdog.
 
 Membership loss: a "drop" event through the conversation group (chat.live.drop_members, sent by
 publish_to_users for a "removed" conversation frame) makes every hub forget that user's sockets
@@ -33,23 +32,19 @@ before it writes any later frame; catch-up re-checks membership each time it rea
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.http import Http404
 
 from chat import access, frames, history
+from officeapp.notify.fanout import GroupReader, serialise, write
 
 logger = logging.getLogger(__name__)
 
 CATCHUP_PAGE = 200
-PROBE_SECONDS = 2.0
-PROBE_TIMEOUT_SECONDS = 2.0
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -85,31 +80,16 @@ def _page(user: Any, conversation_id: int, after_seq: int, limit: int) -> tuple[
     return [frames.message_frame(m, hide_before=floor) for m in rows], more, (rows[-1].seq if rows else after)
 
 
-def _own_layer() -> Any:
-    """The in-memory layer is shared (publish must reach this very object); a network layer is a
-    private instance, so that the hub may flush and reconnect it without touching the consumers'."""
-    shared = get_channel_layer()
-    if isinstance(shared, InMemoryChannelLayer):
-        return shared
-    return channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+class Hub(GroupReader):
+    """Conversation id → this process's subscriptions; the layer, receive loop and Redis watchdog
+    are officeapp.notify.fanout's GroupReader (shared with the live meeting room), the seq logic
+    is here."""
 
+    name = "chat hub"
 
-def serialise(frame: dict[str, Any]) -> str:
-    """The one JSON text of a frame, written as is to every socket."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
-class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.layer = _own_layer()
-        self.channel: str | None = None
+        super().__init__(loop)
         self.subscriptions: dict[int, dict[int, Subscription]] = {}
-        self._joins: dict[int, asyncio.Task[None]] = {}
-        self._receiver: asyncio.Task[None] | None = None
-        self._watchdog: asyncio.Task[None] | None = None
-        self._probe_back = asyncio.Event()
-        self.resets = 0
 
     # --- sockets coming and going -----------------------------------------------------------
     def subscription(self, consumer: Any, conversation_id: int) -> Subscription | None:
@@ -118,13 +98,7 @@ class Hub:
     async def subscribe(self, consumer: Any, conversation_id: int, last_seq: int) -> Subscription:
         """Join the live fan-out (the process joins the group once); returns the socket's
         subscription, in catch-up state (frames buffered) until `catch_up` flushes it."""
-        subs = self.subscriptions.get(conversation_id)
-        if subs is None:
-            subs = self.subscriptions[conversation_id] = {}
-        join = self._joins.get(conversation_id)
-        if join is None or (join.done() and (join.cancelled() or join.exception() is not None)):
-            # First local subscriber, or the last join failed (the layer was down): join now.
-            self._joins[conversation_id] = self.loop.create_task(self._join(conversation_id))
+        subs = self.subscriptions.setdefault(conversation_id, {})
         sub = subs.get(id(consumer))
         if sub is None:
             sub = Subscription(consumer, consumer.user.pk, conversation_id, last_seq, buffer=[])
@@ -135,20 +109,8 @@ class Hub:
                 consumer.close_callbacks.append(lambda: self.forget(consumer))
             mine[conversation_id] = sub
         # Every subscriber waits for the group join: a frame published after that is not missed.
-        await asyncio.shield(self._joins[conversation_id])
+        await self.join_group(conversation_group(conversation_id))
         return sub
-
-    async def _join(self, conversation_id: int) -> None:
-        if self.channel is None:
-            self.channel = await self.layer.new_channel()
-        channel = self.channel
-        await self.layer.group_add(conversation_group(conversation_id), channel)
-        if self._receiver is None or self._receiver.done():
-            self._receiver = self.loop.create_task(self._receive(channel))
-        if not isinstance(self.layer, InMemoryChannelLayer) and (
-            self._watchdog is None or self._watchdog.done()
-        ):
-            self._watchdog = self.loop.create_task(self._watch())
 
     async def unsubscribe(self, sub: Subscription) -> None:
         sub.active = False
@@ -159,91 +121,21 @@ class Hub:
         del subs[id(sub.consumer)]
         if not subs:
             del self.subscriptions[sub.conversation_id]
-            join = self._joins.pop(sub.conversation_id, None)
-            channel = self.channel
-            if not self.subscriptions:
-                self._stop()
-            if join is not None and channel is not None:
-                try:
-                    await join
-                    await self.layer.group_discard(conversation_group(sub.conversation_id), channel)
-                except Exception:
-                    logger.exception("chat hub could not leave conversation %s", sub.conversation_id)
+            await self.leave_group(conversation_group(sub.conversation_id))
 
     async def forget(self, consumer: Any) -> None:
         """The socket closed: all of its subscriptions go."""
         for sub in list(getattr(consumer, "chat_subscriptions", {}).values()):
             await self.unsubscribe(sub)
 
-    def _stop(self) -> None:
-        """No subscription left in this process: stop reading (a new subscriber starts again with
-        a fresh channel), so an idle process holds no layer subscription."""
-        for task in (self._receiver, self._watchdog):
-            if task is not None:
-                task.cancel()
-        self._receiver = self._watchdog = None
-        self.channel = None
-
-    # --- the watchdog (network layers) -------------------------------------------------------
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(PROBE_SECONDS)
-            if await self._probe():
-                continue
-            logger.warning("chat hub: layer subscription lost, joining again")
-            try:
-                await self._rejoin()
-            except Exception:  # the layer is still down: probe (and try) again next time
-                logger.exception("chat hub could not join again yet")
-
-    async def _probe(self) -> bool:
-        channel = self.channel
-        if channel is None:
-            return True
-        self._probe_back.clear()
-        try:
-            await self.layer.send(channel, {"type": "chat.probe"})
-            await asyncio.wait_for(self._probe_back.wait(), PROBE_TIMEOUT_SECONDS)
-        except Exception:
-            return False
-        return True
-
-    async def _rejoin(self) -> None:
-        if self._receiver is not None:
-            self._receiver.cancel()
-            self._receiver = None
-        await self.layer.flush()  # our own instance: closes its dead connection
-        channel = await self.layer.new_channel()
-        for conversation_id in list(self.subscriptions):
-            await self.layer.group_add(conversation_group(conversation_id), channel)
-        self.channel = channel
-        self._receiver = self.loop.create_task(self._receive(channel))
-        self.resets += 1
+    async def after_rejoin(self) -> None:
         # What was published while the subscription was dead is only in the database now.
         for subs in list(self.subscriptions.values()):
             for sub in list(subs.values()):
                 self.loop.create_task(self.catch_up(sub, page_only=False))
 
     # --- the layer → the sockets ------------------------------------------------------------
-    async def _receive(self, channel: str) -> None:
-        while True:
-            try:
-                event = await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the layer's connection may be restarting: keep listening
-                logger.exception("chat hub receive failed")
-                await asyncio.sleep(0.5)
-                continue
-            if event.get("type") == "chat.probe":
-                self._probe_back.set()
-                continue
-            try:
-                await self.deliver(event)
-            except Exception:
-                logger.exception("chat hub delivery failed")
-
-    async def deliver(self, event: dict[str, Any]) -> None:
+    async def handle(self, event: dict[str, Any]) -> None:
         subs = self.subscriptions.get(int(event.get("conversation") or 0))
         if not subs:
             return
@@ -256,8 +148,7 @@ class Hub:
         text: str = event["text"]
         seq: int | None = event.get("seq")
         skip_user = event.get("except_user")
-        # One ASGI message for every socket: daphne only reads its "text".
-        out = {"type": "websocket.send", "text": text}
+        ready: list[Subscription] = []
         for sub in list(subs.values()):
             if sub.user_id == skip_user or not sub.active:
                 continue
@@ -273,11 +164,13 @@ class Hub:
                     self.loop.create_task(self.catch_up(sub, page_only=False))
                     continue
                 sub.last_seq = seq
-            try:
-                await sub.consumer.base_send(out)
-            except Exception:
-                logger.exception("chat hub could not write to a socket")
-                await self.unsubscribe(sub)
+            ready.append(sub)
+        failed = await write([sub.consumer for sub in ready], text)
+        for sub in [s for s in ready if s.consumer in failed]:
+            await self.unsubscribe(sub)
+
+    # The receive loop's entry point under its first name (kept for callers and tests).
+    deliver = handle
 
     # --- catch-up -----------------------------------------------------------------------------
     async def catch_up(self, sub: Subscription, *, page_only: bool, rewind_to: int | None = None) -> bool:

@@ -5,19 +5,38 @@ The bare channels way (every socket joins the group with its own channel) costs 
 a queue, a task wake-up and a JSON encoding per socket and per frame. Here a publish is ONE
 group_send of text already serialised; each process that holds sockets of the group joined it
 once, with one process channel read by one receive loop, and writes that same text to each of its
-sockets. The live meeting room (meetings.live) uses it; chat keeps its own hub (chat.hub) for its
-numbered, exactly-once message stream.
+sockets. The live meeting room (meetings.live) uses it; chat's hub (chat.hub) is built on the same
+`GroupReader` and adds its numbered, exactly-once message stream.
 
 API (async ones from socket handlers, publish from sync code after commit):
 
     await join(consumer, "meeting.12")     # this socket now receives what is published to the group
+    await join(consumer, "meeting.12", on_reset=send_state)   # … and is repaired after a reset
     await leave(consumer, "meeting.12")    # (and every group is left when the socket closes)
     publish("meeting.12", frame)           # from transaction.on_commit or any sync code
     await apublish("meeting.12", frame)
     local_count("meeting.12")              # sockets of the group in this process
     drop_users("meeting.12", [uid])        # every process stops writing the group to these users
 
-(first version: no Redis-restart watchdog yet — being hardened under issue 8)
+Redis restarting (any network layer; D31): channels-redis's pub/sub layer loses what is published
+while its subscription is down, and depending on the version never subscribes again. So the
+process's GroupReader reads through a layer instance of its own (flushing it disturbs nobody
+else) and, while it has groups, a watchdog checks every PROBE_SECONDS that a probe sent to its own
+channel comes back within PROBE_TIMEOUT_SECONDS and that each Redis server's run_id is unchanged
+(a restart shorter than the probe interval is only seen that way). Otherwise it flushes its layer,
+takes a new channel, joins every group again and repairs what may have been missed:
+
+- the fan-out (this module): each local socket of a group gets what its join asked for —
+  `on_reset(consumer, group)` awaited (the app sends its current state again: the live room sends
+  meeting.state, so nobody has to ask), or, when the join gave none, the frame
+  {"type": "fanout.reset", "group": g}, which tells the client to ask for the state itself
+  (the live room's client answers it with meeting.join);
+- chat's hub: a catch-up from the database for every subscription (by seq).
+
+The in-memory layer cannot lose anything and has no watchdog. Besides this, the notification
+sockets' own watchdog (officeapp.notify.relay) closes every socket with 4012 on a Redis restart, and
+the browser's reconnect joins again: the repair here also covers a fan-out subscription that died
+alone (its own connection), which that watchdog cannot see.
 """
 
 from __future__ import annotations
@@ -25,31 +44,221 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 
 from officeapp.notify.push import send_to_groups
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "fanout.text"
+PROBE_TYPE = "fanout.probe"
+RESET_TYPE = "fanout.reset"
+PROBE_SECONDS = 2.0
+PROBE_TIMEOUT_SECONDS = 2.0
+
+# Awaited per socket after a reset of the group's subscription: (consumer, group).
+ResetCallback = Callable[[Any, str], Awaitable[None]]
 
 
 def serialise(frame: dict[str, Any]) -> str:
+    """The one JSON text of a frame, written as is to every socket."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-class Fanout:
+def own_layer() -> Any:
+    """The in-memory layer is shared (a publish must reach this very object); a network layer is a
+    private instance, so that a reader may flush and reconnect it without touching the consumers'."""
+    shared = get_channel_layer()
+    if isinstance(shared, InMemoryChannelLayer):
+        return shared
+    return channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+
+
+def _redis_hosts(layer: Any) -> list[Any]:
+    """The Redis servers of a channels-redis layer (none for other layers)."""
+    hosts = getattr(layer, "hosts", None)
+    if hosts is None:  # RedisPubSubChannelLayer keeps them on its shards
+        hosts = [getattr(shard, "host", None) for shard in getattr(layer, "_shards", ())]
+    return [h for h in hosts or () if h is not None]
+
+
+async def write(consumers: list[Any], text: str) -> list[Any]:
+    """Write one text frame to each socket; returns the sockets that could not be written to.
+
+    One ASGI message for every socket (daphne reads only its "text"), through each consumer's
+    base_send."""
+    out = {"type": "websocket.send", "text": text}
+    failed: list[Any] = []
+    for consumer in consumers:
+        try:
+            await consumer.base_send(out)
+        except Exception:
+            logger.exception("fan-out could not write to a socket")
+            failed.append(consumer)
+    return failed
+
+
+class GroupReader:
+    """One process channel in a set of layer groups, read by one receive loop, with the Redis
+    watchdog (network layers). Subclasses handle what arrives (`handle`) and repair what a reset
+    may have lost (`after_rejoin`). Idle (no group) means no channel, no loop, no watchdog."""
+
+    name = "fan-out"
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.layer = get_channel_layer()
+        self.layer = own_layer()
         self.channel: str | None = None
-        self.sockets: dict[str, dict[int, Any]] = {}
         self._joins: dict[str, asyncio.Task[None]] = {}
         self._receiver: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._channel_lock = asyncio.Lock()
+        self._probe_back = asyncio.Event()
+        self._servers: list[Any] | None = None
+        self._server_ids: tuple[str, ...] | None = None
+        self.resets = 0
 
-    async def join(self, consumer: Any, group: str) -> None:
+    # --- groups ---------------------------------------------------------------------------------
+    async def join_group(self, group: str) -> None:
+        """Join the group once per process (every caller waits for that join: a frame published
+        after it is not missed). A join that failed (the layer was down) is tried again."""
+        join = self._joins.get(group)
+        if join is None or (join.done() and (join.cancelled() or join.exception() is not None)):
+            join = self._joins[group] = self.loop.create_task(self._join(group))
+        await asyncio.shield(join)
+
+    async def _join(self, group: str) -> None:
+        async with self._channel_lock:  # two first joins must not take two channels
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self._server_ids = None
+        await self.layer.group_add(group, self.channel)
+        if self._receiver is None or self._receiver.done():
+            self._receiver = self.loop.create_task(self._receive(self.channel))
+        if not isinstance(self.layer, InMemoryChannelLayer) and (
+            self._watchdog is None or self._watchdog.done()
+        ):
+            self._watchdog = self.loop.create_task(self._watch())
+
+    async def leave_group(self, group: str) -> None:
+        """The last local socket of the group went: the process leaves it (and stops when idle)."""
+        join = self._joins.pop(group, None)
+        channel = self.channel
+        if not self._joins:
+            self._stop()
+        if join is not None and channel is not None:
+            try:
+                await join
+                await self.layer.group_discard(group, channel)
+            except Exception:
+                logger.exception("%s could not leave %s", self.name, group)
+
+    def _stop(self) -> None:
+        for task in (self._receiver, self._watchdog):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._receiver = self._watchdog = None
+        self.channel = None
+
+    # --- the layer → handle() ----------------------------------------------------------------------
+    async def _receive(self, channel: str) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer's connection may be restarting: keep listening
+                logger.exception("%s receive failed", self.name)
+                await asyncio.sleep(0.5)
+                continue
+            if event.get("type") == PROBE_TYPE:
+                self._probe_back.set()
+                continue
+            try:
+                await self.handle(event)
+            except Exception:
+                logger.exception("%s delivery failed", self.name)
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # --- the watchdog (network layers) -----------------------------------------------------------
+    async def _watch(self) -> None:
+        with suppress(Exception):
+            self._server_ids = await self._read_server_ids()
+        while True:
+            await asyncio.sleep(PROBE_SECONDS)
+            if await self.probe():
+                continue
+            logger.warning("%s: layer subscription lost, joining again", self.name)
+            try:
+                await self.rejoin()
+            except Exception:  # the layer is still down: probe (and try) again next time
+                logger.exception("%s could not join again yet", self.name)
+
+    async def _read_server_ids(self) -> tuple[str, ...]:
+        """The run_id of each Redis server of the layer: a restart changes it."""
+        if self._servers is None:
+            from channels_redis.utils import create_pool
+            from redis import asyncio as aioredis
+
+            self._servers = [aioredis.Redis(connection_pool=create_pool(h)) for h in _redis_hosts(self.layer)]
+        return tuple([str((await server.info("server"))["run_id"]) for server in self._servers])
+
+    async def probe(self) -> bool:
+        """True when a probe sent to the process channel comes back in time and the Redis servers
+        are the ones of the last probe (a restart between two probes loses what was published)."""
+        channel = self.channel
+        if channel is None:
+            return True
+        self._probe_back.clear()
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                ids, known = await self._read_server_ids(), self._server_ids
+                self._server_ids = ids
+                if known is not None and ids != known:
+                    return False
+                await self.layer.send(channel, {"type": PROBE_TYPE})
+                await self._probe_back.wait()
+        except Exception:  # down, timed out or refused: all the same to the sockets
+            return False
+        return True
+
+    async def rejoin(self) -> None:
+        """A new subscription: flush our own layer instance (closes its dead connection), a new
+        channel in every group, then `after_rejoin` repairs what was published meanwhile."""
+        if self._receiver is not None:
+            self._receiver.cancel()
+            self._receiver = None
+        await self.layer.flush()
+        with suppress(Exception):  # the servers this subscription is on, for the next probes
+            self._server_ids = await self._read_server_ids()
+        channel = await self.layer.new_channel()
+        for group in list(self._joins):
+            await self.layer.group_add(group, channel)
+        self.channel = channel
+        self._receiver = self.loop.create_task(self._receive(channel))
+        self.resets += 1
+        await self.after_rejoin()
+
+    async def after_rejoin(self) -> None:
+        """What was published while the subscription was dead is lost on the layer."""
+
+
+class Fanout(GroupReader):
+    """Group name → this process's sockets of the group; each published text written to each."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self.sockets: dict[str, dict[int, Any]] = {}
+        self.on_reset: dict[str, dict[int, ResetCallback]] = {}
+
+    async def join(self, consumer: Any, group: str, on_reset: ResetCallback | None = None) -> None:
         sockets = self.sockets.setdefault(group, {})
         if id(consumer) not in sockets:
             sockets[id(consumer)] = consumer
@@ -58,64 +267,54 @@ class Fanout:
                 mine = consumer.fanout_groups = set()
                 consumer.close_callbacks.append(lambda: self.forget(consumer))
             mine.add(group)
-        join = self._joins.get(group)
-        if join is None or (join.done() and (join.cancelled() or join.exception() is not None)):
-            self._joins[group] = self.loop.create_task(self._join(group))
-        await asyncio.shield(self._joins[group])
-
-    async def _join(self, group: str) -> None:
-        if self.channel is None:
-            self.channel = await self.layer.new_channel()
-        await self.layer.group_add(group, self.channel)
-        if self._receiver is None or self._receiver.done():
-            self._receiver = self.loop.create_task(self._receive(self.channel))
+        if on_reset is not None:
+            self.on_reset.setdefault(group, {})[id(consumer)] = on_reset
+        await self.join_group(group)
 
     async def leave(self, consumer: Any, group: str) -> None:
         getattr(consumer, "fanout_groups", set()).discard(group)
+        self.on_reset.get(group, {}).pop(id(consumer), None)
         sockets = self.sockets.get(group)
         if not sockets or sockets.pop(id(consumer), None) is None or sockets:
             return
         del self.sockets[group]
-        join = self._joins.pop(group, None)
-        if join is not None and self.channel is not None:
-            try:
-                await join
-                await self.layer.group_discard(group, self.channel)
-            except Exception:
-                logger.exception("fan-out could not leave %s", group)
+        self.on_reset.pop(group, None)
+        await self.leave_group(group)
 
     async def forget(self, consumer: Any) -> None:
         for group in list(getattr(consumer, "fanout_groups", ())):
             await self.leave(consumer, group)
 
-    async def _receive(self, channel: str) -> None:
-        while True:
-            try:
-                event = await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("fan-out receive failed")
-                await asyncio.sleep(0.5)
-                continue
-            await self.deliver(event)
-
-    async def deliver(self, event: dict[str, Any]) -> None:
-        sockets = self.sockets.get(event.get("group", ""))
+    async def handle(self, event: dict[str, Any]) -> None:
+        group = event.get("group", "")
+        sockets = self.sockets.get(group)
         if not sockets:
             return
         dropped = event.get("drop_users")
         if dropped:
             gone = {int(u) for u in dropped}
             for consumer in [c for c in sockets.values() if getattr(c.user, "pk", None) in gone]:
-                await self.leave(consumer, event["group"])
+                await self.leave(consumer, group)
             return
-        out = {"type": "websocket.send", "text": event["text"]}
-        for consumer in list(sockets.values()):
-            try:
-                await consumer.base_send(out)
-            except Exception:
-                logger.exception("fan-out could not write to a socket")
+        for consumer in await write(list(sockets.values()), event["text"]):
+            await self.leave(consumer, group)
+
+    # The receive loop's entry point under its first name (kept for callers and tests).
+    deliver = handle
+
+    async def after_rejoin(self) -> None:
+        for group, sockets in list(self.sockets.items()):
+            callbacks = self.on_reset.get(group, {})
+            plain = [c for key, c in sockets.items() if key not in callbacks]
+            await write(plain, serialise({"type": RESET_TYPE, "group": group}))
+            for key, callback in list(callbacks.items()):
+                consumer = sockets.get(key)
+                if consumer is None:
+                    continue
+                try:
+                    await callback(consumer, group)
+                except Exception:
+                    logger.exception("fan-out reset callback failed for %s", group)
 
     def local_count(self, group: str) -> int:
         return len(self.sockets.get(group, ()))
@@ -133,8 +332,8 @@ def process_fanout() -> Fanout:
     return _fanout
 
 
-async def join(consumer: Any, group: str) -> None:
-    await process_fanout().join(consumer, group)
+async def join(consumer: Any, group: str, on_reset: ResetCallback | None = None) -> None:
+    await process_fanout().join(consumer, group, on_reset)
 
 
 async def leave(consumer: Any, group: str) -> None:
