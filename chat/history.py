@@ -14,12 +14,12 @@ from operator import or_
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Greatest
 
 from chat.access import current_memberships, visible_messages
 from chat.frames import MESSAGE_RELATED, conversation_frame, direct_other_id, has_content
-from chat.models import Membership, Message, MessageKind
+from chat.models import ConversationKind, Membership, Message, MessageKind
 from officeapp.blobs.models import Blob
 
 # A page never holds more than this many messages, whatever the caller asks for.
@@ -71,16 +71,27 @@ def messages_before(
     return rows, more
 
 
-def conversation_rows(user: Any, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+def conversation_rows(
+    user: Any, *, limit: int = 50, offset: int = 0, name_contains: str = ""
+) -> list[dict[str, Any]]:
     """conversation_frame of each of the user's conversations, pinned first, then the latest
     activity first. Three queries for a page of any length (memberships, last messages, the other
-    people of 1:1 chats)."""
+    people of 1:1 chats). `name_contains` keeps the groups so named and the 1:1 chats with someone
+    so named (the 转发 page's search box)."""
     limit = _page_limit(limit)
     offset = max(0, int(offset))
+    mine = current_memberships(user)
+    q = " ".join((name_contains or "").split())[:SEARCH_QUERY_MAX_CHARS]
+    if q:
+        other_named = Membership.objects.filter(
+            conversation_id=OuterRef("conversation_id"), left_at__isnull=True, user__real_name__icontains=q
+        ).exclude(user_id=user.pk)
+        mine = mine.annotate(other_named=Exists(other_named)).filter(
+            Q(conversation__name__icontains=q)
+            | Q(conversation__kind=ConversationKind.DIRECT, other_named=True)
+        )
     memberships = list(
-        current_memberships(user)
-        .select_related("conversation")
-        .order_by(
+        mine.select_related("conversation").order_by(
             "-pinned",
             F("conversation__last_message_at").desc(nulls_last=True),
             "-conversation__created_at",

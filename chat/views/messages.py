@@ -130,6 +130,10 @@ def recall(request: HttpRequest, message_id: int) -> HttpResponse:
     return redirect("chat:conversation", conversation_id=message.conversation_id)
 
 
+# The 转发 page lists this many conversations (latest first); the search box finds any other.
+FORWARD_CHOICES = 100
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def forward(request: HttpRequest, message_id: int) -> HttpResponse:
@@ -151,12 +155,15 @@ def forward(request: HttpRequest, message_id: int) -> HttpResponse:
         else:
             flash.success(request, "已转发。")
             return redirect("chat:conversation", conversation_id=target.pk)
-    rows = history.conversation_rows(request.user, limit=100)
+    q = (request.GET.get("q") or "").strip()[: history.SEARCH_QUERY_MAX_CHARS]
+    rows = history.conversation_rows(request.user, limit=FORWARD_CHOICES, name_contains=q)
     return render(
         request,
         "chat/forward.html",
         {
             "page_title": "转发消息",
+            "q": q,
+            "limit": FORWARD_CHOICES,
             "message": message,
             "frame": message_frame(message, hide_before=message.membership.joined_seq),  # type: ignore[attr-defined]
             "rows": [r for r in rows if not r["dissolved"]],

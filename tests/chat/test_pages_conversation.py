@@ -331,3 +331,23 @@ def test_a_socket_frame_with_an_id_too_large_names_no_conversation() -> None:
 
     assert access.parse_id(str(2**80)) is None and access.parse_id(2**63) is None
     assert access.parse_id("12") == 12 and access.parse_id(True) is None and access.parse_id(0) is None
+
+
+def test_the_forward_page_finds_a_group_by_name_and_a_chat_by_the_other_persons_name(chat: ChatCast) -> None:
+    group = working_group(chat)
+    message = services.send_text(group, actor=chat.owner, body="请转发")
+    services.open_direct(chat.education_member, actor=chat.owner)  # 孙敏
+    services.open_direct(chat.finance_member, actor=chat.owner)  # 李国华
+    services.create_group(actor=chat.owner, name="预算编制小组", members=[chat.admin])
+    client = signed_in(chat.owner)
+
+    by_person = client.get(reverse("chat:forward", args=[message.pk]), {"q": "孙敏"}).content.decode()
+    by_group = client.get(reverse("chat:forward", args=[message.pk]), {"q": "预算"}).content.decode()
+    nothing = client.get(reverse("chat:forward", args=[message.pk]), {"q": "不存在"}).content.decode()
+
+    assert "孙敏" in by_person and "李国华" not in by_person and "预算编制小组" not in by_person
+    assert "预算编制小组" in by_group and "孙敏" not in by_group
+    # Her own name matches her side of every 1:1 chat: that must not list them all.
+    own_name = client.get(reverse("chat:forward", args=[message.pk]), {"q": "林小梅"}).content.decode()
+    assert 'name="to"' not in own_name
+    assert "没有名称或成员姓名包含“不存在”的会话。" in nothing
