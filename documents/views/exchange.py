@@ -339,6 +339,9 @@ def urge_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
     return redirect("documents:distribution", document_id=document.pk)
 
 
+FORWARD_QUERY_MAX_CHARS = 40
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
@@ -346,8 +349,13 @@ def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
     exchange = _record_for(request.user, exchange_id)
     if not can_send_for(request.user, exchange.recipient_id):
         raise PermissionDenied("只有收文机关的文秘或收发员可以转发公文。")
-    choices = list(forward_choices(exchange))
-    chosen = [a for a in choices if str(a.pk) in request.POST.getlist("agencies")]
+    q = " ".join((request.GET.get("q") or "").split())[:FORWARD_QUERY_MAX_CHARS]
+    every_choice = forward_choices(exchange)
+    # The search box narrows what is listed; a POST is checked against every allowed agency.
+    choices = list(
+        every_choice.filter(Q(name__icontains=q) | Q(short_name__icontains=q)) if q else every_choice
+    )
+    chosen = [a for a in every_choice if str(a.pk) in request.POST.getlist("agencies")]
     error = ""
     if request.method == "POST":
         try:
@@ -368,6 +376,7 @@ def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
             "document": exchange.document,
             "choices": choices,
             "chosen": {a.pk for a in chosen},
+            "q": q,
             "error": error,
         },
         status=200,

@@ -437,6 +437,36 @@ def test_a_city_forwards_to_its_county_and_follows_it_on_its_own_page(receiving:
     assert "广州市越秀区人民政府" not in province.split("<table", 1)[1]
 
 
+def test_the_forward_page_finds_lower_agencies_by_name_and_still_forwards_what_was_ticked(
+    receiving: Any, sign_in: Any
+) -> None:
+    from officeapp.org import services as org
+    from officeapp.org.models import AgencyLevel
+
+    cast = receiving.cast
+    tianhe = org.create_agency(
+        actor=None,
+        name="广州市天河区人民政府",
+        short_name="天河区政府",
+        level=AgencyLevel.COUNTY,
+        code="GZ-TH",
+        parent=receiving.city,
+    )
+    document = distributed_to(cast, [receiving.city])
+    to_city = ExchangeRecord.objects.get(document=document, recipient=receiving.city)
+    receive(to_city, actor=receiving.city_clerk)
+    client = sign_in(receiving.city_clerk)
+
+    found = client.get(_url("exchange_forward", to_city), {"q": "天河"}).content.decode()
+    nothing = client.get(_url("exchange_forward", to_city), {"q": "海珠"}).content.decode()
+    response = client.post(_url("exchange_forward", to_city) + "?q=天河", {"agencies": [tianhe.pk]})
+
+    assert "广州市天河区人民政府" in found and "广州市越秀区人民政府" not in found
+    assert "没有名称包含“海珠”的下级机关。" in nothing
+    assert response.status_code == 302
+    assert ExchangeRecord.objects.filter(document=document, recipient=tianhe).exists()
+
+
 def test_forwarding_before_signing_is_refused_on_the_form(receiving: Any, sign_in: Any) -> None:
     cast = receiving.cast
     document = distributed_to(cast, [receiving.city])
