@@ -286,9 +286,14 @@ def _meeting_visible(user: Any, meeting: Meeting) -> bool:
 
 
 def register() -> None:
-    """Meetings as a 督办 source (会议决定), so an item links back to its meeting."""
+    """Meetings as a 督办 source (会议决定), so an item links back to its meeting; and the minutes
+    part of load_demo."""
+    from meetings import demo_minutes
+    from officeapp.registries import demo_builders
     from workflows.supervision_sources import SourceKind, supervision_sources
 
+    if "71-meetings-minutes" not in demo_builders:
+        demo_builders.register("71-meetings-minutes", demo_minutes.build)
     if "meeting" in supervision_sources:
         return
     supervision_sources.register(
