@@ -1,7 +1,12 @@
-"""Meetings URLs of one area (composed by meetings/urls.py)."""
+"""Meetings URLs of the live room (composed by meetings/urls.py)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from meetings.views import live
+
+urlpatterns: list[URLPattern] = [
+    path("<int:meeting_id>/live/", live.live, name="live"),
+    path("media/settings/", live.media_settings, name="media_settings"),
+]

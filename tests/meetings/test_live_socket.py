@@ -70,6 +70,13 @@ class Client:
             if frame["type"] == kind:
                 return frame
 
+    async def presence_of(self, user: Any, event: str) -> dict[str, Any]:
+        """The next presence frame about `user` (one's own arrival may come first: skipped)."""
+        while True:
+            frame = await self.next("meeting.presence")
+            if frame["user"] == user.pk and frame["event"] == event:
+                return frame
+
     async def closed_vote(self) -> dict[str, Any]:
         """The next vote frame that says the vote is closed (tally frames before it skipped)."""
         while True:
@@ -124,13 +131,12 @@ async def test_presence_shows_who_joins_and_who_leaves(meetings, room, open_clie
     state = await participant.join()
     assert {p["user"] for p in state["presence"]} == {meetings.host.pk, meetings.participant.pk}
     assert state["me"] == {"user": meetings.participant.pk, "name": "林小梅", "host": False, "voted": False}
-    joined = await host.next("meeting.presence")
-    assert joined["event"] == "joined" and joined["user"] == meetings.participant.pk
+    joined = await host.presence_of(meetings.participant, "joined")
     assert joined["name"] == "林小梅" and joined["count"] == 2
 
     await participant.close()
-    left = await host.next("meeting.presence")
-    assert left["event"] == "left" and left["user"] == meetings.participant.pk and left["count"] == 1
+    left = await host.presence_of(meetings.participant, "left")
+    assert left["count"] == 1
     assert await db(LivePresence.objects.filter(meeting_id=mid, user=meetings.participant).count)() == 0
     await host.close()
 
@@ -139,15 +145,14 @@ async def test_a_second_tab_of_the_same_person_is_not_a_second_arrival(meetings,
     mid = room.meeting.pk
     host = await in_room(open_client, meetings.host, mid)
     first = await in_room(open_client, meetings.participant, mid)
-    assert (await host.next("meeting.presence"))["count"] == 2
+    assert (await host.presence_of(meetings.participant, "joined"))["count"] == 2
     second = await in_room(open_client, meetings.participant, mid)
     assert await host.quiet()  # no "joined" for the second tab
 
     await first.close()
     assert await host.quiet()  # still in the room through the other tab
     await second.close()
-    left = await host.next("meeting.presence")
-    assert left["event"] == "left" and left["count"] == 1
+    assert (await host.presence_of(meetings.participant, "left"))["count"] == 1
     await host.close()
 
 
@@ -385,10 +390,7 @@ async def test_removed_participant_is_told_hears_nothing_more_and_cannot_rejoin(
 
     await host.send("meeting.remove", user=meetings.colleague.pk)
     assert (await removed.next("meeting.removed"))["meeting"] == mid
-    left = await staying.next("meeting.presence")
-    while left["event"] != "left":
-        left = await staying.next("meeting.presence")
-    assert left["user"] == meetings.colleague.pk and left["count"] == 2
+    assert (await staying.presence_of(meetings.colleague, "left"))["count"] == 2
     await host.send("meeting.chat", body="继续开会")
     assert (await staying.next("meeting.chat"))["message"]["body"] == "继续开会"
     while not await removed.quiet(0.5):
