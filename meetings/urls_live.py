@@ -7,6 +7,6 @@ from django.urls import URLPattern, path
 from meetings.views import live
 
 urlpatterns: list[URLPattern] = [
-    path("<int:meeting_id>/live/", live.live, name="live"),
+    path("m/<int:meeting_id>/live/", live.live, name="live"),
     path("media/settings/", live.media_settings, name="media_settings"),
 ]
