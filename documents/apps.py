@@ -9,7 +9,7 @@ class DocumentsConfig(AppConfig):
         import documents.archiving  # noqa: F401  (connects the archive's read-only guards)
         from documents.archiving import reading_agencies
         from documents.attachments import DocumentFilesReferrer
-        from documents.exchange import clerk_agencies
+        from documents.exchange import receiving_agencies
         from documents.exchange_demo import build_exchange_demo
         from documents.panels import document_panels
         from documents.sealing import SealedFileReferrer, SealImageReferrer
@@ -28,7 +28,7 @@ class DocumentsConfig(AppConfig):
         )
         nav_entries.register(
             "documents.pending",
-            NavEntry("待签收", "documents:pending", 15, lambda user: bool(clerk_agencies(user))),
+            NavEntry("待签收", "documents:pending", 15, lambda user: bool(receiving_agencies(user))),
         )
         nav_entries.register(
             "documents.archive",

@@ -47,7 +47,7 @@ from officeapp.notify.models import Urgency as NotifyUrgency
 from officeapp.notify.push import send_to_groups
 from officeapp.notify.relay import user_group
 from officeapp.notify.services import notify
-from officeapp.org.models import ADMIN_ROLES, Agency, AgencyLevel, Delegation, Role, User
+from officeapp.org.models import ADMIN_ROLES, Agency, AgencyLevel, Delegation, DelegationScope, Role, User
 from officeapp.outbox.services import emit
 
 # Who sends for an agency: its 文秘 and 收发员 (flows.md §1 step 10). The 办公室主任 too, because
@@ -83,13 +83,16 @@ class Distribution(list[ExchangeRecord]):
         return not self
 
 
-def _acts_for(actor: Any, roles: Iterable[str], agency_id: int) -> bool:
-    """Holds one of `roles` in the agency, or is today's delegate (委托) of someone who does."""
+def _acts_for(actor: Any, roles: Iterable[str], agency_id: int, *, scope: str | None = None) -> bool:
+    """Holds one of `roles` in the agency, or is today's delegate (委托) of someone who does — for
+    all matters or, when `scope` is given, for that kind of work (收文 / 发文)."""
     roles = tuple(roles)
     if any(has_role(actor, r, agency=agency_id) for r in roles):
         return True
     now = timezone.now()
+    scoped = Q(scope__in=[DelegationScope.ALL, scope]) if scope else Q()
     return Delegation.objects.filter(
+        scoped,
         Q(from_user__role_grants__agency_id=agency_id)
         | Q(from_user__role_grants__department__agency_id=agency_id),
         to_user=actor,
@@ -101,7 +104,7 @@ def _acts_for(actor: Any, roles: Iterable[str], agency_id: int) -> bool:
 
 
 def can_distribute(user: Any, document: OfficialDocument) -> bool:
-    return _acts_for(user, SENDER_ROLES, document.agency_id)
+    return _acts_for(user, SENDER_ROLES, document.agency_id, scope=DelegationScope.OUTGOING)
 
 
 def clerk_agencies(user: Any) -> list[int]:
@@ -115,6 +118,36 @@ def clerk_agencies(user: Any) -> list[int]:
         elif grant.department_id is not None:
             ids.append(grant.department.agency_id)
     return ids
+
+
+def receiving_agencies(user: Any) -> list[int]:
+    """Agencies whose 待签收 the user works: where they are a 收发员, and where a 收发员 has
+    delegated (委托, all matters or 收文) to them for today — the delegate signs through receive()
+    already (_acts_for) and needs the same list to find what to sign. Cached on the user object for
+    the request, like the grants."""
+    if not getattr(user, "is_active", False):
+        return []
+    cached = getattr(user, "_officeapp_receiving_agencies", None)
+    if cached is not None:
+        return cached
+    ids = set(clerk_agencies(user))
+    now = timezone.now()
+    delegations = Delegation.objects.filter(
+        to_user=user,
+        scope__in=[DelegationScope.ALL, DelegationScope.INCOMING],
+        starts_at__lte=now,
+        ends_at__gt=now,
+        revoked_at__isnull=True,
+        from_user__is_active=True,
+        from_user__role_grants__role=Role.CLERK,
+    )
+    for agency_id, department_agency_id in delegations.values_list(
+        "from_user__role_grants__agency_id", "from_user__role_grants__department__agency_id"
+    ):
+        ids.update(a for a in (agency_id, department_agency_id) if a is not None)
+    result = sorted(ids)
+    user._officeapp_receiving_agencies = result
+    return result
 
 
 def clerks_of(agency_ids: Iterable[int]) -> QuerySet[User]:
@@ -194,8 +227,9 @@ def _push_tracking(records: Iterable[ExchangeRecord]) -> None:
 
 
 def pending_for(user: Any) -> QuerySet[ExchangeRecord]:
-    """待签收: records not yet signed for, addressed to the agencies where the user is a 收发员."""
-    agencies = clerk_agencies(user) if getattr(user, "is_active", False) else []
+    """待签收: records not yet signed for, addressed to the agencies where the user is a 收发员
+    (or today's delegate of one)."""
+    agencies = receiving_agencies(user)
     if not agencies:
         return ExchangeRecord.objects.none()
     return (
@@ -421,7 +455,7 @@ def withdraw(exchange: ExchangeRecord, *, actor: Any, reason: str) -> ExchangeRe
             .select_related("document", "recipient")
             .get(pk=exchange.pk)
         )
-        if not _acts_for(actor, SENDER_ROLES, locked.sender_id):
+        if not _acts_for(actor, SENDER_ROLES, locked.sender_id, scope=DelegationScope.OUTGOING):
             raise PermissionDenied("只有发文机关的文秘或收发员可以撤回分发。")
         if locked.state != ExchangeState.PENDING:
             raise DocumentError(
@@ -479,7 +513,7 @@ def receive(exchange: ExchangeRecord, *, actor: Any) -> ExchangeRecord:
     inside the transaction, so the 收文 started there and the 签收 stand or fall together."""
     with transaction.atomic():
         locked = _lock_record(exchange)
-        if not _acts_for(actor, (Role.CLERK,), locked.recipient_id):
+        if not _acts_for(actor, (Role.CLERK,), locked.recipient_id, scope=DelegationScope.INCOMING):
             raise PermissionDenied("只有收文机关的收发员可以签收公文。")
         if locked.state == ExchangeState.RECEIVED:
             raise DocumentError(f"该公文已由{_name(locked.received_by)}于{_when(locked.received_at)}签收。")
@@ -519,10 +553,10 @@ def return_document(exchange: ExchangeRecord, *, actor: Any, reason: str, note: 
     with transaction.atomic():
         locked = _lock_record(exchange)
         if locked.state == ExchangeState.PENDING:
-            if not _acts_for(actor, (Role.CLERK,), locked.recipient_id):
+            if not _acts_for(actor, (Role.CLERK,), locked.recipient_id, scope=DelegationScope.INCOMING):
                 raise PermissionDenied("只有收文机关的收发员可以退回待签收的公文。")
         elif locked.state == ExchangeState.RECEIVED:
-            if not _acts_for(actor, SCREEN_ROLES, locked.recipient_id):
+            if not _acts_for(actor, SCREEN_ROLES, locked.recipient_id, scope=DelegationScope.INCOMING):
                 raise PermissionDenied("已签收的公文只能由收文机关的文秘或办公室主任在初审时退文。")
             if locked.completed_at is not None:
                 raise DocumentError("该公文已办结，不能退文。")
@@ -639,7 +673,7 @@ def urge_recipient(exchange: ExchangeRecord, *, actor: Any, note: str) -> None:
     note = " ".join((note or "").split())
     with transaction.atomic():
         locked = _lock_record(exchange)
-        if not _acts_for(actor, SENDER_ROLES, locked.sender_id):
+        if not _acts_for(actor, SENDER_ROLES, locked.sender_id, scope=DelegationScope.OUTGOING):
             raise PermissionDenied("只有发文机关的文秘或收发员可以催办。")
         if locked.state != ExchangeState.PENDING:
             raise DocumentError(f"{locked.recipient.name}{locked.get_state_display()}，无需催办。")
@@ -888,7 +922,7 @@ def tracking_counts(document: OfficialDocument, senders: Iterable[int]) -> dict[
 
 def recently_handled(user: Any, limit: int = 10) -> list[ExchangeRecord]:
     """已签收/已退文: what the user's agencies signed for or returned lately, newest first."""
-    agencies = clerk_agencies(user) if getattr(user, "is_active", False) else []
+    agencies = receiving_agencies(user)
     if not agencies:
         return []
     return list(
@@ -907,6 +941,7 @@ __all__ = [
     "can_follow",
     "can_send_for",
     "clerk_agencies",
+    "receiving_agencies",
     "distribute",
     "events_of",
     "forward",

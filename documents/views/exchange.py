@@ -33,12 +33,12 @@ from documents.exchange import (
     can_distribute,
     can_follow,
     can_send_for,
-    clerk_agencies,
     forward,
     forward_choices,
     incoming_document_id,
     pending_for,
     receive,
+    receiving_agencies,
     recently_handled,
     resend,
     return_document,
@@ -66,7 +66,7 @@ def _record_for(user: Any, exchange_id: int) -> ExchangeRecord:
     """A record of a document the user sees, or one addressed to an agency where the user is a
     收发员 (a withdrawn one included, so a late 签收 is told why): one 404 for all else."""
     where = Q(document__in=access.visible_documents(user))
-    clerk_of = clerk_agencies(user)
+    clerk_of = receiving_agencies(user)
     if clerk_of:
         where |= Q(recipient_id__in=clerk_of)
     return get_or_404(
@@ -108,8 +108,8 @@ def _pending_page(
 def pending(request: HttpRequest) -> HttpResponse:
     """待签收: what reached the agencies where the user is a 收发员, newest first, with 签收 and
     退文 per record and what was signed for or returned lately."""
-    if not clerk_agencies(request.user):
-        raise PermissionDenied("只有收发员可以查看待签收公文。")
+    if not receiving_agencies(request.user):
+        raise PermissionDenied("只有收发员（或其受托人）可以查看待签收公文。")
     return _pending_page(request)
 
 
@@ -557,7 +557,7 @@ def exchange_panel(request: HttpRequest, document: OfficialDocument) -> str:
     user = request.user
     distributed = document.exchange_records.exists()
     senders = tracked_senders(user, document) if distributed else []
-    clerk_of = clerk_agencies(user) if distributed else []
+    clerk_of = receiving_agencies(user) if distributed else []
     mine = (
         list(document.exchange_records.filter(recipient_id__in=clerk_of).select_related("recipient"))
         if clerk_of

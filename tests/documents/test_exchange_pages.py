@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from documents.archiving import archive
-from documents.exchange import distribute
+from documents.exchange import distribute, receiving_agencies
 from documents.models import DocumentState, ExchangeRecord, ExchangeState, Retention, Urgency
 from documents.tiles import pending_loader
 from officeapp.access import grants_of
@@ -81,15 +81,27 @@ def test_the_pending_tile_costs_no_query_for_someone_who_is_not_a_clerk(
 ) -> None:
     distributed(cast)
     grants_of(cast.drafter)  # loaded once per request for every page anyway
+    receiving_agencies(cast.drafter)  # so is this (the 待签收 nav entry asks it on every page)
 
     with django_assert_num_queries(0):
         assert pending_loader(cast.drafter, 5) == (0, [])
+
+
+def test_whose_pending_list_one_works_is_one_query_per_request(
+    cast: Any, django_assert_num_queries: Any
+) -> None:
+    grants_of(cast.drafter)
+
+    with django_assert_num_queries(1):
+        assert receiving_agencies(cast.drafter) == []
+        assert receiving_agencies(cast.drafter) == []  # cached on the user for the request
 
 
 def test_the_pending_tile_costs_one_query_for_a_clerk(cast: Any, django_assert_num_queries: Any) -> None:
     for n in range(3):
         distributed(cast, number=f"粤府办〔2026〕{n + 1}号")
     grants_of(cast.other_clerk)  # loaded once per request for every page anyway
+    receiving_agencies(cast.other_clerk)  # so is this (the 待签收 nav entry asks it on every page)
 
     with django_assert_num_queries(1):
         count, items = pending_loader(cast.other_clerk, 2)

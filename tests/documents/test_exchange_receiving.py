@@ -150,6 +150,25 @@ def test_the_delegate_of_a_clerk_may_sign(receiving: Any) -> None:
     assert record.received_by == receiving.budget_staff
 
 
+def test_a_delegate_for_outgoing_work_only_may_not_sign_for_incoming(receiving: Any) -> None:
+    from officeapp.org.models import DelegationScope
+
+    record = receiving.sent_to_finance()
+    now = timezone.now()
+    Delegation.objects.create(
+        from_user=receiving.clerk,
+        to_user=receiving.budget_staff,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
+        scope=DelegationScope.OUTGOING,
+    )
+
+    with pytest.raises(PermissionDenied):
+        receive(record, actor=receiving.budget_staff)
+    record.refresh_from_db()
+    assert record.state == ExchangeState.PENDING
+
+
 def test_signing_sends_exchange_received_once_inside_the_transaction(receiving: Any) -> None:
     record = receiving.sent_to_finance()
     seen: list[tuple[int, str, bool, Any]] = []

@@ -62,6 +62,59 @@ def test_the_pending_list_offers_signing_and_returning_with_the_reason_list(
     assert "<mark>特急</mark>" in text and "省府办公厅" in text
 
 
+def test_a_clerks_delegate_has_the_pending_list_and_signs_from_it_until_the_delegation_ends(
+    receiving: Any, sign_in: Any, signal_receivers: None
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from officeapp.org.models import Delegation, DelegationScope
+
+    record = receiving.sent_to_finance()
+    now = timezone.now()
+    delegation = Delegation.objects.create(
+        from_user=receiving.clerk,
+        to_user=receiving.budget_staff,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
+        scope=DelegationScope.INCOMING,
+        reason="休假",
+    )
+    client = sign_in(receiving.budget_staff)
+
+    listed = client.get(reverse("documents:pending")).content.decode()
+    signed = client.post(_url("exchange_receive", record))
+
+    assert record.document.title in listed and _url("exchange_receive", record) in listed
+    assert signed.status_code == 302
+    record.refresh_from_db()
+    assert record.received_by == receiving.budget_staff
+    delegation.revoked_at = timezone.now()
+    delegation.save(update_fields=["revoked_at"])
+    assert sign_in(receiving.budget_staff).get(reverse("documents:pending")).status_code == 403
+
+
+def test_a_delegation_for_outgoing_work_only_gives_no_pending_list(receiving: Any, sign_in: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from officeapp.org.models import Delegation, DelegationScope
+
+    receiving.sent_to_finance()
+    now = timezone.now()
+    Delegation.objects.create(
+        from_user=receiving.clerk,
+        to_user=receiving.budget_staff,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
+        scope=DelegationScope.OUTGOING,
+    )
+
+    assert sign_in(receiving.budget_staff).get(reverse("documents:pending")).status_code == 403
+
+
 def test_signing_from_the_list_goes_back_to_it_with_a_message_and_a_recent_entry(
     receiving: Any, sign_in: Any, signal_receivers: None
 ) -> None:
