@@ -686,7 +686,8 @@ def choose_attendees(invitee: Invitee, *, actor: Any, people: Iterable[Any]) -> 
     people = list({p.pk: p for p in people if p is not None}.values())
     with transaction.atomic():
         meeting = _lock(invitee.meeting_id)
-        invitee = Invitee.objects.select_for_update().select_related("agency").get(pk=invitee.pk)
+        # Under the meeting's lock: two choices for one agency queue there.
+        invitee = Invitee.objects.get(pk=invitee.pk)
         if not access.can_choose_for(actor, invitee) or not access.may_use_meetings(actor):
             raise _not_found()
         _require_open(meeting)
