@@ -40,7 +40,9 @@ def test_door_page_shows_the_qr_code_of_the_check_in_url_and_the_count(
     assert "林小梅" in html and "代为签到" in html
 
 
-def test_door_page_is_403_for_a_participant_and_404_for_an_outsider(meetings: MeetingsCast, sign_in: Any) -> None:
+def test_door_page_is_403_for_a_participant_and_404_for_an_outsider(
+    meetings: MeetingsCast, sign_in: Any
+) -> None:
     meeting = make_meeting(meetings)
     assert sign_in(meetings.participant).get(door_url(meeting)).status_code == 403
     assert sign_in(meetings.outsider).get(door_url(meeting)).status_code == 404
@@ -51,7 +53,9 @@ def test_scanning_while_signed_out_leads_to_sign_in_and_back(meetings: MeetingsC
     response = client.get(scan_url(meeting))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:sign_in"))
-    assert quote(scan_url(meeting), safe="") in response["Location"] or scan_url(meeting) in response["Location"]
+    assert (
+        quote(scan_url(meeting), safe="") in response["Location"] or scan_url(meeting) in response["Location"]
+    )
 
 
 def test_get_shows_one_button_and_checks_nobody_in(meetings: MeetingsCast, sign_in: Any) -> None:
@@ -139,7 +143,9 @@ def test_manual_check_in_of_a_stranger_re_renders_the_door_with_the_reason(
 
 def test_manual_check_in_without_a_person_is_refused(meetings: MeetingsCast, sign_in: Any) -> None:
     meeting = make_meeting(meetings)
-    response = sign_in(meetings.organiser).post(reverse("meetings:checkin_manual", args=[meeting.pk]), {"user": "x"})
+    response = sign_in(meetings.organiser).post(
+        reverse("meetings:checkin_manual", args=[meeting.pk]), {"user": "x"}
+    )
     assert response.status_code == 400 and "请选择要代为签到的人员。" in response.content.decode()
 
 
@@ -160,3 +166,19 @@ def test_the_door_lists_part_shows_who_arrived(meetings: MeetingsCast, sign_in: 
     assert 'data-arrived="%d"' % meetings.participant.pk in html
     assert 'data-waiting="%d"' % meetings.colleague.pk in html
     assert "<svg" not in html
+
+
+def test_the_meeting_page_shows_the_door_link_to_the_organiser_only(
+    meetings: MeetingsCast, sign_in: Any
+) -> None:
+    meeting = make_meeting(meetings)
+    detail = reverse("meetings:detail", args=[meeting.pk])
+    organiser_html = sign_in(meetings.organiser).get(detail).content.decode()
+    assert (
+        door_url(meeting) in organiser_html
+        and "已签到 <strong>0</strong> / 应到 <strong>2</strong>" in organiser_html
+    )
+    sign_in(meetings.participant).post(scan_url(meeting))
+    participant_html = sign_in(meetings.participant).get(detail).content.decode()
+    assert door_url(meeting) not in participant_html
+    assert "您已于" in participant_html and "扫码签到" in participant_html
