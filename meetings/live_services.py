@@ -85,6 +85,7 @@ MSG_VOTE_NOT_FOUND = "该表决不存在。"
 MSG_BAD_PAGE = "页码无效。"
 MSG_BAD_AGENDA_ITEM = "该议题不属于本次会议。"
 MSG_BAD_MATERIAL = "该材料不属于本次会议。"
+MSG_NO_MATERIAL = "请先选择要展示的材料，再翻页。"
 MSG_NO_HAND = "该举手申请已处理或已放下。"
 MSG_CANNOT_REMOVE_HOST = "不能移出主持人或会议组织者。"
 MSG_NOT_A_PARTICIPANT = "该人员不在本次会议的参会名单中。"
@@ -438,8 +439,10 @@ def turn(
             locked.live_material = found
             fields.append("live_material")
         if page is not _UNSET:
+            if locked.live_material is None:
+                raise MeetingError(MSG_NO_MATERIAL)
             number = access.parse_id(page)
-            limit = locked.live_material.page_count if locked.live_material else 0
+            limit = locked.live_material.page_count  # 0 while the page count is not known
             if number is None or (limit and number > limit):
                 raise MeetingError(MSG_BAD_PAGE)
             locked.live_page = number

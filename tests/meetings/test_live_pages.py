@@ -77,6 +77,8 @@ def test_detail_part_offers_the_room_to_participants_only(meetings):
     assert "进入会议室" in render_to_string("meetings/_detail_live.html", context)
     context_host = {"meeting": meeting, "can_manage": False, "rsvp": None, "user": meetings.host}
     assert "进入会议室" in render_to_string("meetings/_detail_live.html", context_host)
+    context_admin = {"meeting": meeting, "can_manage": True, "rsvp": None, "user": meetings.meeting_admin}
+    assert "进入会议室" not in render_to_string("meetings/_detail_live.html", context_admin)  # not invited
     rsvp.removed_at = timezone.now()
     assert "不能再次进入" in render_to_string("meetings/_detail_live.html", context)
     meeting.status = MeetingStatus.DRAFT

@@ -248,6 +248,9 @@
     "meeting.muted": function (f) { setMuted(f.muted); },
     "meeting.chat": function (f) { addMessage(f.message); },
     "meeting.vote": function (f) {
+      // Two ballots committed at once may be pushed in either order: never step the count back.
+      if (vote && vote.id === f.vote.id && vote.status === f.vote.status && f.vote.voted < vote.voted) return;
+      if (vote && vote.id === f.vote.id && vote.status === "closed" && f.vote.status === "open") return;
       if (!vote || vote.id !== f.vote.id) voted = false;
       vote = f.vote;
       renderVote();
