@@ -30,6 +30,7 @@ from django.utils import timezone
 from meetings import access
 from meetings.errors import MeetingError
 from meetings.models import (
+    Booking,
     Invitee,
     InviteeKind,
     Meeting,
@@ -909,6 +910,9 @@ def hand_over_meetings(from_user: Any, to_user: Any, *, actor: Any) -> int:
         meeting.organiser = to_user
         meeting.updated_at = timezone.now()
         meeting.save(update_fields=["organiser", "updated_at"])
+        # The room's booking goes with the meeting: the booking service lets only its booker (or
+        # the room's managers) move or cancel it, and the successor now moves and cancels it.
+        Booking.objects.filter(pk=meeting.booking_id, booked_by=from_user).update(booked_by=to_user)
         record(
             "meetings.meeting.hand_over",
             actor=actor,

@@ -155,3 +155,21 @@ def test_booking_service_is_what_holds_the_slot(meetings: MeetingsCast) -> None:
     in_room(m, m.big_room)
     with pytest.raises(MeetingError):
         booking.book(actor=m.participant, room=m.big_room, starts_at=m.at(9), ends_at=m.at(10))
+
+
+def test_successor_of_a_disabled_organiser_can_move_and_cancel_the_meetings_room(
+    meetings: MeetingsCast,
+) -> None:
+    from officeapp.org import services as org_services
+
+    m = meetings
+    meeting = in_room(m, m.big_room)
+    org_services.disable_user(actor=m.cast.system_admin, user=m.organiser, successor=m.colleague)
+    meeting.refresh_from_db()
+    assert meeting.organiser == m.colleague
+
+    services.update_meeting(meeting, actor=m.colleague, starts_at=m.at(15), ends_at=m.at(16))
+    services.cancel_meeting(meeting, actor=m.colleague, reason="改期")
+
+    meeting.refresh_from_db()
+    assert meeting.booking.starts_at == m.at(15) and meeting.booking.status == BookingStatus.CANCELLED
