@@ -614,7 +614,7 @@ def set_invitees(
         ]
         created = Invitee.objects.bulk_create(new)
         # bulk_create on SQLite may not return pks: read them back.
-        created = list(Invitee.objects.filter(meeting=meeting).exclude(pk__in=keep))
+        created = list(Invitee.objects.filter(meeting=meeting).exclude(pk__in=keep).order_by("pk"))
         _audit(
             "meetings.invitees.set",
             actor=actor,
@@ -666,7 +666,9 @@ def send_notice(meeting: Meeting, *, actor: Any) -> int:
         if meeting.starts_at <= timezone.now():
             raise MeetingError("会议开始时间已过，不能发出通知；请先修改会议时间。")
         invitees = list(
-            Invitee.objects.filter(meeting=meeting).select_related("user", "department", "agency")
+            Invitee.objects.filter(meeting=meeting)
+            .select_related("user", "department", "agency")
+            .order_by("pk")
         )
         if not invitees:
             raise MeetingError(MSG_NO_INVITEES)
