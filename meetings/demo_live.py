@@ -1,6 +1,6 @@
 """The live room's part of `load_demo` ("72-meetings-live", after the meetings "70" and minutes "71"
 parts): the meeting in progress, 「防汛抗旱工作视频调度会」 (made by meetings.demo; made here as rows
-when that part is absent), gets an agenda, a material turned to page 3 by the host 王德明
+when that part is absent; its agenda and material go through meetings.agenda), gets an agenda, a material turned to page 3 by the host 王德明
 (wang.deming), a closed open-ballot vote with its result, an open anonymous vote with two ballots,
 and a few chat lines — all through meetings.live_services, so the audit log and the outbox see it.
 Presence is not built: it is who has the room open. Run twice, it changes nothing.
@@ -61,12 +61,14 @@ def _agenda(meeting: Meeting) -> list[AgendaItem]:
     items = list(AgendaItem.objects.filter(meeting=meeting).order_by("order"))
     if items:
         return items
+    from meetings.agenda import add_agenda_item
+
     return [
-        AgendaItem.objects.create(
-            meeting=meeting, order=1, title="当前汛情和水库运行情况通报", presenter_name="陈志强"
+        add_agenda_item(
+            meeting, actor=meeting.organiser, title="当前汛情和水库运行情况通报", presenter_name="省水利厅"
         ),
-        AgendaItem.objects.create(
-            meeting=meeting, order=2, title="部署下一阶段防汛抗旱工作", presenter_name="王德明"
+        add_agenda_item(
+            meeting, actor=meeting.organiser, title="部署下一阶段防汛抗旱工作", presenter=meeting.host
         ),
     ]
 
@@ -82,14 +84,12 @@ def _pdf(pages: int) -> bytes:
     return out.getvalue()
 
 
-def _material(meeting: Meeting, item: AgendaItem) -> Material | None:
+def _material(meeting: Meeting, item: AgendaItem) -> Material:
     found = Material.objects.filter(meeting=meeting, filename__iendswith=".pdf").order_by("pk").first()
     if found is not None:
         return found
-    try:
-        from meetings.agenda import add_material
-    except ImportError:
-        return None
+    from meetings.agenda import add_material
+
     upload = SimpleUploadedFile("flood-report.pdf", _pdf(MATERIAL_PAGES), content_type="application/pdf")
     return add_material(
         meeting, actor=meeting.organiser, upload=upload, title=MATERIAL_TITLE, agenda_item=item
@@ -106,9 +106,8 @@ def build_live_demo(stdout: Callable[[str], Any]) -> str:
     items = _agenda(meeting)
     material = _material(meeting, items[0])
     live_services.turn(meeting, actor=host, agenda_item=items[0].pk)
-    if material is not None:
-        live_services.turn(meeting, actor=host, material=material.pk)
-        live_services.turn(meeting, actor=host, page=min(3, material.page_count or 3))
+    live_services.turn(meeting, actor=host, material=material.pk)
+    live_services.turn(meeting, actor=host, page=min(3, material.page_count or 3))
     voters = [
         r.user for r in Rsvp.objects.filter(meeting=meeting, removed_at__isnull=True).select_related("user")
     ]

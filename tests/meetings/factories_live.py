@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -22,14 +23,16 @@ class LiveMeeting:
 
 
 def make_live_meeting(
-    meetings: Any, *, status: str = MeetingStatus.NOTICED, people: Any = None
+    meetings: Any, *, status: str = MeetingStatus.NOTICED, people: Any = None, starts_at: Any = None
 ) -> LiveMeeting:
+    """Tomorrow 09:00–11:00 unless `starts_at` is given (then for two hours from it)."""
+    starts_at = starts_at or meetings.at(9)
     invited = list(people) if people is not None else [meetings.participant, meetings.colleague]
     meeting = Meeting.objects.create(
         agency=meetings.agency,
         title="全省政务服务工作推进会",
-        starts_at=meetings.at(9),
-        ends_at=meetings.at(11),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
         host=meetings.host,
         organiser=meetings.organiser,
         online=True,

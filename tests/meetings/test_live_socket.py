@@ -6,14 +6,26 @@ the socket stays open; a removed participant cannot come back; a reconnect gets 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.utils import timezone
 
-from meetings.models import Ballot, LivePresence, Meeting, MeetingStatus, Rsvp, Vote, VoteStatus
+from meetings import live, live_services
+from meetings.models import (
+    Ballot,
+    CheckinMethod,
+    LivePresence,
+    Meeting,
+    MeetingStatus,
+    Rsvp,
+    Vote,
+    VoteStatus,
+)
 from officeapp.access import NOT_FOUND_MESSAGE
 from officeapp.asgi import application
 from officeapp.audit.models import AuditEvent
@@ -449,3 +461,33 @@ async def test_ending_closes_the_open_vote_and_nobody_can_enter_again(meetings, 
     assert (await db(Vote.objects.get)(pk=vote_id)).status == VoteStatus.CLOSED
     for client in (host, one):
         await client.close()
+
+
+# --- check-in and the presence heartbeat -----------------------------------------------------------------
+
+
+async def test_entering_the_room_checks_the_participant_in_once(meetings, open_client):
+    # The door (and so the live check-in) opens an hour before the start: this meeting has begun.
+    room = await db(make_live_meeting)(meetings, starts_at=timezone.now() - timedelta(minutes=5))
+    first = await in_room(open_client, meetings.participant, room.meeting.pk)
+    second = await in_room(open_client, meetings.participant, room.meeting.pk)
+
+    rsvp = await db(Rsvp.objects.get)(meeting_id=room.meeting.pk, user=meetings.participant)
+    assert rsvp.checked_in_at is not None and rsvp.checkin_method == CheckinMethod.LIVE
+    host = await in_room(open_client, meetings.host, room.meeting.pk)  # no Rsvp: enters all the same
+    assert await db(Rsvp.objects.filter(meeting_id=room.meeting.pk, checked_in_at__isnull=False).count)() == 1
+    for client in (first, second, host):
+        await client.close()
+
+
+async def test_the_process_heartbeat_keeps_its_sockets_rows_fresh(meetings, room, open_client):
+    participant = await in_room(open_client, meetings.participant, room.meeting.pk)
+    old = timezone.now() - live_services.PRESENCE_STALE_AFTER - timedelta(seconds=5)
+    await db(LivePresence.objects.update)(seen_at=old)
+    assert await db(live_services.present_count)(room.meeting.pk) == 0  # as a dead process's row would be
+
+    await live._heartbeat().beat()
+
+    assert await db(live_services.present_count)(room.meeting.pk) == 1
+    assert await db(LivePresence.objects.count)() == 1  # touched, not swept
+    await participant.close()
