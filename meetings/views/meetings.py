@@ -117,26 +117,35 @@ def index(request: HttpRequest) -> HttpResponse:
 # --- the meeting form ----------------------------------------------------------------------------
 
 
-def _free_rooms(form: MeetingForm) -> set[int]:
-    """Rooms of the form that hold no booking over the slot typed (for the room labels)."""
+def _free_rooms(form: MeetingForm, data: Any) -> set[int] | None:
+    """Rooms of the form that hold no booking over the slot typed (for the room labels); None
+    before a time is typed."""
     from meetings.models import HOLDING_STATUSES, Booking
 
-    starts_at, ends_at = form.data.get("starts_at"), form.data.get("ends_at")
+    starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+    if not starts_at or not ends_at:
+        return None
     field = form.fields["room"]
     rooms = list(field.queryset)
     if not starts_at or not ends_at:
         return {r.pk for r in rooms}
     try:
-        start = field_to_dt(starts_at)
-        end = field_to_dt(ends_at)
+        start = field_to_dt(str(starts_at))
+        end = field_to_dt(str(ends_at))
     except ValueError:
-        return {r.pk for r in rooms}
+        return None
     busy = set(
         Booking.objects.filter(
             room__in=rooms, status__in=HOLDING_STATUSES, starts_at__lt=end, ends_at__gt=start
         ).values_list("room_id", flat=True)
     )
     return {r.pk for r in rooms} - busy
+
+
+def _typed(request: HttpRequest) -> dict[str, Any]:
+    """What the form held when 查看空闲会议室 sent it back as a GET."""
+    fields = MeetingForm.base_fields
+    return {k: v for k, v in request.GET.items() if k in fields and len(v) <= 5000}
 
 
 def field_to_dt(value: str) -> Any:
@@ -150,7 +159,8 @@ def field_to_dt(value: str) -> Any:
 def _form_page(
     request: HttpRequest, form: MeetingForm, meeting: Meeting | None, status: int = 200
 ) -> HttpResponse:
-    free = _free_rooms(form) if form.is_bound else None
+    # 查看空闲会议室 comes back as a GET carrying the times typed so far.
+    free = _free_rooms(form, form.data if form.is_bound else request.GET)
     return render(
         request,
         "meetings/meeting_form.html",
@@ -168,7 +178,7 @@ def _form_page(
 @login_required
 def new(request: HttpRequest) -> HttpResponse:
     _require_user(request)
-    form = MeetingForm(request.POST or None, user=request.user)
+    form = MeetingForm(request.POST or None, user=request.user, initial=_typed(request))
     if request.method == "POST" and form.is_valid():
         data = form.service_fields()
         try:
@@ -202,7 +212,12 @@ def new(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = _manageable(request, meeting_id)
-    form = MeetingForm(request.POST or None, user=request.user, series=False, initial=initial_for(meeting))
+    form = MeetingForm(
+        request.POST or None,
+        user=request.user,
+        series=False,
+        initial={**initial_for(meeting), **_typed(request)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_meeting(meeting, actor=request.user, **form.service_fields())
@@ -285,6 +300,7 @@ def invitees(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "q": q,
             "people": people,
             "agency_rows": agencies,
+            "agencies_open": any(checked for _a, checked, _q in agencies),
             "departments_chosen": _selected(form, "departments"),
             "noticed": meeting.status != MeetingStatus.DRAFT,
         },

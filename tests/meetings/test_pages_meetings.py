@@ -336,3 +336,16 @@ def test_attendance_sheet_lists_each_reply_reason_delegate_and_check_in(meetings
     assert AuditEvent.objects.filter(
         action="meetings.attendance.download", object_id=str(meeting.pk)
     ).exists()
+
+
+def test_checking_free_rooms_keeps_what_was_typed_and_marks_each_room(meetings: MeetingsCast) -> None:
+    m = meetings
+    noticed(m)  # big_room tomorrow 09:00–11:00
+    response = signed_in(m.organiser).get(
+        reverse("meetings:new"),
+        {"title": "临时碰头会", "starts_at": local(m.at(10)), "ends_at": local(m.at(10, 30)), "host": m.host.pk},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'value="临时碰头会"' in html
+    assert re.search(r"第一会议室（40人）\s*·\s*该时段已占用", html)
+    assert re.search(r"常务会议室（12人，需审批）\s*·\s*该时段空闲", html)
