@@ -336,7 +336,9 @@ def enter_room(meeting: Meeting, *, actor: Any, channel: str) -> dict[str, Any]:
                 _bump(locked, "status", "live_started_at")
                 record("meeting.live.start", actor=actor, obj=locked, details={})
                 emit("meeting.live.started", locked, payload={"meeting": locked.pk})
-        was_in = fresh_presences(meeting.pk).filter(user=actor).exclude(channel=channel).exists()
+        # "joined" only for the person's first socket, and once per socket (a page may send
+        # meeting.join twice on one socket: once queued at load, once when the socket opens).
+        was_in = fresh_presences(meeting.pk).filter(user=actor).exists()
         now = timezone.now()
         LivePresence.objects.update_or_create(
             channel=channel, defaults={"meeting": meeting, "user": actor, "seen_at": now}

@@ -491,3 +491,15 @@ async def test_the_process_heartbeat_keeps_its_sockets_rows_fresh(meetings, room
     assert await db(live_services.present_count)(room.meeting.pk) == 1
     assert await db(LivePresence.objects.count)() == 1  # touched, not swept
     await participant.close()
+
+
+async def test_joining_twice_on_one_socket_announces_the_person_once(meetings, room, open_client):
+    host = await in_room(open_client, meetings.host, room.meeting.pk)
+    participant = await in_room(open_client, meetings.participant, room.meeting.pk)
+    await host.presence_of(meetings.participant, "joined")
+    again = await participant.join()
+    assert again["type"] == "meeting.state" and len(again["presence"]) == 2
+    assert await host.quiet()
+    assert await db(LivePresence.objects.filter(user=meetings.participant).count)() == 1
+    for client in (host, participant):
+        await client.close()
