@@ -343,7 +343,12 @@ def test_checking_free_rooms_keeps_what_was_typed_and_marks_each_room(meetings: 
     noticed(m)  # big_room tomorrow 09:00–11:00
     response = signed_in(m.organiser).get(
         reverse("meetings:new"),
-        {"title": "临时碰头会", "starts_at": local(m.at(10)), "ends_at": local(m.at(10, 30)), "host": m.host.pk},
+        {
+            "title": "临时碰头会",
+            "starts_at": local(m.at(10)),
+            "ends_at": local(m.at(10, 30)),
+            "host": m.host.pk,
+        },
     )
     html = response.content.decode()
     assert response.status_code == 200 and 'value="临时碰头会"' in html
