@@ -409,8 +409,18 @@ def update_meeting(meeting: Meeting, *, actor: Any, **changes: Any) -> Meeting:
                 )
             else:
                 booking = None
-            if meeting.booking is not None:
+            if meeting.booking is not None and meeting.booking.holds_room:
                 booking_services.cancel_booking(meeting.booking, actor=actor, reason="会议改用其他会议室")
+        elif booking is not None and not booking.holds_room:
+            # The room refused or cancelled the booking: saving the meeting asks for the room again.
+            booking = booking_services.book(
+                actor=actor,
+                room=new_room,
+                starts_at=fields["starts_at"],
+                ends_at=fields["ends_at"],
+                purpose=fields["title"],
+                attendees=min(_meeting_counts(meeting), new_room.capacity),
+            )
         elif time_changed and booking is not None:
             booking = booking_services.move_booking(
                 booking, actor=actor, starts_at=fields["starts_at"], ends_at=fields["ends_at"]

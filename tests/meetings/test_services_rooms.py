@@ -173,3 +173,15 @@ def test_successor_of_a_disabled_organiser_can_move_and_cancel_the_meetings_room
 
     meeting.refresh_from_db()
     assert meeting.booking.starts_at == m.at(15) and meeting.booking.status == BookingStatus.CANCELLED
+
+
+def test_saving_a_meeting_whose_booking_was_refused_asks_for_the_room_again(meetings: MeetingsCast) -> None:
+    m = meetings
+    meeting = in_room(m, m.vip_room)
+    booking.refuse_booking(meeting.booking, actor=m.meeting_admin, note="该时段领导使用")
+
+    services.update_meeting(meeting, actor=m.organiser, starts_at=m.at(14), ends_at=m.at(15))
+
+    meeting.refresh_from_db()
+    assert meeting.booking.status == BookingStatus.PENDING and meeting.booking.starts_at == m.at(14)
+    assert Booking.objects.filter(room=m.vip_room, status=BookingStatus.REFUSED).count() == 1
