@@ -482,6 +482,12 @@ class SupervisionItem(models.Model):
             models.Index(fields=["lead_agency", "state", "light"]),
             models.Index(fields=["agency", "-created_at"]),
             models.Index(fields=["state", "due_on"]),
+            # The dashboard's 逾期 and 本周到期 lists: open items in deadline order, first ten.
+            models.Index(
+                fields=["due_on", "id"],
+                condition=models.Q(state__in=sorted(OPEN_ITEM_STATES)),
+                name="supervision_open_due",
+            ),
             models.Index(fields=["source_type", "source_id"]),
         ]
 
@@ -514,6 +520,50 @@ class SupervisionUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id} {'牵头' if self.is_lead else '协办'}"
+
+
+class SupervisionTally(models.Model):
+    """督办看板 counts kept as they change (D24): insert-only change rows, one per key and statement,
+    written by database triggers on SupervisionItem and SupervisionUnit (migration 0007) — so COPY,
+    bulk updates and every service are counted alike, in the transaction of the change. A figure is
+    the SUM of its key's rows; the hourly job replaces them with a fresh count
+    (workflows/supervision_tally.py). Keys are plain numbers (0 = none), not foreign keys.
+
+    kind "item": (agency, 牵头单位, state, light, source) → items, 销号, and the 超期 of finished
+    items (their days late no longer change); "co": the 协办 rows by (item's keys, unit);
+    "month": items per (牵头单位, series, month) — 新立项, 销号, and finished items that missed
+    their deadline, by the deadline's month; "due": per (牵头单位, deadline day) the open items (n)
+    and the unfinished ones (late_n), so 逾期, 本周到期 and the running 超期 are a range of days;
+    "report": 承办 items per (牵头单位, next report day), so 反馈逾期 is one too."""
+
+    kind = models.CharField(max_length=6)
+    agency = models.BigIntegerField()
+    lead_department = models.BigIntegerField(default=0)
+    lead_agency = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=14, blank=True)
+    light = models.CharField(max_length=6, blank=True)
+    source = models.CharField(max_length=12, blank=True)
+    unit_department = models.BigIntegerField(default=0)
+    unit_agency = models.BigIntegerField(default=0)
+    series = models.CharField(max_length=8, blank=True)
+    month = models.IntegerField(default=0)  # yyyymm
+    day = models.DateField(null=True, blank=True)
+    n = models.BigIntegerField(default=0)
+    closed = models.BigIntegerField(default=0)
+    late_n = models.BigIntegerField(default=0)
+    late_days = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "督办统计"
+        verbose_name_plural = "督办统计"
+        indexes = [
+            models.Index(fields=["agency", "kind", "day"]),
+            models.Index(fields=["lead_department", "kind", "day"]),
+            models.Index(fields=["lead_agency", "kind", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.n:+d}"
 
 
 class SupervisionSequence(models.Model):

@@ -556,12 +556,14 @@ def _month_key(value: Any) -> str:
     return value.strftime("%Y-%m")
 
 
-def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[MonthRow]:
-    """Created, closed (销号) and overdue per month over the last TREND_MONTHS: one GROUP BY on
-    (month of 立项, month of 销号, month of the deadline, missed it) over the items touching the
-    window — a few hundred groups, summed per series here."""
-    months = trend_months(today)
-    start = months[0]
+TrendCounts = tuple[dict[str, int], dict[str, int], dict[str, int]]
+
+
+def trend_counts(items: QuerySet[SupervisionItem], today: date) -> TrendCounts:
+    """Created, closed (销号) and overdue per month ("2026-05") over the last TREND_MONTHS: one
+    GROUP BY on (month of 立项, month of 销号, month of the deadline, missed it) over the items
+    touching the window — a few hundred groups, summed per series here."""
+    start = trend_months(today)[0]
     missed = Case(
         When(_overdue_in_month_q(today), then=Value(True)), default=Value(False), output_field=BooleanField()
     )
@@ -584,8 +586,13 @@ def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[
         closed[_month_key(r["xm"])] = closed.get(_month_key(r["xm"]), 0) + r["n"]
         if r["missed"]:
             overdue[_month_key(r["dm"])] = overdue.get(_month_key(r["dm"]), 0) + r["n"]
+    return created, closed, overdue
+
+
+def trend_rows(counts: TrendCounts, f: ItemFilter, today: date) -> list[MonthRow]:
+    created, closed, overdue = counts
     result = []
-    for month in months:
+    for month in trend_months(today):
         key = month.strftime("%Y-%m")
         result.append(
             MonthRow(
@@ -596,6 +603,11 @@ def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[
             )
         )
     return result
+
+
+def trend(items: QuerySet[SupervisionItem], f: ItemFilter, today: date) -> list[MonthRow]:
+    """The monthly trend of `items` (see trend_counts)."""
+    return trend_rows(trend_counts(items, today), f, today)
 
 
 # A scope up to this many items is read once as ids, so the figures' passes look items up by key
@@ -615,18 +627,39 @@ def pinned(user: Any, visible: QuerySet[SupervisionItem]) -> QuerySet[Supervisio
 
 
 def dashboard(
-    user: Any, f: ItemFilter, *, today: date | None = None, visible: QuerySet[SupervisionItem] | None = None
+    user: Any,
+    f: ItemFilter,
+    *,
+    today: date | None = None,
+    visible: QuerySet[SupervisionItem] | None = None,
+    use_tally: bool = True,
 ) -> Dashboard:
-    """Every figure of the page for `user` under filter `f`: five passes over the items in scope
-    (the grouped counts, the 协办 rows, the trend, the two short lists), whatever their number."""
+    """Every figure of the page for `user` under filter `f`. Unfiltered, the counts of the items
+    she sees as a lead are read pre-summed (`tallied`); with a filter, or when the rest of her
+    scope is large, five passes over the items in scope (the grouped counts, the 协办 rows, the
+    trend, the two short lists) — either way a fixed number of queries, whatever the items."""
     today = today or timezone.localdate()
-    items = scoped_items(
-        user, f, today=today, visible=pinned(user, visible if visible is not None else visible_items(user))
-    )
+    visible = visible if visible is not None else visible_items(user)
+    if use_tally and not f.params():
+        board = tallied(user, f, today=today, visible=visible)
+        if board is not None:
+            return board
+    items = scoped_items(user, f, today=today, visible=pinned(user, visible))
     groups = item_groups(items, today)
     co = co_groups(items)
     label_units(groups, co)
     lists = items.select_related("lead_department", "lead_agency").order_by("due_on", "pk")
+    return _board(f, today, groups, co, trend(items, f, today), lists)
+
+
+def _board(
+    f: ItemFilter,
+    today: date,
+    groups: list[dict[str, Any]],
+    co: list[dict[str, Any]],
+    months: list[MonthRow],
+    lists: QuerySet[SupervisionItem],
+) -> Dashboard:
     units = by_unit(groups, co, f)
     return Dashboard(
         filter=f,
@@ -637,11 +670,139 @@ def dashboard(
         sources=by_source(groups, f),
         units=units,
         leads=by_lead(groups, f),
-        trend=trend(items, f, today),
+        trend=months,
         overdue_items=list(lists.filter(overdue_q(today))[:LIST_PREVIEW]),
         due_week_items=list(lists.filter(due_week_q(today))[:LIST_PREVIEW]),
         unit_choices=sorted(((u.code, u.label) for u in units), key=lambda c: c[1]),
     )
+
+
+# --- the same figures from the tally (D24) --------------------------------------------------------
+
+
+def _unit_id(value: int) -> int | None:
+    return value or None  # the tally writes 0 for "none"
+
+
+def tallied(
+    user: Any, f: ItemFilter, *, today: date, visible: QuerySet[SupervisionItem] | None = None
+) -> Dashboard | None:
+    """The unfiltered dashboard from the tally (D24): the items `user` sees as a lead (`lead_scope`)
+    are read pre-summed — the calendar-bound counts as a range of deadline and report days — and
+    the rest of her items (协办 of another lead, participant, instructing leader; disjoint from those)
+    are counted item by item as on the live path. None (count live) when the rest exceeds
+    PINNED_SCOPE or she has no lead scope. `visible`: visible_items(user), if already built."""
+    from workflows.supervision_tally import lead_scope, rest_item_ids, rest_leads, tally_rows
+
+    scope = lead_scope(user)
+    if scope is None:
+        return None
+    visible = visible if visible is not None else visible_items(user)
+    rest_ids = rest_item_ids(user, scope, rest_leads(user, scope), visible=visible, limit=PINNED_SCOPE)
+    if rest_ids is None:
+        return None
+    # Never an empty IN (Django would skip the query): the page's query count stays the same.
+    rest = with_days(SupervisionItem.objects.filter(pk__in=rest_ids or [0]))
+
+    groups: list[dict[str, Any]] = []
+    co: list[dict[str, Any]] = []
+    created: dict[str, int] = {}
+    closed: dict[str, int] = {}
+    overdue: dict[str, int] = {}
+    series = {"created": created, "closed": closed, "overdue": overdue}
+    dated: list[dict[str, Any]] = []
+    for r in tally_rows(scope, today):
+        if r["kind"] in ("due", "report"):
+            dated.append(r)
+            continue
+        lead = {
+            "lead_department_id": _unit_id(r["lead_department"]),
+            "lead_agency_id": _unit_id(r["lead_agency"]),
+        }
+        if r["kind"] == "item":
+            groups.append(
+                {
+                    "state": r["state"],
+                    "light": r["light"],
+                    "source": r["source"],
+                    **lead,
+                    "n": r["total"],
+                    "overdue": 0,
+                    "due_week": 0,
+                    "report_late": 0,
+                    "closed": r["closed_total"],
+                    "late_n": r["late_total"],
+                    "late_sum": timedelta(days=r["days_total"]),
+                }
+            )
+        elif r["kind"] == "co":
+            co.append(
+                {
+                    "state": r["state"],
+                    "light": r["light"],
+                    "unit_department": _unit_id(r["unit_department"]),
+                    "unit_agency": _unit_id(r["unit_agency"]),
+                    "n": r["total"],
+                }
+            )
+        elif r["kind"] == "month" and r["series"] in series:
+            key = f"{r['month'] // 100:04d}-{r['month'] % 100:02d}"
+            series[r["series"]][key] = series[r["series"]].get(key, 0) + r["total"]
+    groups += _dated_groups(dated, today, overdue)
+    groups += item_groups(rest, today)
+    co += co_groups(rest)
+    label_units(groups, co)
+    for extra, counts in zip(series.values(), trend_counts(rest, today), strict=True):
+        for key, n in counts.items():
+            extra[key] = extra.get(key, 0) + n
+    lists = (
+        SupervisionItem.objects.filter(scope.items | Q(pk__in=rest_ids or [0]))
+        .select_related("lead_department", "lead_agency")
+        .order_by("due_on", "pk")
+    )
+    return _board(f, today, groups, co, trend_rows((created, closed, overdue), f, today), lists)
+
+
+def _dated_groups(
+    rows: list[dict[str, Any]], today: date, overdue_by_month: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The tally's day rows as rows of no state, light or source (so they add to the per-unit and
+    summary figures and to nothing else): 逾期, 本周到期, 反馈逾期 and the running 超期 per 牵头单位;
+    unfinished items past their deadline also go to the trend's 逾期 by the deadline's month."""
+    window = trend_months(today)[0]
+    merged: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in rows:
+        e = merged.setdefault(
+            (r["lead_department"], r["lead_agency"]),
+            {
+                "state": "",
+                "light": "",
+                "source": "",
+                "lead_department_id": _unit_id(r["lead_department"]),
+                "lead_agency_id": _unit_id(r["lead_agency"]),
+                "n": 0,
+                "closed": 0,
+                "overdue": 0,
+                "due_week": 0,
+                "report_late": 0,
+                "late_n": 0,
+                "late_sum": timedelta(0),
+            },
+        )
+        if r["kind"] == "report":
+            e["report_late"] += r["total"]
+            continue
+        day = r["on"]
+        if day < today:
+            e["overdue"] += r["total"]
+            e["late_n"] += r["late_total"]
+            e["late_sum"] += (today - day) * r["late_total"]
+            if r["late_total"] and day >= window:
+                key = day.strftime("%Y-%m")
+                overdue_by_month[key] = overdue_by_month.get(key, 0) + r["late_total"]
+        else:
+            e["due_week"] += r["total"]
+    return list(merged.values())
 
 
 def importance_choices() -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ import logging
 
 from officeapp.worker.schedules import Schedule
 from workflows.supervision_lights import recompute_lights, scan_report_reminders
+from workflows.supervision_tally import rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ def scan_report_reminders_job() -> str:
     return summary
 
 
+def rebuild_tally_job() -> str:
+    """The 督办看板 counts (SupervisionTally) replaced by a fresh count: the hour's change rows go."""
+    rows = rebuild()
+    logger.info("supervision tally rebuilt, %d rows", rows)
+    return f"tally {rows} rows"
+
+
 def supervision_job() -> str:
-    """The hourly job: lights first (the scan reads their next-report dates), then reminders."""
-    return f"{recompute_lights_job()}; {scan_report_reminders_job()}"
+    """The hourly job: lights first (the scan reads their next-report dates), then reminders, then
+    the dashboard's counts compacted (D24)."""
+    return f"{recompute_lights_job()}; {scan_report_reminders_job()}; {rebuild_tally_job()}"

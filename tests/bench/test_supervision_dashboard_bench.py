@@ -50,7 +50,9 @@ ITEMS = int(os.environ.get("SUPERVISION_BENCH_ITEMS", "100000"))
 REPORTS = int(os.environ.get("SUPERVISION_BENCH_REPORTS", str(ITEMS * 5)))
 SMALL = 1000
 DEPARTMENTS = 50
-RUNS = 30
+RUNS = int(os.environ.get("SUPERVISION_BENCH_RUNS", "30"))
+# Print EXPLAIN ANALYZE of every query of each person's page (to see what dominates).
+EXPLAIN = os.environ.get("SUPERVISION_BENCH_EXPLAIN") == "1"
 EXPORT_ROWS = 10_000
 TARGET_MS = 200
 TODAY = date(2026, 11, 17)
@@ -109,6 +111,33 @@ def _queries(client: Client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
+def _explain(client: Client, url: str, who: str) -> None:
+    """Each query of the page with its execution time (EXPLAIN ANALYZE), slowest plans printed."""
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    timed = []
+    for query in ctx.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(r[0] for r in cursor.fetchall())
+        ms = float(plan.rsplit("Execution Time: ", 1)[1].split(" ms")[0])
+        timed.append((ms, sql, plan))
+    print(f"\n=== {who}: {len(ctx.captured_queries)} queries, SQL {sum(t[0] for t in timed):.0f} ms")
+    for ms, sql, _ in timed:
+        print(f"{ms:8.1f} ms  {sql[:160]}")
+    for ms, sql, plan in sorted(timed, reverse=True)[:3]:
+        print(f"\n--- {ms:.1f} ms\n{sql[:2000]}\n{plan}")
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(client.get, url)
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+
+
 def _timed(client: Client, url: str, runs: int) -> list[float]:
     client.get(url)  # warm-up: templates, plans
     samples = []
@@ -159,6 +188,10 @@ def test_dashboard_and_export_at_scale(bench: Any) -> None:
         built = time.perf_counter() - start
         items, reports = SupervisionItem.objects.count(), ProgressReport.objects.count()
         large_queries = {who: _queries(c, DASHBOARD) for who, c in clients.items()}
+
+        if EXPLAIN:
+            for who, client in clients.items():
+                _explain(client, DASHBOARD, who)
 
         rows = []
         p95s = {}
