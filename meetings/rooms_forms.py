@@ -82,12 +82,6 @@ class BookingForm(forms.Form):
         return data
 
 
-class MoveForm(forms.Form):
-    day = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start = forms.TimeField(label="开始时间", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end = forms.TimeField(label="结束时间", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-
-
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "批准"), ("refuse", "不批准")])
     note = forms.CharField(label="意见", max_length=200, required=False)
