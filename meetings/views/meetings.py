@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from meetings import access, services
 from meetings.errors import MeetingError
-from meetings.export import CONTENT_TYPE, attendance_workbook, filename_for
+from meetings.export import CONTENT_TYPE, attendance_rows, attendance_workbook, filename_for
 from meetings.forms import CancelForm, ChooseForm, InviteesForm, MeetingForm, ReplyForm, initial_for
 from meetings.models import Invitee, InviteeKind, Meeting, MeetingStatus, Reply, Rsvp
 from meetings.stats import SILENT_LIST_LIMIT, silent_people, stats_for
@@ -496,6 +496,7 @@ def stats(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "stats": stats_for(meeting),
             "silent": silent_people(meeting),
             "silent_limit": SILENT_LIST_LIMIT,
+            "rows": attendance_rows(meeting),
         },
     )
 

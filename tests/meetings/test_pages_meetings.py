@@ -354,3 +354,13 @@ def test_checking_free_rooms_keeps_what_was_typed_and_marks_each_room(meetings: 
     assert response.status_code == 200 and 'value="临时碰头会"' in html
     assert re.search(r"第一会议室（40人）\s*·\s*该时段已占用", html)
     assert re.search(r"常务会议室（12人，需审批）\s*·\s*该时段空闲", html)
+
+
+def test_statistics_page_lists_each_reply_with_its_reason_and_delegate(meetings: MeetingsCast) -> None:
+    m = meetings
+    meeting = noticed(m, people=[m.colleague, m.host])
+    services.reply(meeting, actor=m.colleague, reply=Reply.DELEGATE, delegate=m.participant)
+    services.reply(meeting, actor=m.host, reply=Reply.LEAVE, reason="<b>外出调研</b>")
+    html = signed_in(m.organiser).get(reverse("meetings:stats", args=[meeting.pk])).content.decode()
+    assert "指派：林小梅" in html and "受陈志强指派" in html
+    assert "&lt;b&gt;外出调研&lt;/b&gt;" in html and "<b>外出调研</b>" not in html
