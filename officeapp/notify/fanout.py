@@ -42,6 +42,7 @@ alone (its own connection), which that watchdog cannot see.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -87,20 +88,127 @@ def _redis_hosts(layer: Any) -> list[Any]:
     return [h for h in hosts or () if h is not None]
 
 
+# How `write` reaches a socket: "direct" (pre-framed bytes handed to daphne's TCP transport, the
+# default), "prepared" (autobahn's sendPreparedMessage: framed once, written through autobahn and
+# Twisted), or "asgi" (each consumer's base_send, the way every channels consumer sends). The
+# benchmarks switch it to measure the paths side by side (tests/bench/test_meeting_room_bench.py).
+SEND_PATH = "direct"
+_NOT_DAPHNE = object()
+
+
 async def write(consumers: list[Any], text: str) -> list[Any]:
     """Write one text frame to each socket; returns the sockets that could not be written to.
 
-    One ASGI message for every socket (daphne reads only its "text"), through each consumer's
-    base_send."""
-    out = {"type": "websocket.send", "text": text}
+    Why not just `consumer.base_send` for each: under daphne that costs, per socket, the session
+    middleware's and daphne's send coroutines, autobahn's framing and logging, and — most of it —
+    Twisted's buffered write, which registers the socket with epoll, sends on the next reactor turn
+    and unregisters it (two epoll_ctl calls and a callback per socket; docs/decisions.md D32 has
+    the profile). So the frame is framed once (autobahn's PreparedMessage, made for broadcasting)
+    and, where daphne's protocol is reachable and its transport is a plain TCP connection with
+    nothing queued, the bytes are sent at once with the transport's own writeSomeData (what Twisted
+    itself calls when the socket is writable), the rest (if the kernel took less) queued with
+    transport.write. Anything else — another server, TLS, compression, a socket still sending, a
+    test's fake consumer — goes through base_send as before, so order per socket is kept: bytes
+    only skip the queue when the queue is empty."""
     failed: list[Any] = []
+    prepared: Any = None
+    out = {"type": "websocket.send", "text": text}
     for consumer in consumers:
+        daphne = _daphne_protocol(consumer) if SEND_PATH != "asgi" else None
+        if daphne is not None:
+            if prepared is None:
+                prepared = _prepare(text)
+            try:
+                sent = _send_prepared(*daphne, prepared)
+            except Exception:
+                logger.exception("fan-out could not write to a socket")
+                failed.append(consumer)
+                continue
+            if sent:
+                continue
         try:
             await consumer.base_send(out)
         except Exception:
             logger.exception("fan-out could not write to a socket")
             failed.append(consumer)
     return failed
+
+
+def _prepare(text: str) -> Any:
+    from autobahn.websocket.protocol import PreparedMessage
+
+    # A server's frames are not masked; doNotCompress keeps the pre-framed bytes (daphne does
+    # not negotiate permessage-deflate; a socket that did is sent the usual way below).
+    return PreparedMessage(text.encode(), False, False, True)
+
+
+def _daphne_protocol(consumer: Any) -> tuple[Any, Any] | None:
+    """(daphne's Server, the socket's WebSocketProtocol) behind a consumer (looked up once per
+    socket), or None.
+
+    channels hands the consumer the server's send, `partial(Server.handle_reply, protocol)`,
+    possibly wrapped by its session middleware (which does nothing for websocket.send): unwrap
+    that and take the protocol argument. Nothing of daphne is patched."""
+    found = consumer.__dict__.get("_fanout_protocol", None)
+    if found is None:
+        found = consumer.__dict__["_fanout_protocol"] = _find_protocol(getattr(consumer, "base_send", None))
+    return None if found is _NOT_DAPHNE else found
+
+
+def _find_protocol(send: Any) -> Any:
+    try:
+        from autobahn.twisted.websocket import WebSocketServerProtocol
+        from daphne.server import Server
+    except ImportError:
+        return _NOT_DAPHNE
+    for _ in range(4):  # the session middleware's send, then the server's
+        if isinstance(send, functools.partial):
+            break
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+    if not (isinstance(send, functools.partial) and send.args):
+        return _NOT_DAPHNE
+    server, protocol = getattr(send.func, "__self__", None), send.args[0]
+    if not (
+        isinstance(server, Server)
+        and getattr(send.func, "__name__", "") == "handle_reply"
+        and isinstance(protocol, WebSocketServerProtocol)
+    ):
+        return _NOT_DAPHNE
+    return server, protocol
+
+
+def _send_prepared(server: Any, protocol: Any, prepared: Any) -> bool:
+    """Send the pre-framed message on the protocol; False when this socket must take base_send."""
+    connection = server.connections.get(protocol)
+    if connection is None or connection.get("disconnected"):
+        return True  # what daphne's handle_reply does too: a closed socket gets nothing
+    if (
+        protocol.state != protocol.STATE_OPEN
+        or protocol.send_queue
+        or protocol._perMessageCompress is not None
+    ):
+        return False
+    if SEND_PATH == "prepared":
+        protocol.sendPreparedMessage(prepared)
+        return True
+    from twisted.internet.tcp import Connection
+
+    transport = protocol.transport
+    data: bytes = prepared.payloadHybi
+    if not isinstance(transport, Connection) or getattr(transport, "TLS", False):
+        protocol.sendPreparedMessage(prepared)
+        return True
+    if not transport.connected or transport.disconnecting:
+        return True
+    if transport.dataBuffer or transport._tempDataLen:
+        transport.write(data)  # bytes still queued go first
+        return True
+    written = transport.writeSomeData(data)
+    if isinstance(written, BaseException):
+        raise ConnectionError("the connection was lost")
+    if written < len(data):
+        transport.write(data[written:])
+    return True
 
 
 class GroupReader:

@@ -49,6 +49,7 @@ class Arrivals:
         every: list[float] = []
         last: list[float] = []
         spread: list[float] = []
+        first_ms: list[float] = []
         for key in keys:
             times = self.at.get(key, [])
             if not times or key not in self.sent:
@@ -56,9 +57,12 @@ class Arrivals:
             sent, first = self.sent[key], min(times)
             every += [(t - sent) * 1000 for t in times]
             spread += [(t - first) * 1000 for t in times]
+            first_ms.append((first - sent) * 1000)
             last.append((max(times) - sent) * 1000)
         got = sum(min(len(self.at.get(k, ())), expected) for k in keys)
         return {
+            # The first arrival: the service's transaction and the publish, before any fan-out.
+            "first_p50": statistics.median(first_ms) if first_ms else float("nan"),
             "p50": statistics.median(every) if every else float("nan"),
             "p99": pct(every, 0.99) if every else float("nan"),
             "last_p99": pct(last, 0.99) if last else float("nan"),
@@ -125,8 +129,8 @@ class RoomCrowd:
             self.turns.arrive(int(frame["page"]), now)
         elif kind == "meeting.vote":
             vote = frame["vote"]
-            tally = vote["tally"]
-            counted = int(tally.get("for", 0)) + int(tally.get("against", 0)) + int(tally.get("abstain", 0))
+            # "voted": ballots counted so far (the split is hidden while an anonymous vote is open).
+            counted = int(vote.get("voted") or 0)
             if vote.get("status") == "open" and counted == 0:
                 self.votes_open[int(vote["id"])] = self.votes_open.get(int(vote["id"]), 0) + 1
             elif counted:

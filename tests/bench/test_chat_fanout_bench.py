@@ -16,6 +16,10 @@ Everything runs in real processes on 127.0.0.1, sharing a throw-away SQLite file
 - 300 clients (the `websockets` library) in one asyncio loop in this process, one per member, each
   reading the stamp out of the text (a regex, not json.loads, so the clients stay cheap).
 
+The chat servers run once per send path of the fan-out (CHAT_BENCH_SENDS, default "asgi,direct":
+each socket's base_send, then pre-framed bytes handed to daphne's transport; D32), so the before and
+after are measured in the same run; the servers' CPU time per delivery (µs) is printed with them.
+
 Latency: RATE messages/s for SECONDS s (300 × that deliveries/s), p50/p99 over every delivery and
 p99 of "the last member got it", median of RUNS runs. Sustained: BURST messages sent back to back,
 messages/s = BURST / (last delivery − first send), median of RUNS runs.
@@ -54,6 +58,8 @@ RATE = float(os.environ.get("CHAT_BENCH_RATE", "5"))  # messages/s: 300 × 5 = 1
 SECONDS = float(os.environ.get("CHAT_BENCH_SECONDS", "10"))
 BURST = int(os.environ.get("CHAT_BENCH_BURST", "100"))
 RUNS = int(os.environ.get("CHAT_BENCH_RUNS", "3"))
+# The fan-out's send paths, each measured (officeapp.notify.fanout.SEND_PATH; "asgi" = base_send).
+SENDS = os.environ.get("CHAT_BENCH_SENDS", "asgi,direct").split(",")
 CATCHUP = 1000
 BARE_GROUP = "bench.chat.bare"
 STAMP = re.compile(r'"n":\s*(\d+),\s*"sent_at":\s*([0-9.]+)')
@@ -76,6 +82,13 @@ def _bare_application() -> Any:
 
     return BareConsumer.as_asgi()
 
+
+if os.environ.get("CHAT_BENCH_ROLE") == "chat-server":
+    # The real application, with the fan-out's send path under measurement.
+    from officeapp.asgi import application as chat_application  # noqa: F401  (django.setup())
+    from officeapp.notify import fanout
+
+    fanout.SEND_PATH = os.environ.get("CHAT_BENCH_SEND") or fanout.SEND_PATH
 
 if os.environ.get("CHAT_BENCH_ROLE") == "bare-server":
     import django
@@ -356,11 +369,29 @@ def _raw_sender(control: Any, frame: dict[str, Any]) -> Any:
     return send
 
 
-async def _measure(receivers: Receivers, series: Series) -> dict[str, dict[str, float]]:
-    latency = [await series.run(receivers, max(1, int(RATE * SECONDS)), 1 / RATE) for _ in range(RUNS)]
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) of the server processes so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(receivers: Receivers, series: Series, pids: list[int]) -> dict[str, dict[str, float]]:
+    count = max(1, int(RATE * SECONDS))
+    latency = []
+    for _ in range(RUNS):
+        cpu = _cpu_seconds(pids)
+        figures = await series.run(receivers, count, 1 / RATE)
+        # The servers' CPU per delivery (µs); includes the driver's publish being received.
+        figures["cpu_us"] = (_cpu_seconds(pids) - cpu) * 1e6 / (count * len(receivers.sockets))
+        latency.append(figures)
     burst = [await series.run(receivers, BURST, 0.0) for _ in range(RUNS)]
     return {
-        "latency": {k: statistics.median(r[k] for r in latency) for k in ("p50", "p99", "last_p99", "lost")},
+        "latency": {
+            k: statistics.median(r[k] for r in latency) for k in ("p50", "p99", "last_p99", "lost", "cpu_us")
+        },
         "burst": {k: statistics.median(r[k] for r in burst) for k in ("msg_per_s", "lost")},
     }
 
@@ -374,22 +405,25 @@ def test_chat_fanout_to_300_members_against_bare_channels_and_raw_broadcast(
     results: dict[str, dict[str, dict[str, float]]] = {}
     sample_frame: dict[str, Any] = {}
 
-    async def chat_run(processes: int) -> None:
+    async def chat_run(processes: int, send: str) -> None:
+        env = {**bench_env, "CHAT_BENCH_ROLE": "chat-server", "CHAT_BENCH_SEND": send}
+        application = "tests.bench.test_chat_fanout_bench:chat_application"
         with ExitStack() as stack:
-            ports = [stack.enter_context(daphne(bench_env))[0] for _ in range(processes)]
+            servers = [stack.enter_context(daphne(env, application)) for _ in range(processes)]
+            ports, pids = [port for port, _ in servers], [process.pid for _, process in servers]
             receivers = Receivers()
             await receivers.open(ports, keys, subscribe_to=group)
             series = Series(_drive_sender(bench_env, "chat", group, owner_id))
-            results[f"chat hub, {processes} daphne"] = await _measure(receivers, series)
+            results[f"chat hub, {processes} daphne, {send}"] = await _measure(receivers, series, pids)
             await receivers.close()
 
     async def bare_run() -> None:
         env = {**bench_env, "CHAT_BENCH_ROLE": "bare-server"}
-        with daphne(env, "tests.bench.test_chat_fanout_bench:bare_application") as (port, _):
+        with daphne(env, "tests.bench.test_chat_fanout_bench:bare_application") as (port, process):
             receivers = Receivers()
             await receivers.open([port], keys, subscribe_to=None)
             series = Series(_drive_sender(bench_env, "bare", group, owner_id))
-            results["bare channels group_send, 1 daphne"] = await _measure(receivers, series)
+            results["bare channels group_send, 1 daphne"] = await _measure(receivers, series, [process.pid])
             await receivers.close()
 
     async def raw_run() -> None:
@@ -403,7 +437,7 @@ def test_chat_fanout_to_300_members_against_bare_channels_and_raw_broadcast(
             await receivers.open([port], keys, subscribe_to=None)
             async with ws_connect(f"ws://127.0.0.1:{port}/control", max_queue=None) as control:
                 series = Series(_raw_sender(control, sample_frame))
-                results["raw websockets broadcast"] = await _measure(receivers, series)
+                results["raw websockets broadcast"] = await _measure(receivers, series, [process.pid])
             await receivers.close()
         finally:
             stop(process)
@@ -411,24 +445,28 @@ def test_chat_fanout_to_300_members_against_bare_channels_and_raw_broadcast(
     sample_frame.update(json.loads(_run(bench_env, "-c", _SAMPLE_FRAME, str(group))))
     asyncio.run(bare_run())
     asyncio.run(raw_run())
-    asyncio.run(chat_run(1))
-    asyncio.run(chat_run(2))
+    for send in SENDS:
+        asyncio.run(chat_run(1, send))
+        asyncio.run(chat_run(2, send))
 
     print()
     print(
         f"chat fan-out, Redis layer, {len(keys)} members each with a socket; latency at {RATE:g} msg/s "
         f"({RATE * len(keys):.0f} deliveries/s) for {SECONDS:g} s, burst of {BURST}; medians of {RUNS} runs"
     )
-    print(f"{'path':<38}{'p50 ms':>9}{'p99 ms':>9}{'last p99':>10}{'lost':>6}{'burst msg/s':>13}{'lost':>6}")
+    print(
+        f"{'path':<38}{'p50 ms':>9}{'p99 ms':>9}{'last p99':>10}{'lost':>6}{'CPU µs/deliv.':>15}"
+        f"{'burst msg/s':>13}{'lost':>6}"
+    )
     for name, figures in results.items():
         lat, burst = figures["latency"], figures["burst"]
         print(
             f"{name:<38}{lat['p50']:>9.1f}{lat['p99']:>9.1f}{lat['last_p99']:>10.1f}{lat['lost']:>6.0f}"
-            f"{burst['msg_per_s']:>13.1f}{burst['lost']:>6.0f}"
+            f"{lat['cpu_us']:>15.1f}{burst['msg_per_s']:>13.1f}{burst['lost']:>6.0f}"
         )
     bare = results["bare channels group_send, 1 daphne"]["latency"]["p99"]
     raw = results["raw websockets broadcast"]["latency"]["p99"]
-    for name in ("chat hub, 1 daphne", "chat hub, 2 daphne"):
+    for name in [name for name in results if name.startswith("chat hub")]:
         p99 = results[name]["latency"]["p99"]
         print(f"{name}: p99 / bare = {p99 / bare:.2f} (target ≤ 1), p99 / raw = {p99 / raw:.2f} (target ≤ 2)")
 
