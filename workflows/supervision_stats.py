@@ -769,7 +769,10 @@ def _dated_groups(
     """The tally's day rows as rows of no state, light or source (so they add to the per-unit and
     summary figures and to nothing else): 逾期, 本周到期, 反馈逾期 and the running 超期 per 牵头单位;
     unfinished items past their deadline also go to the trend's 逾期 by the deadline's month."""
+    from workflows.supervision_tally import EPOCH
+
     window = trend_months(today)[0]
+    today_number = (today - EPOCH).days
     merged: dict[tuple[int, int], dict[str, Any]] = {}
     for r in rows:
         e = merged.setdefault(
@@ -791,16 +794,14 @@ def _dated_groups(
         )
         if r["kind"] == "report":
             e["report_late"] += r["total"]
-            continue
-        day = r["on"]
-        if day < today:
+        elif r["on"] < today:  # deadline passed: `on` is the deadline's month
             e["overdue"] += r["total"]
             e["late_n"] += r["late_total"]
-            e["late_sum"] += (today - day) * r["late_total"]
-            if r["late_total"] and day >= window:
-                key = day.strftime("%Y-%m")
+            e["late_sum"] += timedelta(days=r["late_total"] * today_number - (r["late_day_sum"] or 0))
+            if r["late_total"] and r["on"] >= window:
+                key = r["on"].strftime("%Y-%m")
                 overdue_by_month[key] = overdue_by_month.get(key, 0) + r["late_total"]
-        else:
+        else:  # due from today to Sunday
             e["due_week"] += r["total"]
     return list(merged.values())
 

@@ -34,7 +34,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, DateField, F, Q, Sum, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, TruncMonth
 
 from workflows.models import OPEN_ITEM_STATES
 
@@ -304,12 +316,24 @@ def _summed(rows: Any) -> Any:
     ).order_by()
 
 
+EPOCH = date(2000, 1, 1)
+
+
+def _day_number() -> RawSQL:
+    """The tally row's day as a number of days since EPOCH, in SQL (a sum of days late is then
+    late × today − Σ late × day, summed by the database instead of a row per day)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("(day - DATE '2000-01-01')", ())
+    return RawSQL("CAST(julianday(day) - julianday('2000-01-01') AS INTEGER)", ())
+
+
 def tally_rows(scope: LeadScope, today: date) -> list[dict[str, Any]]:
     """The summed rows of the keys in scope, in one GROUP BY (a few hundred to a few thousand rows
     whatever the number of items; keys that sum to nothing are left out): the item, 协办 and month
-    rows, and the calendar-bound ones — per 牵头单位 and deadline day up to this Sunday, the open
-    (total) and unfinished (late_total) items ("due", its day as `on`), and per 牵头单位 the 承办
-    items whose next report day has passed ("report"). An index range of days, not the items."""
+    rows, and the calendar-bound ones, read as an index range of days — "due": per 牵头单位, the
+    open (total) and unfinished (late_total) items whose deadline passed, by the deadline's month
+    (`on`), with Σ unfinished × day (`late_day_sum`), and those due from today to Sunday (`on` =
+    that Sunday); "report": per 牵头单位, the 承办 items whose next report day has passed."""
     from workflows.models import SupervisionTally
 
     sunday = today + timedelta(days=6 - today.weekday())
@@ -317,10 +341,22 @@ def tally_rows(scope: LeadScope, today: date) -> list[dict[str, Any]]:
         SupervisionTally.objects.filter(scope.tally)
         .filter(Q(kind__in=STATIC_KINDS) | Q(kind="due", day__lte=sunday) | Q(kind="report", day__lt=today))
         .values(*_KEYS)
-        .annotate(on=Case(When(kind="due", then=F("day")), default=None, output_field=DateField()))
+        .annotate(
+            on=Case(
+                # Cast: PostgreSQL's date_trunc gives a timestamp, which a Case would pass on as one.
+                When(kind="due", day__lt=today, then=Cast(TruncMonth("day"), DateField())),
+                When(kind="due", then=Value(sunday)),
+                default=None,
+                output_field=DateField(),
+            )
+        )
         .values(*_KEYS, "on")
     )
-    return _nonzero(_summed(rows))
+    return _nonzero(
+        _summed(rows).annotate(
+            late_day_sum=Sum(ExpressionWrapper(F("late_n") * _day_number(), output_field=BigIntegerField()))
+        )
+    )
 
 
 def rest_leads(user: Any, scope: LeadScope) -> list[tuple[int, int]]:
