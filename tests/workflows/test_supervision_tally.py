@@ -314,3 +314,21 @@ def test_a_copy_load_is_counted_by_the_statement_triggers(supervision: Any) -> N
     # then they are counted like items the services write
     assert_tally_is_a_fresh_count()
     assert_the_tallied_page_shows_the_per_item_figures(supervision)
+
+
+def test_a_viewer_whose_other_items_are_too_many_is_counted_item_by_item(
+    supervision: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows import supervision_stats
+    from workflows.supervision_stats import ItemFilter, dashboard, tallied
+
+    # given a department head who helps with C, led by another department, and no room for it
+    build_known_set(supervision)
+    monkeypatch.setattr(supervision_stats, "PINNED_SCOPE", 0)
+    head = supervision.dept_head
+
+    # then her page is not read from the tally, and shows the same figures counted live
+    assert tallied(head, ItemFilter(), today=TODAY) is None
+    board = dashboard(head, ItemFilter(), today=TODAY)
+    assert board == dashboard(head, ItemFilter(), today=TODAY, use_tally=False)
+    assert board.summary.total.count == 4  # A, B, F she leads; C she helps with
