@@ -12,7 +12,6 @@ app_name = "chat"
 
 urlpatterns: list[URLPattern] = [
     path("", conversations.index, name="index"),
-    path("people/", conversations.people, name="people"),
     path("start/<int:user_id>/", conversations.start, name="start"),
     path("groups/new/", conversations.new_group, name="new_group"),
     path("c/<int:conversation_id>/", conversations.conversation, name="conversation"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -37,10 +37,6 @@ def _people(request: HttpRequest) -> tuple[str, list[DirectoryEntry]]:
     return q, (search_people(request.user, q, limit=PEOPLE_PAGE) if q else [])
 
 
-def _person_json(entry: DirectoryEntry) -> dict[str, Any]:
-    return {"id": entry.id, "name": entry.real_name, "department": entry.department, "agency": entry.agency}
-
-
 @require_GET
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
@@ -60,15 +56,6 @@ def index(request: HttpRequest) -> HttpResponse:
             "previous_offset": max(0, offset - LIST_PAGE) if offset else None,
         },
     )
-
-
-@require_GET
-@login_required
-def people(request: HttpRequest) -> JsonResponse:
-    """The 通讯录 search for the pickers (start a chat, new group, add members): any agency."""
-    require_chatter(request)
-    _, found = _people(request)
-    return JsonResponse({"people": [_person_json(p) for p in found if not p.is_self]})
 
 
 @require_POST

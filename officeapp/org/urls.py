@@ -6,6 +6,7 @@ app_name = "org"
 urlpatterns = [
     path("directory/", views.directory_home, name="directory"),
     path("directory/search/", views.directory_search, name="directory_search"),
+    path("directory/people/", views.people_lookup, name="people_lookup"),
     path("directory/agencies/<int:agency_id>/", views.directory_agency, name="directory_agency"),
     path(
         "directory/departments/<int:department_id>/", views.directory_department, name="directory_department"

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -143,6 +143,30 @@ def directory_department(request: HttpRequest, department_id: int) -> HttpRespon
     }
     template = "org/_directory_members.html" if request.htmx else "org/directory_department.html"
     return render(request, template, context)
+
+
+# The people picker (org/_people_picker.html, officeapp/picker.js) asks for this many at a time.
+PEOPLE_LOOKUP_LIMIT = 20
+PEOPLE_QUERY_MAX = 50
+
+
+@login_required
+@require_GET
+def people_lookup(request: HttpRequest) -> JsonResponse:
+    """The 通讯录 search behind every people picker (a chat group's members, a meeting's invitees):
+    any agency, under the directory's own visibility rules, never oneself."""
+    org_access.require_directory_reader(request.user)
+    q = (request.GET.get("q") or "").strip()[:PEOPLE_QUERY_MAX]
+    found = directory.search_people(request.user, q, limit=PEOPLE_LOOKUP_LIMIT) if q else []
+    return JsonResponse(
+        {
+            "people": [
+                {"id": p.id, "name": p.real_name, "department": p.department, "agency": p.agency}
+                for p in found
+                if not p.is_self
+            ]
+        }
+    )
 
 
 @login_required

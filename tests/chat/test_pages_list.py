@@ -71,10 +71,10 @@ def test_a_colleague_of_another_agency_is_found_and_a_chat_started(chat: ChatCas
     assert again["Location"] == response["Location"]  # the same 1:1, never a second
 
 
-def test_the_people_search_answers_json_without_oneself(chat: ChatCast) -> None:
-    data = signed_in(chat.owner).get(reverse("chat:people"), {"q": "林小梅"}).json()
+def test_the_pickers_people_search_answers_json_without_oneself(chat: ChatCast) -> None:
+    data = signed_in(chat.owner).get(reverse("org:people_lookup"), {"q": "林小梅"}).json()
     assert data == {"people": []}
-    data = signed_in(chat.owner).get(reverse("chat:people"), {"q": "李国华"}).json()
+    data = signed_in(chat.owner).get(reverse("org:people_lookup"), {"q": "李国华"}).json()
     assert [p["name"] for p in data["people"]] == ["李国华"]
     assert data["people"][0]["agency"]
 

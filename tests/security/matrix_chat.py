@@ -5,7 +5,7 @@ other_clerk was removed: only the two current members reach it (200, or the redi
 without its fields); the removed member, the 审计管理员 and everyone else get the 404 of a missing
 conversation. `message_id` is the drafter's text message in it (no file: its file and thumbnail are
 404 for everyone, members included — the page tests download real files). The pages that name no
-conversation (the list, the people search, a new group, starting a 1:1) are for everyone who chats:
+conversation (the list, a new group, starting a 1:1) are for everyone who chats:
 the 审计管理员 never does (403, as for the 通讯录).
 """
 
@@ -18,7 +18,6 @@ EVERYONE_BUT_AUDIT = {"anonymous": 302, "*": 200, "audit_admin": 403}
 
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "chat:index": ("get", EVERYONE_BUT_AUDIT),
-    "chat:people": ("get", EVERYONE_BUT_AUDIT),
     "chat:new_group": ("get", EVERYONE_BUT_AUDIT),
     # 发消息 to the drafter: the 1:1 chat opens (302); to oneself it is refused and back to the list (302).
     "chat:start": ("post", {"anonymous": 302, "*": 302, "audit_admin": 403}),

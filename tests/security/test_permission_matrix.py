@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts:security_policy": ("post", {"anonymous": 302, "*": 403, "security_admin": 200}),
     "org:directory": ("get", {"anonymous": 302, "*": 200, "audit_admin": 403}),
     "org:directory_search": ("get", {"anonymous": 302, "*": 302, "audit_admin": 403}),
+    "org:people_lookup": ("get", {"anonymous": 302, "*": 200, "audit_admin": 403}),
     "org:directory_agency": ("get", {"anonymous": 302, "*": 200, "audit_admin": 403}),
     "org:directory_department": ("get", {"anonymous": 302, "*": 200, "audit_admin": 403}),
     "org:person": ("get", {"anonymous": 302, "*": 200, "audit_admin": 403}),

@@ -1,4 +1,5 @@
-// The shell's behaviour: the watermark over every signed-in page and the phone nav toggle.
+// The shell's behaviour: the watermark over every signed-in page, the phone nav toggle, and forms
+// with data-confirm="…" that ask before they are sent (leave a group, delete a material …).
 (function () {
   "use strict";
 
@@ -36,6 +37,15 @@
     });
   }
 
+  // One listener for the whole page: forms added later (htmx) ask too.
+  function setUpConfirmations() {
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      var question = form && form.getAttribute && form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { e.preventDefault(); }
+    }, true);
+  }
+
   function start() {
     var mark = document.querySelector(".watermark");
     if (mark) {
@@ -49,6 +59,7 @@
       }
     }
     setUpNavToggle();
+    setUpConfirmations();
   }
 
   if (document.readyState === "loading") {

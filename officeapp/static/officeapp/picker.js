@@ -1,19 +1,15 @@
-/* Picking people of any agency from the 通讯录 (new group, add members): typing searches chat:people
-   and lists the people found; ticking one moves them to the chosen list (hidden checkboxes "members"
-   that the form posts). Names are set with textContent. Also: forms with data-confirm ask first. */
+/* Picking people of any agency from the 通讯录 (org/_people_picker.html: a new chat group, added
+   members, a meeting's invitees): typing searches org:people_lookup and lists the people found;
+   ticking one moves them to the chosen list (checkboxes "members" that the form posts). Names are
+   set with textContent. */
 (function () {
   "use strict";
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (e) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
-    });
-  });
-  var picker = document.querySelector("[data-chat-picker]");
+  var picker = document.querySelector("[data-people-picker]");
   if (!picker) return;
   var url = picker.getAttribute("data-people-url");
-  var q = picker.querySelector("[data-chat-picker-q]");
-  var found = picker.querySelector("[data-chat-found]");
-  var chosen = picker.querySelector("[data-chat-chosen]");
+  var q = picker.querySelector("[data-people-picker-q]");
+  var found = picker.querySelector("[data-people-found]");
+  var chosen = picker.querySelector("[data-people-chosen]");
   var timer = null;
   var asked = 0;
 
@@ -71,6 +67,6 @@
 
   q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
   q.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); search(); } });
-  var button = picker.querySelector("[data-chat-picker-search]");
+  var button = picker.querySelector("[data-people-picker-search]");
   if (button) button.addEventListener("click", function (e) { e.preventDefault(); search(); });
 })();
