@@ -71,10 +71,17 @@ def is_meeting_admin(user: Any, agency: Any) -> bool:
 
 
 def visible_rooms(user: Any) -> QuerySet[Room]:
-    """Rooms of the user's own agency, and rooms they administer anywhere."""
+    """Rooms of the user's own agency, rooms they administer anywhere, and the rooms of every
+    agency whose 会议管理员 they are (a province-wide grant: all rooms)."""
     if not may_use_meetings(user):
         return Room.objects.none()
-    return Room.objects.filter(Q(agency_id=_agency_id(user)) | Q(admins=user)).distinct()
+    admin_agencies = _meeting_admin_agencies(user)
+    if admin_agencies is None:
+        return Room.objects.all()
+    mine = Q(agency_id=_agency_id(user)) | Q(admins=user)
+    if admin_agencies:
+        mine |= Q(agency_id__in=admin_agencies)
+    return Room.objects.filter(pk__in=Room.objects.filter(mine).values("pk"))
 
 
 def get_room_for(user: Any, room_id: Any) -> Room:

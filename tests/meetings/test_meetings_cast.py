@@ -23,3 +23,14 @@ def test_rooms_are_seen_by_their_agency_and_managed_by_the_meeting_admin(meeting
     assert not access.can_manage_room(meetings.participant, meetings.vip_room)
     assert access.can_book(meetings.participant, meetings.big_room)
     assert not access.can_book(meetings.outsider, meetings.big_room)
+
+
+def test_a_province_wide_meeting_admin_sees_and_manages_every_agencys_rooms(meetings: MeetingsCast) -> None:
+    from officeapp.org import services
+    from officeapp.org.models import Role
+
+    services.grant_role(actor=None, user=meetings.outsider, role=Role.MEETING_ADMIN)
+
+    assert meetings.finance_room in access.visible_rooms(meetings.outsider)
+    assert access.get_room_for(meetings.outsider, meetings.finance_room.pk) == meetings.finance_room
+    assert access.can_manage_room(meetings.outsider, meetings.finance_room)
