@@ -112,6 +112,13 @@ def can_book(user: Any, room: Room) -> bool:
     return False
 
 
+def manages_any_room(user: Any) -> bool:
+    """Approves bookings somewhere: a 会议管理员, or the admin of some room."""
+    if not may_use_meetings(user):
+        return False
+    return _meeting_admin_agencies(user) != [] or Room.objects.filter(admins=user).exists()
+
+
 def manageable_bookings(user: Any) -> QuerySet[Booking]:
     """Bookings the user may approve: those of the rooms they manage."""
     if not may_use_meetings(user):

@@ -21,6 +21,7 @@ from meetings import access, services
 from meetings.errors import MeetingError
 from meetings.export import CONTENT_TYPE, attendance_rows, attendance_workbook, filename_for
 from meetings.forms import CancelForm, ChooseForm, InviteesForm, MeetingForm, ReplyForm, initial_for
+from meetings.media import may_configure as may_configure_media
 from meetings.models import Invitee, InviteeKind, Meeting, MeetingStatus, Reply, Rsvp
 from meetings.stats import SILENT_LIST_LIMIT, silent_people, stats_for
 from officeapp.access import NOT_FOUND_MESSAGE
@@ -110,6 +111,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "waiting": waiting_for_reply(request.user).distinct().count(),
             "choices": access.pending_agency_invitations(request.user).select_related("meeting"),
+            "manages_rooms": access.manages_any_room(request.user),
+            "configures_media": may_configure_media(request.user),
         },
     )
 

@@ -163,8 +163,8 @@ def test_the_door_lists_part_shows_who_arrived(meetings: MeetingsCast, sign_in: 
     sign_in(meetings.participant).post(scan_url(meeting))
     response = sign_in(meetings.organiser).get(door_url(meeting) + "?part=lists")
     html = response.content.decode()
-    assert 'data-arrived="%d"' % meetings.participant.pk in html
-    assert 'data-waiting="%d"' % meetings.colleague.pk in html
+    assert f'data-arrived="{meetings.participant.pk}"' in html
+    assert f'data-waiting="{meetings.colleague.pk}"' in html
     assert "<svg" not in html
 
 

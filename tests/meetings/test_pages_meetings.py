@@ -293,6 +293,23 @@ def test_my_meetings_lists_what_waits_for_my_reply_and_the_nav_badge_counts_it(
     assert "全省政务服务工作会" in upcoming
 
 
+def test_my_meetings_links_the_calendar_rooms_and_only_for_those_who_may_approvals_and_media(
+    meetings: MeetingsCast, sign_in_verified: Any
+) -> None:
+    m = meetings
+    participant = signed_in(m.participant).get(reverse("meetings:index")).content.decode()
+    admin = signed_in(m.meeting_admin).get(reverse("meetings:index")).content.decode()
+    sysadmin = sign_in_verified(m.cast.system_admin).get(reverse("meetings:index")).content.decode()
+
+    assert reverse("meetings:my_calendar") in participant and reverse("meetings:rooms") in participant
+    assert (
+        reverse("meetings:bookings") not in participant
+        and reverse("meetings:media_settings") not in participant
+    )
+    assert reverse("meetings:bookings") in admin
+    assert reverse("meetings:media_settings") in sysadmin
+
+
 def test_workbench_tile_lists_coming_meetings(meetings: MeetingsCast) -> None:
     from meetings.pages import upcoming_loader
 
