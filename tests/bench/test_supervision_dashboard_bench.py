@@ -11,8 +11,13 @@ Measured, through the real page (Django test client, the whole request), after o
   (asserted equal: every figure is one GROUP BY, the page never loops over items);
 - its p50/p95/max over RUNS requests at 10⁵ items for each of them (target p95 < 200 ms: printed
   with whether it is met, not asserted — the figures go to docs/benchmarks.md either way);
+- that each page's figures read from the tally (D24) equal those counted item by item (asserted),
+  and how long the hourly rebuild of the tally takes (it locks the item and unit tables);
 - the Excel export of 10,000 rows (the 督查员's, as the page streams it): time, and peak Python
   memory with tracemalloc (a separate run, as tracing slows it).
+
+SUPERVISION_BENCH_EXPLAIN=1 also prints each query of each page with its EXPLAIN ANALYZE time, the
+slowest plans, and a cProfile of one request; SUPERVISION_BENCH_RUNS sets the requests per person.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/officeapp_s4 REDIS_URL=redis://127.0.0.1:6379/14 \
         TESTING=1 .venv/bin/python -m pytest -q -s tests/bench/test_supervision_dashboard_bench.py -p no:randomly
@@ -149,6 +154,14 @@ def _timed(client: Client, url: str, runs: int) -> list[float]:
     return samples
 
 
+def _tally_totals() -> dict[str, Any]:
+    from django.db.models import Sum
+
+    from workflows.models import SupervisionTally
+
+    return SupervisionTally.objects.aggregate(n=Sum("n"), closed=Sum("closed"), late=Sum("late_days"))
+
+
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -215,6 +228,24 @@ def test_dashboard_and_export_at_scale(bench: Any) -> None:
             f"督办看板 ({items:,} items, {reports:,} reports; built in {built:.0f} s; {RUNS} requests each)",
             ["who", "items seen", "queries @10³", "queries @10⁵", "p50 ms", "p95 ms", "max ms"],
             rows,
+        )
+
+        # The page's figures read from the tally (D24) equal the ones counted item by item, at 10⁵
+        # items loaded by COPY; and the hourly rebuild of the tally: how long it holds writers off.
+        from workflows.supervision_stats import dashboard
+        from workflows.supervision_tally import rebuild
+
+        for who, user in people.items():
+            assert dashboard(user, ItemFilter()) == dashboard(user, ItemFilter(), use_tally=False), who
+        tally_before = _tally_totals()
+        start = time.perf_counter()
+        tally_rows = rebuild()
+        rebuild_ms = (time.perf_counter() - start) * 1000
+        assert _tally_totals() == tally_before
+        bench.print_table(
+            "督办统计 hourly rebuild (item and unit tables locked against writers meanwhile)",
+            ["tally rows after", "time ms"],
+            [[tally_rows, f"{rebuild_ms:.0f}"]],
         )
 
         # Excel export of 10,000 rows, through the page (the 督查员 sees them all)
