@@ -1,5 +1,9 @@
-"""督办看板 figures: every number as one GROUP BY (or one aggregate) in SQL over SupervisionItem,
-SupervisionUnit and the item's stored light — never a loop over items in Python.
+"""督办看板 figures: every number as one GROUP BY (or one aggregate) in SQL — never a loop over items
+in Python. The unfiltered page reads the items a viewer sees as a lead pre-summed from
+SupervisionTally (`tallied`, D24; kept by triggers, workflows/supervision_tally.py) and counts only
+the rest of her items one by one; a filtered page, and every list behind a bar, count SupervisionItem,
+SupervisionUnit and the stored light directly. Both give the same numbers
+(tests/workflows/test_supervision_tally.py compares them figure by figure).
 
 Who sees what: the figures are computed over `workflows.access.visible_items(user)` (a department
 head: items her departments lead or help with; a leader: his 分管 portfolio and what he instructed;
