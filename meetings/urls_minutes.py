@@ -7,7 +7,7 @@ from django.urls import URLPattern, path
 from meetings.views import agenda, minutes
 
 urlpatterns: list[URLPattern] = [
-    path("<int:meeting_id>/agenda/", agenda.agenda_page, name="agenda"),
+    path("m/<int:meeting_id>/agenda/", agenda.agenda_page, name="agenda"),
     path("materials/<int:material_id>/", agenda.material, name="material"),
-    path("<int:meeting_id>/minutes/", minutes.minutes_page, name="minutes"),
+    path("m/<int:meeting_id>/minutes/", minutes.minutes_page, name="minutes"),
 ]
