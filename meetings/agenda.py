@@ -42,7 +42,7 @@ MSG_BAD_PDF = "无法读取该 PDF 的页数（文件已损坏或已加密），
 
 
 def material_max_bytes() -> int:
-    return int(getattr(settings, "MEETING_MATERIAL_MAX_BYTES", settings.UPLOAD_MAX_BYTES))
+    return int(settings.MEETING_MATERIAL_MAX_BYTES)
 
 
 def _locked_meeting(meeting: Meeting, actor: Any) -> Meeting:

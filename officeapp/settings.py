@@ -193,6 +193,8 @@ CHAT_SEND_RATE: tuple[int, int] = (
 CHAT_MESSAGE_MAX_CHARS: int = env.int("CHAT_MESSAGE_MAX_CHARS", default=5000)
 CHAT_GROUP_MAX_MEMBERS: int = env.int("CHAT_GROUP_MAX_MEMBERS", default=500)
 CHAT_FILE_MAX_BYTES: int = env.int("CHAT_FILE_MAX_BYTES", default=50 * 1024 * 1024)
+# 办会: the largest meeting material (a PDF of slides can be large; still refused before storage).
+MEETING_MATERIAL_MAX_BYTES: int = env.int("MEETING_MATERIAL_MAX_BYTES", default=100 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Unreferenced blobs younger than this are kept: an upload may be waiting for its form to commit.
