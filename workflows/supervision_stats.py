@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -346,8 +347,37 @@ class Dashboard:
     unit_choices: list[tuple[str, str]] = field(default_factory=list)
 
 
+_DRILL_TEXT = ("state", "light", "part", "role", "lead", "month", "series")
+_DRILL_FLAGS = ("open", "overdue", "due_week", "report_late", "closed", "counted")
+
+
 def _bar(f: ItemFilter, key: str, label: str, count: int, **condition: Any) -> Bar:
-    return Bar(key, label, int(count), f.drill(**condition).query())
+    return Bar(key, label, int(count), _drill_query(f, condition))
+
+
+def _drill_query(f: ItemFilter, condition: dict[str, Any]) -> str:
+    """`f.drill(**condition).query()`, without building a filter per bar: a whole agency's page has
+    some seven hundred bars, and replace() + urlencode cost more than its queries. Same parameters,
+    same order; a condition on a page filter (来源) takes the long way."""
+    if not condition.keys() <= _DRILL_CONDITION_NAMES:
+        return f.drill(**condition).query()
+    params = dict(_base_params(f))
+    for name in _DRILL_TEXT:
+        value = condition.get(name, getattr(f, name))
+        if value:
+            params[name] = value
+    for name in _DRILL_FLAGS:
+        if condition.get(name, getattr(f, name)):
+            params[name] = "1"
+    return urlencode(params)
+
+
+_DRILL_CONDITION_NAMES = frozenset(_DRILL_TEXT + _DRILL_FLAGS)
+
+
+@lru_cache(maxsize=64)
+def _base_params(f: ItemFilter) -> tuple[tuple[str, str], ...]:
+    return tuple(f.base_params().items())
 
 
 def _late() -> ExpressionWrapper:
