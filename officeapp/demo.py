@@ -74,7 +74,7 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
 ]
 
 
-# People of 省财政厅 whom the 收文 walkthrough (README "Try 收文") signs in as. They are generated
+# People whom the walkthroughs (README "Try 收文", "Try 会议") sign in as. They are generated
 # from the seed like everyone else there (the same names on every machine); load_demo gives them the
 # demo password, and tests/demo/test_load_demo.py checks they hold these roles.
 WALKTHROUGH_ACCOUNTS: list[DemoAccount] = [
@@ -82,6 +82,7 @@ WALKTHROUGH_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("feng.jiajuan", "冯佳娟", "办公室主任：省财政厅（收文拟办）"),
     DemoAccount("deng.tingjuan", "邓婷娟", "机关领导：省财政厅，分管预算处（收文批办）"),
     DemoAccount("liang.hanyao", "梁涵瑶", "处室负责人：省财政厅 预算处（收文承办、答复）"),
+    DemoAccount("chen.hui", "陈辉", "会议管理员：省政府办公厅 办公室（审批常务会议室的预订）"),
 ]
 
 

@@ -77,12 +77,14 @@ def test_the_incoming_walkthrough_accounts_hold_the_roles_the_readme_names(provi
         "feng.jiajuan": Role.OFFICE_DIRECTOR,
         "deng.tingjuan": Role.LEADER,
         "liang.hanyao": Role.DEPT_HEAD,
+        "chen.hui": Role.MEETING_ADMIN,
     }
     assert [a.username for a in WALKTHROUGH_ACCOUNTS] == list(expected)
     for account in WALKTHROUGH_ACCOUNTS:
         user = User.objects.select_related("department__agency").get(username=account.username)
         assert user.real_name == account.real_name
-        assert user.department.agency.name == "广东省财政厅"
+        agency = "广东省人民政府办公厅" if account.username == "chen.hui" else "广东省财政厅"
+        assert user.department.agency.name == agency
         assert user.role_grants.filter(role=expected[account.username]).exists()
 
 
