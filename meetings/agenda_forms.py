@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from meetings.agenda import ITEM_MAX_MINUTES, MATERIAL_TITLE_MAX_CHARS, PRESENTER_MAX_CHARS, TITLE_MAX_CHARS
+from meetings.fields import refuse_out_of_range
 from meetings.models import AgendaItem, Meeting, Rsvp
 
 
@@ -51,6 +52,9 @@ class AgendaItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["presenter"].queryset = presenter_choices(meeting)  # type: ignore[attr-defined]
         self.fields["presenter"].label_from_instance = lambda u: u.real_name or u.username  # type: ignore[attr-defined]
+
+    def clean_starts_at(self) -> Any:
+        return refuse_out_of_range(self.cleaned_data.get("starts_at"))
 
     @classmethod
     def for_item(cls, item: AgendaItem, meeting: Meeting) -> AgendaItemForm:

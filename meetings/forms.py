@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from meetings import access
+from meetings.fields import IdsChoiceField, refuse_out_of_range
 from meetings.models import MeetingKind, Reply, Room, Series
 from officeapp.org.models import Agency, Department, User
 
@@ -128,6 +129,12 @@ class MeetingForm(forms.Form):
                 max_value="重复次数最多 52 次。",
             )
 
+    def clean_starts_at(self) -> Any:
+        return refuse_out_of_range(self.cleaned_data.get("starts_at"))
+
+    def clean_ends_at(self) -> Any:
+        return refuse_out_of_range(self.cleaned_data.get("ends_at"))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("frequency") and not data.get("count"):
@@ -171,13 +178,13 @@ class InviteesForm(forms.Form):
     agencies ("agencies", each with its "quota_<id>")."""
 
     members = PeopleField(label="参会人员", required=False)
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdsChoiceField(
         label="整个部门",
         queryset=Department.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    agencies = forms.ModelMultipleChoiceField(
+    agencies = IdsChoiceField(
         label="邀请单位（由其收发员报送参会人员）",
         queryset=Agency.objects.none(),
         required=False,
@@ -251,7 +258,7 @@ class ReplyForm(forms.Form):
 
 
 class ChooseForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
+    members = IdsChoiceField(
         label="参会人员", queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 

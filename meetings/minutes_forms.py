@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from meetings.access import MAX_ID
+from meetings.fields import refuse_out_of_range
 from meetings.minutes import BODY_MAX_CHARS, DECISION_MAX_CHARS, DecisionInput
 from meetings.models import Meeting, Minutes
 from officeapp.org.models import Department
@@ -23,8 +25,12 @@ class MinutesBodyForm(forms.Form):
     )
 
 
+MSG_STALE_ROW = "议定事项已被他人修改，请刷新页面后重试。"
+
+
 class DecisionForm(forms.Form):
-    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # A row's own id, posted back: bounded so a forged one is a form error, not a database overflow.
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_ID)
     text = forms.CharField(
         label="议定事项",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -36,8 +42,21 @@ class DecisionForm(forms.Form):
     )
     due_on = forms.DateField(label="完成时限", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
+    def clean_due_on(self) -> Any:
+        return refuse_out_of_range(self.cleaned_data.get("due_on"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The id is a hidden field: its refusal would show nowhere, so the row says it.
+        if "id" in self.errors:
+            self.add_error(None, MSG_STALE_ROW)
+        return data
+
     def __init__(self, *args: Any, meeting: Meeting | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["id"].error_messages.update(
+            invalid=MSG_STALE_ROW, min_value=MSG_STALE_ROW, max_value=MSG_STALE_ROW
+        )
         if meeting is not None:
             field = self.fields["lead_department"]
             field.queryset = Department.objects.filter(is_active=True, agency_id=meeting.agency_id).order_by(

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from meetings.booking import BOOKING_MAX_HOURS, SERIES_MAX_COUNT, SERIES_MAX_INTERVAL
+from meetings.fields import IdsChoiceField, in_range, refuse_out_of_range
 from meetings.models import BookableBy, Room, Series
 from officeapp.org.models import Department, User
 
@@ -21,12 +22,16 @@ def _refusals(field: forms.Field, **messages: str) -> None:
 
 
 def parse_day(value: str | None, default: date) -> date:
-    """A yyyy-mm-dd from the query string, or `default` (a bad value is not an error page)."""
+    """A yyyy-mm-dd from the query string, or `default` (a bad value is not an error page; nor is a
+    day so far out that the previous or next day would leave the calendar)."""
     if value:
         try:
-            return date.fromisoformat(value[:10])
+            day = date.fromisoformat(value[:10])
         except ValueError:
             pass
+        else:
+            if in_range(day):
+                return day
     return default
 
 
@@ -71,6 +76,9 @@ class BookingForm(forms.Form):
         )
         self.fields["end"].help_text = f"一次最长 {BOOKING_MAX_HOURS} 小时"
 
+    def clean_day(self) -> Any:
+        return refuse_out_of_range(self.cleaned_data.get("day"))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         day, start, end = data.get("day"), data.get("start"), data.get("end")
@@ -113,14 +121,14 @@ class RoomForm(forms.Form):
         help_text="用逗号或顿号分隔，例如：投影、话筒、视频会议终端",
     )
     bookable_by = forms.ChoiceField(label="谁可预订", choices=BookableBy.choices, widget=forms.RadioSelect)
-    bookable_departments = forms.ModelMultipleChoiceField(
+    bookable_departments = IdsChoiceField(
         label="可预订部门",
         queryset=Department.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     requires_approval = forms.BooleanField(label="预订需审批", required=False)
-    admins = forms.ModelMultipleChoiceField(
+    admins = IdsChoiceField(
         label="会议室管理员",
         queryset=User.objects.none(),
         required=False,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from meetings import access, services
 from meetings.errors import MeetingError
 from meetings.export import CONTENT_TYPE, attendance_rows, attendance_workbook, filename_for
+from meetings.fields import in_range
 from meetings.forms import CancelForm, ChooseForm, InviteesForm, MeetingForm, ReplyForm, initial_for
 from meetings.media import may_configure as may_configure_media
 from meetings.models import Invitee, InviteeKind, Meeting, MeetingStatus, Reply, Rsvp
@@ -137,6 +138,8 @@ def _free_rooms(form: MeetingForm, data: Any) -> set[int] | None:
         end = field_to_dt(str(ends_at))
     except ValueError:
         return None
+    if not (in_range(start) and in_range(end)):
+        return None  # the form says why; year 1 would overflow on its way to UTC
     busy = set(
         Booking.objects.filter(
             room__in=rooms, status__in=HOLDING_STATUSES, starts_at__lt=end, ends_at__gt=start
