@@ -41,7 +41,11 @@ def parse_id(value: Any) -> int | None:
     """A positive database id from a URL part or a frame field, or None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        # More digits than MAX_ID has is too large anyway, and int() of a few thousand digits
+        # raises ValueError (Python's conversion limit) instead of giving a number.
+        if len(value) > len(str(MAX_ID)):
+            return None
         value = int(value)
     if not isinstance(value, int) or not 0 < value <= MAX_ID:
         return None

@@ -49,6 +49,7 @@ from meetings.models import (
     Material,
     Meeting,
     MeetingStatus,
+    Reply,
     RoomMessage,
     Rsvp,
     Vote,
@@ -65,6 +66,8 @@ CHAT_MAX_CHARS = 500
 CHAT_HISTORY = 50
 VOTE_TITLE_MAX_CHARS = Vote._meta.get_field("title").max_length or 200
 CLIENT_ID_MAX_CHARS = 64
+# The largest page number kept (Meeting.live_page is a PositiveIntegerField: 32 bits on PostgreSQL).
+PAGE_MAX = 100_000
 # A presence row whose process has not touched it for this long belongs to a process that died
 # (meetings.live refreshes the rows of its own sockets every PRESENCE_HEARTBEAT_SECONDS).
 PRESENCE_HEARTBEAT_SECONDS = 60
@@ -90,6 +93,7 @@ MSG_NO_HAND = "该举手申请已处理或已放下。"
 MSG_CANNOT_REMOVE_HOST = "不能移出主持人或会议组织者。"
 MSG_NOT_A_PARTICIPANT = "该人员不在本次会议的参会名单中。"
 MSG_NOT_STARTED = "会议尚未发出通知，不能进入会议室。"
+MSG_SEAT_GIVEN = "您已指派 {who} 参会，不能进入会议室。"
 
 
 # --- looking up -----------------------------------------------------------------------------------
@@ -111,6 +115,7 @@ def _check_may_enter(user: Any, meeting: Meeting) -> None:
     if meeting.status == MeetingStatus.ENDED:
         raise MeetingError(MSG_ENDED)
     if access.may_enter_room(user, meeting):
+        _refuse_a_given_seat(user, meeting)
         return
     if meeting.status == MeetingStatus.CANCELLED:
         raise _not_found()
@@ -119,6 +124,19 @@ def _check_may_enter(user: Any, meeting: Meeting) -> None:
     if Rsvp.objects.filter(meeting=meeting, user=user, removed_at__isnull=False).exists():
         raise MeetingError(MSG_REMOVED)
     raise MeetingError(MSG_NOT_IN_ROOM)
+
+
+def _refuse_a_given_seat(user: Any, meeting: Meeting) -> None:
+    """指派 is final (meetings.services.reply): the delegate holds the seat, so the person who sent
+    them neither sits in the room beside them nor casts a second vote for the same seat (check-in
+    refuses them alike). The host and the organiser run the room whatever they replied."""
+    if user.pk in (meeting.host_id, meeting.organiser_id):
+        return
+    given = Rsvp.objects.filter(meeting=meeting, user=user, reply=Reply.DELEGATE).first()
+    if given is None:
+        return
+    delegate = Rsvp.objects.filter(delegated_from=given).select_related("user").first()
+    raise MeetingError(MSG_SEAT_GIVEN.format(who=_name(delegate.user) if delegate else "他人"))
 
 
 def _lock(meeting: Meeting | int) -> Meeting:
@@ -444,8 +462,9 @@ def turn(
             if locked.live_material is None:
                 raise MeetingError(MSG_NO_MATERIAL)
             number = access.parse_id(page)
-            limit = locked.live_material.page_count  # 0 while the page count is not known
-            if number is None or (limit and number > limit):
+            # 0 while the page count is not known: then the column's own bound (a PDF has far fewer).
+            limit = locked.live_material.page_count or PAGE_MAX
+            if number is None or number > limit:
                 raise MeetingError(MSG_BAD_PAGE)
             locked.live_page = number
             fields.append("live_page")
