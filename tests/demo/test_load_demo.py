@@ -178,6 +178,7 @@ def test_demo_accounts_list_every_role_with_a_chinese_description() -> None:
         "feng.jiajuan",
         "deng.tingjuan",
         "liang.hanyao",
+        "chen.hui",
     ]
     assert all(password == DEMO_PASSWORD for _, password, _ in accounts)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in description) for _, _, description in accounts)
