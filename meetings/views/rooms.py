@@ -290,6 +290,27 @@ def booking_decide(request: HttpRequest, booking_id: int) -> HttpResponse:
     return redirect("meetings:bookings")
 
 
+def _refuse_a_meetings_room(user: Any, found: Booking) -> None:
+    """A booking that holds the room of a meeting still to be held is the meeting's: cancelling it
+    here would free the room behind the invited people's backs (their notice names it) and nobody
+    would be told. The organiser changes the room or cancels the meeting on the meeting page, which
+    tells them; the room's managers may still withdraw it."""
+    from meetings.models import Meeting, MeetingStatus
+
+    if access.can_manage_room(user, found.room):
+        return
+    held_for = (
+        Meeting.objects.filter(booking=found)
+        .exclude(status__in=[MeetingStatus.CANCELLED, MeetingStatus.ENDED])
+        .first()
+    )
+    if held_for is not None:
+        raise MeetingError(MSG_MEETINGS_ROOM.format(title=held_for.title))
+
+
+MSG_MEETINGS_ROOM = "该预订是会议“{title}”的会场，请在会议页面更换会议室或取消会议，参会人员会收到通知。"
+
+
 @require_POST
 @login_required
 def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
@@ -301,6 +322,7 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
         context = _bookings_context(request, failed_id=found.pk, error=error, typed_note=reason)
         return render(request, "meetings/rooms_bookings.html", context, status=400)
     try:
+        _refuse_a_meetings_room(request.user, found)
         booking.cancel_booking(found, actor=request.user, reason=form.cleaned_data["reason"])
     except MeetingError as exc:
         context = _bookings_context(request, failed_id=found.pk, error=exc.message, typed_note=reason)

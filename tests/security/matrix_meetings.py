@@ -64,12 +64,9 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "meetings:bookings": ("get", EVERYONE_BUT_AUDIT),
     # Nobody in the cast manages the room: who sees it is refused, the rest do not learn of it.
     "meetings:booking_decide": ("post", {**NOT_FOUND, **{k: 403 for k in AGENCY}}),
-    # The organiser booked the room for her meeting and cancels it (no reason needed); the others
-    # who see the room are refused by the service, re-rendered with the sentence (400).
-    "meetings:booking_cancel": (
-        "post",
-        {**NOT_FOUND, **{k: 400 for k in AGENCY}, "office_secretary": 302},
-    ),
+    # The booking holds the meeting's room: nobody cancels it from the approvals page (the
+    # organiser changes the room on the meeting page); re-rendered with the sentence (400).
+    "meetings:booking_cancel": ("post", {**NOT_FOUND, **{k: 400 for k in AGENCY}}),
     "meetings:my_calendar": ("get", EVERYONE_BUT_AUDIT),
     "meetings:meeting_ics": ("get", {**NOT_FOUND, **SEES}),
     "meetings:feed_settings": ("get", EVERYONE_BUT_AUDIT),
