@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -100,6 +101,26 @@ def _may_enter(user: Any, meeting_id: int) -> None:
     live_services.get_room_for(user, meeting_id)
 
 
+def _state_again(user: Any, meeting_id: int) -> dict[str, Any] | None:
+    """The room's state for a socket whose fan-out was just re-subscribed; None when the person may
+    no longer be in the room (removed, the meeting ended meanwhile)."""
+    try:
+        meeting = live_services.get_room_for(user, meeting_id)
+    except (Http404, MeetingError):
+        return None
+    return live_services.room_state(meeting, user)
+
+
+async def _send_state_again(consumer: Any, group: str, *, meeting_id: int) -> None:
+    """on_reset of the room's fan-out (a Redis restart, D35): what may have been published while the
+    subscription was down is in the database, so the socket gets the whole state again at once."""
+    state = await database_sync_to_async(_state_again)(consumer.user, meeting_id)
+    if state is None:
+        await _leave(consumer, meeting_id)
+        return
+    await consumer.send_json(state)
+
+
 async def handle_join(consumer: Any, payload: dict[str, Any]) -> None:
     meeting_id = _meeting_id(payload)
     try:
@@ -107,7 +128,9 @@ async def handle_join(consumer: Any, payload: dict[str, Any]) -> None:
         # delivered and the snapshot (with its version) is at least as new as anything before it.
         await database_sync_to_async(_may_enter)(consumer.user, meeting_id)
         group = room_group(meeting_id)
-        await fanout.join(consumer, group)
+        await fanout.join(
+            consumer, group, on_reset=functools.partial(_send_state_again, meeting_id=meeting_id)
+        )
         try:
             state = await database_sync_to_async(_enter)(consumer.user, meeting_id, consumer.channel_name)
         except BaseException:

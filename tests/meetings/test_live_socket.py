@@ -503,3 +503,27 @@ async def test_joining_twice_on_one_socket_announces_the_person_once(meetings, r
     assert await db(LivePresence.objects.filter(user=meetings.participant).count)() == 1
     for client in (host, participant):
         await client.close()
+
+
+async def test_after_the_fan_out_subscribes_again_each_socket_gets_the_whole_state_at_once(
+    meetings, room, open_client
+):
+    from officeapp.notify import fanout
+
+    mid = room.meeting.pk
+    host = await in_room(open_client, meetings.host, mid)
+    one = await in_room(open_client, meetings.participant, mid)
+    await host.send("meeting.turn", agenda_item=room.items[1].pk, material=room.material.pk)
+    await host.send("meeting.turn", page=5)
+    await one.next("meeting.turned")
+    await one.next("meeting.turned")
+
+    await fanout.process_fanout().rejoin()  # what the watchdog does after a Redis restart
+
+    state = await one.next("meeting.state")
+    assert state["page"] == 5 and state["material"]["id"] == room.material.pk
+    assert state["me"]["user"] == meetings.participant.pk
+    await host.send("meeting.turn", page=6)
+    assert (await one.next("meeting.turned"))["page"] == 6  # and live again after it
+    for client in (host, one):
+        await client.close()
