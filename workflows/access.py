@@ -217,7 +217,7 @@ def can_supervise(user: Any, agency_id: int) -> bool:
     return agency_id in supervising_agencies(user)
 
 
-def _supervision_reach(user: Any) -> tuple[list[int], list[int], list[int], list[int]]:
+def supervision_reach(user: Any) -> tuple[list[int], list[int], list[int], list[int]]:
     """(agencies the user supervises, departments and agencies whose items they see as a unit,
     agencies a 分管 portfolio covers whole) — the reasons of `visible_items`."""
     from officeapp.org.models import Portfolio
@@ -251,7 +251,7 @@ def visible_items(user: Any) -> Any:
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return SupervisionItem.objects.none()
-    offices, departments, agencies, whole = _supervision_reach(user)
+    offices, departments, agencies, whole = supervision_reach(user)
     condition = Q(pk__in=SupervisionParticipant.objects.filter(user=user).values("item_id")) | Q(leader=user)
     if offices:
         condition |= Q(agency_id__in=offices)
@@ -282,7 +282,7 @@ def visible_item_ids(user: Any, *, limit: int) -> set[int] | None:
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
-    offices, departments, agencies, whole = _supervision_reach(user)
+    offices, departments, agencies, whole = supervision_reach(user)
     sources = [
         SupervisionParticipant.objects.filter(user=user).values_list("item_id", flat=True),
         SupervisionItem.objects.filter(leader=user).values_list("pk", flat=True),

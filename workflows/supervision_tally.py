@@ -255,9 +255,9 @@ class LeadScope:
 def lead_scope(user: Any) -> LeadScope | None:
     """None when no reason of hers is a lead (she is counted item by item)."""
     from officeapp.org.models import Department
-    from workflows.access import _supervision_reach
+    from workflows.access import supervision_reach
 
-    offices, departments, agencies, whole = _supervision_reach(user)
+    offices, departments, agencies, whole = supervision_reach(user)
     items: list[Q] = []
     tally: list[Q] = []
     units: list[Q] = []
