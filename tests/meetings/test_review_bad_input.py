@@ -286,3 +286,28 @@ def test_a_forged_decision_id_is_refused_and_the_minutes_text_kept(meetings: Mee
     page = response.content.decode()
     assert "会议听取了汇报。" in page and "抓紧落实" in page
     assert MSG_STALE_ROW in page
+
+
+@pytest.mark.django_db
+def test_the_clerks_choice_refuses_ids_past_the_database_in_chinese(meetings: MeetingsCast) -> None:
+    from meetings import services
+    from meetings.models import Invitee, InviteeKind, MeetingKind
+
+    m = meetings
+    meeting = services.create_meeting(
+        actor=m.organiser,
+        title="全省财政工作会",
+        kind=MeetingKind.OFFICE,
+        starts_at=m.at(9),
+        ends_at=m.at(11),
+        host=m.host,
+        online=True,
+    )
+    services.set_invitees(meeting, actor=m.organiser, agencies=[(m.cast.finance, 2)])
+    services.send_notice(meeting, actor=m.organiser)
+    invitee = Invitee.objects.get(meeting=meeting, kind=InviteeKind.AGENCY)
+    client = signed_in(m.finance_clerk)
+    for bad in (HUGE, "9" * 5000, "-1"):
+        response = client.post(reverse("meetings:choose", args=[invitee.pk]), {"members": [bad]})
+        assert response.status_code == 400
+        assert "所选人员不是本单位人员。" in response.content.decode()
