@@ -125,3 +125,18 @@ def test_the_live_page_tells_who_gave_their_seat_why_they_cannot_enter(
     response = sign_in(meetings.participant).get(reverse("meetings:live", args=[room.meeting.pk]))
     assert response.status_code == 200
     assert "您已指派 周敏 参会，不能进入会议室。" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_meeting_page_offers_no_room_button_to_who_gave_their_seat(
+    meetings: MeetingsCast, sign_in: Any
+) -> None:
+    from django.urls import reverse
+
+    room, stand_in = _delegated(meetings)
+    live_url = reverse("meetings:live", args=[room.meeting.pk])
+    page = sign_in(meetings.participant).get(reverse("meetings:detail", args=[room.meeting.pk]))
+    assert "您已指派他人参会，不能进入会议室。" in page.content.decode()
+    assert live_url not in page.content.decode()
+    page = sign_in(stand_in).get(reverse("meetings:detail", args=[room.meeting.pk]))
+    assert live_url in page.content.decode()
