@@ -27,6 +27,7 @@ from meetings.models import (
     InviteeKind,
     Meeting,
     MeetingStatus,
+    Reply,
     Room,
     Rsvp,
 )
@@ -269,14 +270,39 @@ def meeting_for_checkin(meeting_id: Any, token: Any) -> Meeting | None:
     return meeting
 
 
+def material_meetings(user: Any) -> QuerySet[Meeting]:
+    """Meetings whose materials the user reads: its participants — the organiser, the host, the
+    agency's 会议管理员, and the invited who still hold their seat (not removed from the room, not
+    handed to a delegate, who reads them instead). A clerk who has still to choose who attends sees
+    the meeting but not its papers."""
+    if not may_use_meetings(user):
+        return Meeting.objects.none()
+    mine = (
+        Q(organiser=user)
+        | Q(host=user)
+        | Q(
+            pk__in=Rsvp.objects.filter(user=user, removed_at__isnull=True)
+            .exclude(reply=Reply.DELEGATE)
+            .values("meeting_id")
+        )
+    )
+    admin_agencies = _meeting_admin_agencies(user)
+    if admin_agencies is None:
+        return Meeting.objects.all()
+    if admin_agencies:
+        mine |= Q(agency_id__in=admin_agencies)
+    return Meeting.objects.filter(mine)
+
+
 def get_material_for(user: Any, material_id: Any) -> Any:
-    """A material of a meeting the user may see; the same 404 for missing and not theirs."""
+    """A material of a meeting whose papers the user reads (material_meetings); the same 404 for
+    missing and not theirs."""
     from meetings.models import Material
 
     pk = parse_id(material_id)
     if pk is None:
         raise _not_found()
-    visible = Material.objects.filter(meeting__in=visible_meetings(user)).select_related("blob", "meeting")
+    visible = Material.objects.filter(meeting__in=material_meetings(user)).select_related("blob", "meeting")
     return get_or_404(visible, pk=pk)
 
 

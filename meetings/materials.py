@@ -18,7 +18,7 @@ class MeetingMaterialsReferrer:
     def can_read(self, user: Any, blob: Any) -> bool:
         if not access.may_use_meetings(user):
             return False
-        return Material.objects.filter(blob=blob, meeting__in=access.visible_meetings(user)).exists()
+        return Material.objects.filter(blob=blob, meeting__in=access.material_meetings(user)).exists()
 
     def referenced_blob_ids(self) -> Any:
         return Material.objects.values_list("blob_id", flat=True)

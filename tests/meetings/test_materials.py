@@ -135,3 +135,31 @@ def test_an_outsider_gets_404_for_a_material(meetings: MeetingsCast, sign_in: An
     assert not AuditEvent.objects.filter(
         action__in=["meetings.material.download", "meetings.material.view"]
     ).exists()
+
+
+def test_only_those_who_hold_a_seat_read_the_materials(meetings: MeetingsCast, sign_in: Any) -> None:
+    from django.utils import timezone
+
+    from meetings.models import Invitee, InviteeKind, Reply, Rsvp
+
+    meeting = make_meeting(meetings)
+    material = agenda.add_material(meeting, actor=meetings.organiser, upload=pdf_upload(2), title="议程")
+    # 省财政厅 is invited as an agency: its 收发员 sees the meeting to choose, not its papers.
+    Invitee.objects.create(meeting=meeting, kind=InviteeKind.AGENCY, agency=meetings.cast.finance)
+    # The colleague handed his seat to the finance staff member (指派); the delegate reads instead.
+    seat = Rsvp.objects.get(meeting=meeting, user=meetings.colleague)
+    seat.reply = Reply.DELEGATE
+    seat.save()
+    Rsvp.objects.create(meeting=meeting, user=meetings.finance_staff, delegated_from=seat)
+    referrer = blob_referrers["meetings.materials"]
+    url = reverse("meetings:material", args=[material.pk])
+
+    assert (
+        sign_in(meetings.finance_clerk).get(reverse("meetings:detail", args=[meeting.pk])).status_code == 200
+    )
+    assert sign_in(meetings.finance_clerk).get(url).status_code == 404
+    assert not referrer.can_read(meetings.colleague, material.blob)
+    assert referrer.can_read(meetings.finance_staff, material.blob)
+    assert referrer.can_read(meetings.host, material.blob)
+    Rsvp.objects.filter(meeting=meeting, user=meetings.participant).update(removed_at=timezone.now())
+    assert sign_in(meetings.participant).get(url).status_code == 404
