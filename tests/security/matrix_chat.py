@@ -28,6 +28,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     # No seq in the POST: 400.
     "chat:read": ("post", {**MEMBERS_ONLY, "drafter": 400, "dept_head": 400}),
     "chat:search": ("get", {**MEMBERS_ONLY, "drafter": 200, "dept_head": 200}),
+    # 查看上下文 of the drafter's message: members only (the removed member too gets 404).
+    "chat:context": ("get", {**MEMBERS_ONLY, "drafter": 200, "dept_head": 200}),
     "chat:settings": ("get", {**MEMBERS_ONLY, "drafter": 200, "dept_head": 200}),
     # The sender recalls (302 back to the conversation); the other member is refused (302 with the reason).
     "chat:recall": ("post", {**MEMBERS_ONLY, "drafter": 302, "dept_head": 302}),
@@ -49,4 +51,4 @@ def objects(cast: Any, existing: dict[str, Any]) -> dict[str, Any]:
     )
     services.remove_member(group, cast.other_clerk, actor=cast.drafter)
     message = services.send_text(group, actor=cast.drafter, body="请各单位报送值班表。")
-    return {"conversation_id": group.pk, "message_id": message.pk}
+    return {"conversation_id": group.pk, "message_id": message.pk, "seq": message.seq}

@@ -85,7 +85,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     # Whoever holds the door's code opens the check-in page; it says whether they are invited.
     "meetings:checkin": ("get", {"anonymous": 302, "*": 200}),
     "meetings:agenda": ("get", {**NOT_FOUND, **SEES}),
-    "meetings:material": ("get", {**NOT_FOUND, **SEES}),
+    # Papers are for those who hold a seat: the clerk who has still to choose sees the meeting only.
+    "meetings:material": ("get", {**NOT_FOUND, **SEES, "other_clerk": 404}),
     "meetings:minutes": ("get", {**NOT_FOUND, **SEES}),
     # The meeting is noticed: its invited, host and organiser enter; the clerk who has not chosen
     # sees the meeting, and the room page tells him he may not enter.
