@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -55,6 +56,16 @@ def parse_id(value: Any) -> int | None:
 
 def _not_found() -> Http404:
     return Http404(NOT_FOUND_MESSAGE)
+
+
+MSG_NOT_FOR_AUDIT = "审计管理员不使用会议。"
+MSG_ORGANISER_ONLY = "只有会议组织者和会议管理员可以进行此操作。"
+
+
+def require_meetings_user(user: Any) -> None:
+    """Pages that name no meeting: everyone but the 审计管理员 (403, as for the 通讯录 and 消息)."""
+    if not may_use_meetings(user):
+        raise PermissionDenied(MSG_NOT_FOR_AUDIT)
 
 
 def may_use_meetings(user: Any) -> bool:

@@ -64,8 +64,7 @@ def room_calendar(request: HttpRequest, room_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @login_required
 def my_calendar(request: HttpRequest) -> HttpResponse:
-    if not access.may_use_meetings(request.user):
-        raise Http404(NOT_FOUND_MESSAGE)
+    access.require_meetings_user(request.user)
     today = timezone.localdate()
     monday = calendars.monday_of(parse_day(request.GET.get("week"), today))
     return render(
@@ -106,8 +105,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def feed_settings(request: HttpRequest) -> HttpResponse:
-    if not access.may_use_meetings(request.user):
-        raise Http404(NOT_FOUND_MESSAGE)
+    access.require_meetings_user(request.user)
     if request.method == "POST":
         ics.rotate_calendar_feed(actor=request.user)
         messages.success(request, "已更换订阅地址，旧地址已失效，请在手机日历中重新订阅。")

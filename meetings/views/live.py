@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from meetings import access, live_services, media
 from meetings.errors import MeetingError
 from meetings.models import AgendaItem, Material, MediaSettings
-from officeapp.access import NOT_FOUND_MESSAGE
 
 
 def _material_url() -> str:
@@ -89,7 +89,7 @@ class MediaSettingsForm(forms.Form):
 @login_required
 def media_settings(request: HttpRequest) -> HttpResponse:
     if not media.may_configure(request.user):
-        raise Http404(NOT_FOUND_MESSAGE)
+        raise PermissionDenied("只有系统管理员可以设置音视频服务。")
     current = media.current_settings()
     initial = {
         "provider": current.provider if current else "",

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,14 +41,14 @@ TABS = {
 
 
 def _require_user(request: HttpRequest) -> None:
-    if not access.may_use_meetings(request.user):
-        raise Http404(NOT_FOUND_MESSAGE)
+    access.require_meetings_user(request.user)
 
 
 def _manageable(request: HttpRequest, meeting_id: int) -> Meeting:
+    """The organiser's pages: 404 for who may not see the meeting, 403 for who sees but does not run it."""
     meeting = access.get_meeting_for(request.user, meeting_id)
     if not access.can_manage_meeting(request.user, meeting):
-        raise Http404(NOT_FOUND_MESSAGE)
+        raise PermissionDenied(access.MSG_ORGANISER_ONLY)
     return meeting
 
 

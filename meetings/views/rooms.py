@@ -26,8 +26,7 @@ from officeapp.org.models import Agency
 
 
 def _require_meetings(user: Any) -> None:
-    if not access.may_use_meetings(user):
-        raise Http404(NOT_FOUND_MESSAGE)
+    access.require_meetings_user(user)
 
 
 def _admin_agencies(user: Any) -> list[Agency]:

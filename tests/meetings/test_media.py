@@ -155,6 +155,6 @@ def test_bad_settings_are_refused_in_chinese_and_keep_what_was_typed(meetings, s
 def test_only_the_system_admin_sees_the_settings_page(meetings, sign_in):
     url = reverse("meetings:media_settings")
     for person in (meetings.organiser, meetings.meeting_admin, meetings.outsider):
-        assert sign_in(person).get(url).status_code == 404
-        assert sign_in(person).post(url, form()).status_code == 404
+        assert sign_in(person).get(url).status_code == 403
+        assert sign_in(person).post(url, form()).status_code == 403
     assert not MediaSettings.objects.exists()

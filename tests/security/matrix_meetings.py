@@ -9,7 +9,9 @@ active person of the 省府办公厅 sees it and may book it; nobody in the cast
 its booking, `material_id` a PDF of the meeting, `invitee_id` the 省财政厅's invitation.
 `token` is both the meeting's door QR token and the drafter's calendar-feed token (one URL argument
 name serves both URLs): the check-in page answers everyone signed in (it tells a person not invited
-so), the feed answers without a session. The 审计管理员 never uses meetings: the same 404.
+so), the feed answers without a session. The 审计管理员 never uses meetings: 403 on the pages that
+name no meeting (as for the 通讯录 and 消息), the 404 of a stranger on those that do. Who sees a
+meeting but does not run it gets 403 on the organiser's pages.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from django.utils import timezone
 # The organiser, the host, the invited drafter and the clerk who chooses for the invited agency.
 SEES = {"office_secretary": 200, "leader": 200, "drafter": 200, "other_clerk": 200}
 NOT_FOUND = {"anonymous": 302, "*": 404}
-# Seen but not theirs to manage: the meetings pages of the organiser answer 404 (B's rule).
-ORGANISER_ONLY = {**NOT_FOUND, "office_secretary": 200}
+# Seen but not theirs to manage: 403 on the organiser's pages (the same rule as chat's export).
+ORGANISER_ONLY = {**NOT_FOUND, **{k: 403 for k in SEES}, "office_secretary": 200}
 # The 省府办公厅's people (the room's agency); the 审计管理员 too is of it but never uses meetings.
 AGENCY = {
     "drafter": 200,
@@ -36,7 +38,7 @@ AGENCY = {
     "system_admin": 200,
     "security_admin": 200,
 }
-EVERYONE_BUT_AUDIT = {"anonymous": 302, "*": 200, "audit_admin": 404}
+EVERYONE_BUT_AUDIT = {"anonymous": 302, "*": 200, "audit_admin": 403}
 
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "meetings:index": ("get", EVERYONE_BUT_AUDIT),
@@ -45,10 +47,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "meetings:edit": ("get", ORGANISER_ONLY),
     "meetings:invitees": ("get", ORGANISER_ONLY),
     # Already noticed: sending again is refused with a message, back to the meeting page.
-    "meetings:send_notice": ("post", {**NOT_FOUND, "office_secretary": 302}),
+    "meetings:send_notice": ("post", {**ORGANISER_ONLY, "office_secretary": 302}),
     # An empty 回执 from the invited drafter: the meeting page again with the form's errors.
     "meetings:reply": ("post", {**NOT_FOUND, "drafter": 400}),
-    "meetings:remind": ("post", {**NOT_FOUND, "office_secretary": 302}),
+    "meetings:remind": ("post", {**ORGANISER_ONLY, "office_secretary": 302}),
     "meetings:cancel": ("get", ORGANISER_ONLY),
     "meetings:stats": ("get", ORGANISER_ONLY),
     "meetings:export_attendance": ("get", ORGANISER_ONLY),
@@ -56,7 +58,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "meetings:choose": ("get", {**NOT_FOUND, "other_clerk": 200}),
     "meetings:rooms": ("get", EVERYONE_BUT_AUDIT),
     # Adding a room is the 会议管理员's: nobody in the cast is one.
-    "meetings:room_new": ("get", {"anonymous": 302, "*": 403, "audit_admin": 404}),
+    "meetings:room_new": ("get", {"anonymous": 302, "*": 403}),
     "meetings:room": ("get", {**NOT_FOUND, **AGENCY}),
     # Seen by the agency, managed by nobody in the cast.
     "meetings:room_edit": ("get", {**NOT_FOUND, **{k: 403 for k in AGENCY}}),
@@ -92,7 +94,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     # sees the meeting, and the room page tells him he may not enter.
     "meetings:live": ("get", {**NOT_FOUND, **SEES}),
     # The media server's settings: the 系统管理员's.
-    "meetings:media_settings": ("get", {"anonymous": 302, "*": 404, "system_admin": 200}),
+    "meetings:media_settings": ("get", {"anonymous": 302, "*": 403, "system_admin": 200}),
 }
 
 
