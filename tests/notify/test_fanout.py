@@ -2,7 +2,7 @@
 closed, left, was dropped or cannot be written to gets nothing more; after the process's
 subscription is made new (a Redis restart), every socket is told or repaired.
 
-These run on the in-memory layer (the default); the watchdog against a real Redis restart is in
+These run on the in-memory layer (forced below, whatever REDIS_URL says); the watchdog against a real Redis restart is in
 tests/reliability/test_fanout_redis_restart.py."""
 
 from __future__ import annotations
@@ -15,6 +15,13 @@ from typing import Any
 import pytest
 
 from officeapp.notify import fanout
+
+
+@pytest.fixture(autouse=True)
+def in_memory_layer(settings: Any) -> None:
+    """The in-memory layer whatever REDIS_URL says: these tests look into its groups, and a frame
+    arrives within the sleep below; the Redis layer has its own tests (module docstring)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 class FakeSocket:
