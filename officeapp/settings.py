@@ -193,6 +193,12 @@ CHAT_SEND_RATE: tuple[int, int] = (
 CHAT_MESSAGE_MAX_CHARS: int = env.int("CHAT_MESSAGE_MAX_CHARS", default=5000)
 CHAT_GROUP_MAX_MEMBERS: int = env.int("CHAT_GROUP_MAX_MEMBERS", default=500)
 CHAT_FILE_MAX_BYTES: int = env.int("CHAT_FILE_MAX_BYTES", default=50 * 1024 * 1024)
+# How officeapp.notify.fanout writes a live frame to each socket (D36): "direct" hands pre-framed
+# bytes to daphne's TCP transport, "prepared" goes through autobahn, "asgi" is every consumer's own
+# base_send — the switch to turn the direct path off should an upgrade of daphne/autobahn/Twisted break it.
+FANOUT_SEND_PATH: str = env.str("FANOUT_SEND_PATH", default="direct")
+if FANOUT_SEND_PATH not in ("direct", "prepared", "asgi"):
+    raise ImproperlyConfigured("FANOUT_SEND_PATH 必须是 direct、prepared 或 asgi。")
 # 办会: the largest meeting material (a PDF of slides can be large; still refused before storage).
 MEETING_MATERIAL_MAX_BYTES: int = env.int("MEETING_MATERIAL_MAX_BYTES", default=100 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -51,6 +51,7 @@ from typing import Any
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
+from django.conf import settings
 
 from officeapp.notify.push import send_to_groups
 
@@ -91,8 +92,9 @@ def _redis_hosts(layer: Any) -> list[Any]:
 # How `write` reaches a socket: "direct" (pre-framed bytes handed to daphne's TCP transport, the
 # default), "prepared" (autobahn's sendPreparedMessage: framed once, written through autobahn and
 # Twisted), or "asgi" (each consumer's base_send, the way every channels consumer sends). The
-# benchmarks switch it to measure the paths side by side (tests/bench/test_meeting_room_bench.py).
-SEND_PATH = "direct"
+# benchmarks switch it to measure the paths side by side (tests/bench/test_meeting_room_bench.py);
+# a deployment chooses it with FANOUT_SEND_PATH (D36).
+SEND_PATH: str = settings.FANOUT_SEND_PATH
 _NOT_DAPHNE = object()
 
 
