@@ -31,6 +31,7 @@ CLEARED = [
     "SECRET_KEY",
     "DEBUG",
     "TESTING",
+    "PYTEST_VERSION",  # pytest sets it for its session; settings read it as TESTING (a child is production)
     "WEBSOCKET_ALLOWED_ORIGINS",
 ]
 
