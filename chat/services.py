@@ -18,14 +18,12 @@ the unique (conversation, sender, client_id) constraint is the last word.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
@@ -40,6 +38,7 @@ from officeapp.audit.services import record
 from officeapp.blobs.checks import UploadRefused, check_upload
 from officeapp.blobs.models import Blob
 from officeapp.outbox.services import emit
+from officeapp.ratelimit import within_rate
 
 NAME_MAX_CHARS = Conversation._meta.get_field("name").max_length or 60
 NOTICE_MAX_CHARS = 2000
@@ -218,18 +217,9 @@ def _system(conversation: Conversation, body: str, event: str, **data: Any) -> M
 
 
 def _check_rate(actor: Any) -> None:
-    """At most CHAT_SEND_RATE = (count, seconds) sends per person per window (Django's cache: Redis
-    in production, where the increment is atomic)."""
+    """At most CHAT_SEND_RATE = (count, seconds) sends per person per window."""
     count, seconds = access.send_rate()
-    window = int(time.time() // seconds)
-    key = f"chat.send-rate.{actor.pk}.{window}"
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        sent = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        sent = 1
-    if sent > count:
+    if not within_rate(f"chat.send.{actor.pk}", count=count, seconds=seconds):
         raise ChatError(MSG_TOO_FAST)
 
 

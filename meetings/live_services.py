@@ -61,9 +61,12 @@ from officeapp.notify import fanout
 from officeapp.notify.push import send_to_groups
 from officeapp.notify.relay import user_group
 from officeapp.outbox.services import emit
+from officeapp.ratelimit import within_rate
 
 CHAT_MAX_CHARS = 500
 CHAT_HISTORY = 50
+# 会中交流: at most this many messages per person in this many seconds (a room of 300 reads them all).
+CHAT_RATE = (10, 10)
 VOTE_TITLE_MAX_CHARS = Vote._meta.get_field("title").max_length or 200
 CLIENT_ID_MAX_CHARS = 64
 # The largest page number kept (Meeting.live_page is a PositiveIntegerField: 32 bits on PostgreSQL).
@@ -79,6 +82,7 @@ MSG_REMOVED = "您已被主持人移出会议室，不能再次进入。"
 MSG_NOT_IN_ROOM = "您不是本次会议的参会人员。"
 MSG_CHAT_EMPTY = "消息不能为空。"
 MSG_CHAT_TOO_LONG = f"消息过长：最多 {CHAT_MAX_CHARS} 个字。"
+MSG_CHAT_TOO_FAST = "发言过于频繁，请稍后再试。"
 MSG_VOTED = "您已投票。"
 MSG_VOTE_CLOSED = "表决已结束。"
 MSG_VOTE_ALREADY_OPEN = "已有表决正在进行，请先结束当前表决。"
@@ -637,6 +641,9 @@ def send_message(meeting: Meeting, *, actor: Any, body: Any, client_id: Any = ""
     if len(text) > CHAT_MAX_CHARS:
         raise MeetingError(MSG_CHAT_TOO_LONG)
     echo = client_id[:CLIENT_ID_MAX_CHARS] if isinstance(client_id, str) else ""
+    count, seconds = CHAT_RATE
+    if not within_rate(f"meetings.room-chat.{actor.pk}", count=count, seconds=seconds):
+        raise MeetingError(MSG_CHAT_TOO_FAST)
     with transaction.atomic():
         current = Meeting.objects.get(pk=meeting.pk)
         if not access.visible_meetings(actor).filter(pk=current.pk).exists():

@@ -219,3 +219,22 @@ def test_two_hosts_turning_at_once_move_the_version_once_each(meetings):
     )
     assert outcomes == ["ok"] * 6
     assert Meeting.objects.get(pk=room.meeting.pk).live_version == before + 6
+
+
+@pytest.mark.django_db
+def test_a_participant_who_floods_the_room_chat_is_slowed_down_in_chinese(meetings, published):
+    from django.core.cache import cache
+
+    from meetings.models import RoomMessage
+
+    cache.clear()
+    room = make_live_meeting(meetings)
+    count, _ = live_services.CHAT_RATE
+    for n in range(count):
+        live_services.send_message(room.meeting, actor=meetings.participant, body=f"第{n}条")
+
+    with pytest.raises(MeetingError, match="发言过于频繁"):
+        live_services.send_message(room.meeting, actor=meetings.participant, body="再来一条")
+
+    live_services.send_message(room.meeting, actor=meetings.host, body="主持人不受他人影响")
+    assert RoomMessage.objects.filter(meeting=room.meeting, sender=meetings.participant).count() == count
