@@ -81,7 +81,7 @@ def conversation_rows(
     limit = _page_limit(limit)
     offset = max(0, int(offset))
     mine = current_memberships(user)
-    q = " ".join((name_contains or "").split())[:SEARCH_QUERY_MAX_CHARS]
+    q = " ".join((name_contains or "").replace("\x00", "").split())[:SEARCH_QUERY_MAX_CHARS]
     if q:
         other_named = Membership.objects.filter(
             conversation_id=OuterRef("conversation_id"), left_at__isnull=True, user__real_name__icontains=q
@@ -169,7 +169,7 @@ def search_in(membership: Membership, q: str, *, limit: int = 50) -> list[Messag
     (20,000) messages of the conversation are scanned (a seq range on the (conversation, seq) index),
     so an older match is not found here. Recalled and purged messages and system messages never
     match."""
-    q = " ".join((q or "").split())[:SEARCH_QUERY_MAX_CHARS]
+    q = " ".join((q or "").replace("\x00", "").split())[:SEARCH_QUERY_MAX_CHARS]
     if not q:
         return []
     conversation = membership.conversation

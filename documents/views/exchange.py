@@ -349,7 +349,7 @@ def forward_record(request: HttpRequest, exchange_id: int) -> HttpResponse:
     exchange = _record_for(request.user, exchange_id)
     if not can_send_for(request.user, exchange.recipient_id):
         raise PermissionDenied("只有收文机关的文秘或收发员可以转发公文。")
-    q = " ".join((request.GET.get("q") or "").split())[:FORWARD_QUERY_MAX_CHARS]
+    q = " ".join((request.GET.get("q") or "").replace("\x00", "").split())[:FORWARD_QUERY_MAX_CHARS]
     every_choice = forward_choices(exchange)
     # The search box narrows what is listed; a POST is checked against every allowed agency.
     choices = list(

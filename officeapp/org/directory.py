@@ -219,7 +219,8 @@ def search_people(
     offset: int = 0,
 ) -> list[DirectoryEntry]:
     """People matching `query` by name, pinyin, initials, phone or department name, best first."""
-    query = (query or "").strip()[:MAX_QUERY_LENGTH]
+    # NUL is no character of a name, and PostgreSQL refuses it in a query (every picker calls this).
+    query = (query or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
     if not query or limit <= 0:
         return []
     offset = max(offset, 0)

@@ -73,3 +73,13 @@ def test_context_is_not_found_for_an_outsider_before_joining_or_past_the_end(cha
         signed_in(chat.outsider).get(reverse("chat:context", args=[group.pk, group.last_seq])).status_code
         == 200
     )
+
+
+def test_a_nul_character_in_a_search_or_forward_box_finds_nothing_instead_of_failing(chat: ChatCast) -> None:
+    group = working_group(chat)
+    message = services.send_text(group, actor=chat.owner, body="预算")
+    client = signed_in(chat.admin)
+
+    assert client.get(reverse("chat:search", args=[group.pk]), {"q": "\x00"}).status_code == 200
+    assert client.get(reverse("chat:forward", args=[message.pk]), {"q": "预\x00算"}).status_code == 200
+    assert client.get(reverse("org:people_lookup"), {"q": "\x00"}).json() == {"people": []}
