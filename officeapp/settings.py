@@ -211,6 +211,18 @@ HEALTH_CHECK_TIMEOUT_SECONDS: float = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", 
 
 # --- Search (the search app reads these) ----------------------------------------------------
 ELASTICSEARCH_URL: str = env.str("ELASTICSEARCH_URL", default="")
+# The embedded engine's index (one SQLite FTS5 file, written by the worker, read by every web process).
+SEARCH_INDEX_PATH = Path(env.str("SEARCH_INDEX_PATH", default=str(DATA_DIR / "search" / "index.sqlite3")))
+# Elasticsearch: every index and alias name starts with this prefix; the analyzer for Chinese text
+# (built-in "cjk" by default; "ik_max_word" or "smartcn" when those plugins are installed).
+SEARCH_ES_INDEX_PREFIX: str = env.str("SEARCH_ES_INDEX_PREFIX", default="officeapp")
+SEARCH_ES_ANALYZER: str = env.str("SEARCH_ES_ANALYZER", default="cjk")
+SEARCH_ES_TIMEOUT_SECONDS: float = env.float("SEARCH_ES_TIMEOUT_SECONDS", default=5.0)
+# Attachment text extraction (in the worker): larger files are indexed by name only; extraction
+# stops after this many seconds or characters.
+SEARCH_EXTRACT_MAX_BYTES: int = env.int("SEARCH_EXTRACT_MAX_BYTES", default=30 * 1024 * 1024)
+SEARCH_EXTRACT_TIMEOUT_SECONDS: float = env.float("SEARCH_EXTRACT_TIMEOUT_SECONDS", default=20.0)
+SEARCH_EXTRACT_MAX_CHARS: int = env.int("SEARCH_EXTRACT_MAX_CHARS", default=200_000)
 
 # --- Auth and sessions ----------------------------------------------------------------------
 AUTH_USER_MODEL = "org.User"
