@@ -307,3 +307,10 @@ def _blobs_in_a_temporary_folder(settings: Any, tmp_path: Any) -> None:
     """Files a test stores go to its own folder, never into var/blobs of a developer's `make run`."""
     if not settings.S3_ENDPOINT:
         settings.BLOB_DIR = tmp_path / "blobs"
+
+
+@pytest.fixture(autouse=True)
+def _search_index_in_a_temporary_folder(settings: Any, tmp_path: Any) -> None:
+    """The embedded search index a test writes (through the outbox drain) is its own, never the
+    var/search of a developer's `make run` nor another test's."""
+    settings.SEARCH_INDEX_PATH = tmp_path / "search" / "index.sqlite3"
