@@ -118,3 +118,43 @@ def can_archive(user: Any, document: OfficialDocument) -> bool:
 def body_is_editable(document: OfficialDocument) -> bool:
     """The state rule only; whether *this person* may edit now is the flow's question (their task)."""
     return document.state in BODY_EDITABLE_STATES and document.state != DocumentState.ARCHIVED
+
+
+# --- Search (issue 9): the same rule as `visible_documents`, as principals ---------------------------
+# The search index stores, with each document, the principals that may see it; a query carries the
+# user's. The two functions below encode `visible_documents` clause by clause, so that a principal
+# shared by both sides means exactly "visible_documents(user) contains the document"
+# (tests/search/test_principals_documents.py proves it over a varied set). Change them together
+# with `visible_documents`.
+
+
+def document_principals(document: OfficialDocument) -> frozenset[str]:
+    """Who may see `document`, as search principals. Reads `participants`, `co_issuers` and
+    `exchange_records` through their related managers, so a caller indexing many documents
+    prefetches them (search.sources.documents does)."""
+    principals = {f"u:{p.user_id}" for p in document.participants.all()}
+    # Office roles of the issuing agency or a co-issuer.
+    principals.add(f"doc-office:{document.agency_id}")
+    principals.update(f"doc-office:{c.agency_id}" for c in document.co_issuers.all())
+    # The issuing agency's 收发员 from 分发 on; the receiving agency's for its own 收文.
+    if document.state in SENT_STATES or document.category == DocumentCategory.INCOMING:
+        principals.add(f"doc-clerk:{document.agency_id}")
+    # Recipients' 收发员 while the exchange record is not withdrawn.
+    principals.update(
+        f"doc-clerk:{r.recipient_id}"
+        for r in document.exchange_records.all()
+        if r.state != ExchangeState.WITHDRAWN
+    )
+    return frozenset(principals)
+
+
+def search_principals_of(user: Any) -> dict[str, int | None]:
+    """The user's side of `document_principals` (no floors: documents have no acl_seq)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    principals: dict[str, int | None] = {f"u:{user.pk}": None}
+    for agency_id in office_agencies(user):
+        principals[f"doc-office:{agency_id}"] = None
+    for agency_id in _agencies_with(user, {Role.CLERK}):
+        principals[f"doc-clerk:{agency_id}"] = None
+    return principals

@@ -181,6 +181,9 @@ def set_state(document: OfficialDocument, state: str) -> None:
     """Called by the flow's services inside their transaction: the document mirrors the step."""
     OfficialDocument.objects.filter(pk=document.pk).update(state=state, updated_at=timezone.now())
     document.state = state
+    # The state is a search filter and decides what the 收发员 see (分发 on): the index follows
+    # (some callers — 撤回 a step, 终止 — write no outbox row of their own).
+    emit("documents.document.state_changed", document, payload={"state": str(state)})
 
 
 def add_participants(
@@ -192,6 +195,9 @@ def add_participants(
     Participant.objects.bulk_create(
         [Participant(document=document, user=u, kind=kind) for u in unique.values()], ignore_conflicts=True
     )
+    if unique:
+        # Who may see the document changed: the search index follows (加签, new task owners …).
+        emit("documents.participants.changed", document, payload={"users": sorted(unique)})
 
 
 __all__ = [
