@@ -363,3 +363,54 @@ def can_report_on(user: Any, item: Any) -> bool:
     return SupervisionUnit.objects.filter(
         Q(item=item) & (Q(department_id__in=departments) | Q(agency_id__in=agencies))
     ).exists()
+
+
+# --- search (issue 9): the principals that mirror `visible_items` ------------------------------------
+# An indexed 督办事项 (and each of its 进展反馈, shown on the item page to whoever sees the item)
+# carries `item_principals(item)`; a query carries `search_principals_of(user)`. One principal per
+# reason of `visible_items`, so that "a principal in common" is exactly "visible_items has it".
+
+
+def item_principals(item: Any) -> frozenset[str]:
+    """The item side of `visible_items`: its participants and 批办领导 (u:), the supervising agency's
+    office (sup-office:), its unit departments and agencies (sup-dept:, sup-agency:), and the
+    agencies a whole-agency 分管 covers through it (sup-whole:) — as there, the 牵头 department is
+    read on the item and only the 协办 unit rows are looked at."""
+    from officeapp.org.models import Department
+    from workflows.models import SupervisionParticipant, SupervisionUnit
+
+    principals = {
+        f"u:{uid}"
+        for uid in SupervisionParticipant.objects.filter(item_id=item.pk).values_list("user_id", flat=True)
+    }
+    if item.leader_id:
+        principals.add(f"u:{item.leader_id}")
+    principals.add(f"sup-office:{item.agency_id}")
+    units = list(
+        SupervisionUnit.objects.filter(item_id=item.pk).values_list("department_id", "agency_id", "is_lead")
+    )
+    for department_id, agency_id, _ in units:
+        if department_id:
+            principals.add(f"sup-dept:{department_id}")
+        if agency_id:
+            principals.add(f"sup-agency:{agency_id}")
+    whole_departments = {d for d, _, is_lead in units if d and not is_lead}
+    if item.lead_department_id:
+        whole_departments.add(item.lead_department_id)
+    if whole_departments:
+        agencies = Department.objects.filter(pk__in=whole_departments).values_list("agency_id", flat=True)
+        principals.update(f"sup-whole:{a}" for a in set(agencies))
+    return frozenset(principals)
+
+
+def search_principals_of(user: Any) -> dict[str, int | None]:
+    """The user side of `visible_items` (no floors): nothing for an inactive or anonymous user."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    offices, departments, agencies, whole = supervision_reach(user)
+    principals: dict[str, int | None] = {f"u:{user.pk}": None}
+    principals.update({f"sup-office:{a}": None for a in offices})
+    principals.update({f"sup-dept:{d}": None for d in departments})
+    principals.update({f"sup-agency:{a}": None for a in agencies})
+    principals.update({f"sup-whole:{a}": None for a in whole})
+    return principals
