@@ -323,3 +323,57 @@ def can_supervise_decision(user: Any, meeting: Meeting) -> bool:
     from workflows.access import can_supervise
 
     return can_manage_meeting(user, meeting) and can_supervise(user, meeting.agency_id)
+
+
+# --- search (issue 9): the principals that mirror `visible_meetings` and `material_meetings` --------
+# An indexed meeting carries `meeting_principals(meeting)`, each of its materials
+# `material_principals(meeting)`, a query `search_principals_of(user)`: one principal per reason,
+# so "a principal in common" is exactly what the two querysets above answer.
+
+ALL_MEETING_ADMINS = "mtg-admin:*"  # a province-wide 会议管理员 sees every meeting
+# People are "mtg-u:<id>", not the common "u:<id>": meetings refuse the 审计管理员 whom other apps
+# (督办, 公文) let see what they took part in, so a shared "u:" would let an 审计管理员 with an old
+# 回执 row find the meeting through another app's principal.
+
+
+def meeting_principals(meeting: Meeting) -> frozenset[str]:
+    """Organiser, host and everyone with an Rsvp (mtg-u:), the 收发员 of each invited agency
+    (mtg-clerk:), the meeting agency's 会议管理员 (mtg-admin:) and the province-wide ones."""
+    principals = {f"mtg-u:{meeting.organiser_id}", f"mtg-u:{meeting.host_id}"}
+    principals.update(
+        f"mtg-u:{uid}" for uid in Rsvp.objects.filter(meeting_id=meeting.pk).values_list("user_id", flat=True)
+    )
+    agencies = Invitee.objects.filter(meeting_id=meeting.pk, kind=InviteeKind.AGENCY).values_list(
+        "agency_id", flat=True
+    )
+    principals.update(f"mtg-clerk:{a}" for a in agencies)
+    principals.update({f"mtg-admin:{meeting.agency_id}", ALL_MEETING_ADMINS})
+    return frozenset(principals)
+
+
+def material_principals(meeting: Meeting) -> frozenset[str]:
+    """Who reads the meeting's materials: organiser, host, the invited still holding their seat
+    (not removed, not handed to a delegate) and the 会议管理员 — no clerk."""
+    principals = {f"mtg-u:{meeting.organiser_id}", f"mtg-u:{meeting.host_id}"}
+    seats = (
+        Rsvp.objects.filter(meeting_id=meeting.pk, removed_at__isnull=True)
+        .exclude(reply=Reply.DELEGATE)
+        .values_list("user_id", flat=True)
+    )
+    principals.update(f"mtg-u:{uid}" for uid in seats)
+    principals.update({f"mtg-admin:{meeting.agency_id}", ALL_MEETING_ADMINS})
+    return frozenset(principals)
+
+
+def search_principals_of(user: Any) -> dict[str, int | None]:
+    """The user side (no floors): nothing for whoever may not use meetings (the 审计管理员)."""
+    if not may_use_meetings(user):
+        return {}
+    principals: dict[str, int | None] = {f"mtg-u:{user.pk}": None}
+    principals.update({f"mtg-clerk:{a}": None for a in _clerk_agencies(user)})
+    admin_agencies = _meeting_admin_agencies(user)
+    if admin_agencies is None:
+        principals[ALL_MEETING_ADMINS] = None
+    else:
+        principals.update({f"mtg-admin:{a}": None for a in admin_agencies})
+    return principals

@@ -275,4 +275,7 @@ def remove_material(material: Material, *, actor: Any) -> None:
         if fresh is None:
             return
         _changed(locked, actor, "meetings.material.removed", fresh, {"blob": fresh.blob_id})
+        # The row that names the material itself: search drops its entry (the row above names only
+        # the meeting, whose remaining materials are all that is left to find).
+        emit("meetings.material.removed", fresh, payload={"meeting": locked.pk})
         fresh.delete()
