@@ -29,33 +29,40 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from search.engines import es_mappings
+from search.highlight import mark, snippet
 from search.interface import (
     COUNT_CAP,
     KINDS,
     MAX_PAGE,
     MAX_QUERY_CHARS,
-    PER_PAGE,
     FacetValue,
     Filters,
     Hit,
     IndexDoc,
     ParsedQuery,
     Principals,
+    QueryError,
     Results,
     SearchQuery,
     SearchUnavailable,
     Suggestion,
 )
+from search.query import normalize_doc_number
+from search.text import normalize, runs
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "搜索服务暂时不可用，请稍后再试。"
+PAGE_OUT_OF_RANGE = "页码超出范围。"  # the embedded engine's words
 SUPPORTED_MAJOR = 8
 
 BULK_CHUNK = 500
 # A rebuild's bulk requests carry 500 items of up to MAX_BODY_CHARS each: give them more than a query's time.
 BULK_TIMEOUT_SECONDS = 120.0
 SNIPPET_CHARS = 120
+# Elasticsearch picks the passage (a little longer than the snippet); search.highlight renders it.
+FRAGMENT_CHARS = 200
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters, stripped before rendering
 DOC_NUMBER_BOOST = 1000.0
 # Recency: a relevance score is multiplied by (1 + decay), decay falling from 1 (today) to 0.5 after a
 # year, so recency at most doubles a score and never buries an old item that matches much better.
@@ -86,22 +93,6 @@ _HIT_SOURCE = [
 ]
 _ANALYZER_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 
-# Bracket variants of 〔〕, the same fold as the index's normalizer (es_mappings), for the query side.
-_BRACKETS = str.maketrans(
-    {
-        "［": "〔",
-        "[": "〔",
-        "（": "〔",
-        "(": "〔",
-        "【": "〔",
-        "］": "〕",
-        "]": "〕",
-        "）": "〕",
-        ")": "〕",
-        "】": "〕",
-    }
-)
-
 
 def _unavailable(exc: Exception) -> SearchUnavailable:
     logger.warning("Elasticsearch unavailable: %s", exc, exc_info=exc)
@@ -116,12 +107,6 @@ def _client_from_settings(url: str, timeout: float | None) -> Elasticsearch:
     # A timed-out request is retried once on another try, then the page says 搜索服务暂时不可用:
     # a user waits at most about (1 + max_retries) × timeout.
     return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=1)
-
-
-def normalise_doc_number(value: str) -> str:
-    """Fold 文号 brackets and full-width digits as the index's normalizer does."""
-    folded = value.translate(_BRACKETS)
-    return "".join(chr(ord(c) - 0xFEE0) if "０" <= c <= "９" else c for c in folded).strip().lower()
 
 
 # --- Request bodies (pure functions: the request-level tests assert their shape) --------------------
@@ -141,6 +126,8 @@ def source_of(doc: IndexDoc) -> dict[str, Any]:
         "agency_id": doc.agency_id,
         "agency_name": doc.agency_name or None,
         "doc_number": doc.doc_number or None,
+        # Normalised as search.query normalises the 文号 a user types, so the term query meets it.
+        "doc_number_norm": (normalize_doc_number(doc.doc_number) or None) if doc.doc_number else None,
         "doc_type": doc.doc_type or None,
         "doc_type_label": doc.doc_type_label or None,
         "status": doc.status or None,
@@ -178,25 +165,27 @@ def _phrase_anywhere(text: str, *, boost_title: float = 1.0) -> dict[str, Any]:
 def _text_clauses(
     parsed: ParsedQuery,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """(must, should, must_not): every term and phrase must occur; the analysed fields rank."""
-    parts = list(dict.fromkeys((*parsed.terms, *parsed.phrases)))
-    must = [_phrase_anywhere(part, boost_title=2.0) for part in parts]
+    """(must, should, must_not), with the embedded engine's semantics (search.text.query_match):
+    each run of a term must occur ("12号" needs 12 and 号, wherever they are; a CJK run as a substring,
+    a Latin word or number as a whole word); a phrase's tokens must be consecutive, punctuation ignored;
+    an exclusion of one run excludes that run, of several runs that sequence. The configured analyzer's
+    fields only rank."""
+    required: list[str] = []
+    for term in parsed.terms:
+        required.extend(run for run, _ in runs(normalize(term)))
+    required.extend(parsed.phrases)
+    must = [_phrase_anywhere(part, boost_title=2.0) for part in dict.fromkeys(required)]
     should: list[dict[str, Any]] = []
-    for part in parts:
+    for part in dict.fromkeys((*parsed.terms, *parsed.phrases)):
         should.append({"match_phrase": {"title": {"query": part, "boost": 3.0}}})
         should.append({"match_phrase": {"body": {"query": part}}})
     if parsed.doc_number:
-        should.append(
-            {
-                "term": {
-                    "doc_number": {
-                        "value": normalise_doc_number(parsed.doc_number),
-                        "boost": DOC_NUMBER_BOOST,
-                    }
-                }
-            }
-        )
-    must_not = [_phrase_anywhere(part) for part in dict.fromkeys(parsed.excluded)]
+        should.append({"term": {"doc_number_norm": {"value": parsed.doc_number, "boost": DOC_NUMBER_BOOST}}})
+    must_not = []
+    for excluded in dict.fromkeys(parsed.excluded):
+        parts = runs(normalize(excluded))
+        if parts:
+            must_not.append(_phrase_anywhere(parts[0][0] if len(parts) == 1 else excluded))
     return must, should, must_not
 
 
@@ -236,16 +225,15 @@ def _facet_aggregations(filters: Filters) -> dict[str, Any]:
     return aggs
 
 
-def _page(query: SearchQuery) -> tuple[int, int]:
-    per_page = min(max(query.per_page, 1), 100) if query.per_page else PER_PAGE
-    # Deep paging is refused by clamping (MAX_PAGE × per_page stays far below max_result_window).
-    page = min(max(query.page, 1), MAX_PAGE)
-    return page, per_page
+def _check_page(query: SearchQuery) -> None:
+    # Deep paging is refused, as by the embedded engine (MAX_PAGE pages stay far below max_result_window).
+    if not 1 <= query.page <= MAX_PAGE:
+        raise QueryError(PAGE_OUT_OF_RANGE)
 
 
 def build_search_body(query: SearchQuery) -> dict[str, Any]:
     """The `_search` request for a query (keyword arguments of `Elasticsearch.search`)."""
-    page, per_page = _page(query)
+    _check_page(query)
     must, should, must_not = _text_clauses(query.parsed)
     filters = query.filters
     base_filter: list[dict[str, Any]] = [permission_filter(query.principals)]
@@ -260,24 +248,24 @@ def build_search_body(query: SearchQuery) -> dict[str, Any]:
         }
     }
     body: dict[str, Any] = {
-        "from_": (page - 1) * per_page,
-        "size": per_page,
+        "from_": (query.page - 1) * query.per_page,
+        "size": query.per_page,
         "track_total_hits": COUNT_CAP + 1,
         "source": _HIT_SOURCE,
+        # Elasticsearch finds the body's best passage (the body itself never leaves the server); the
+        # title and that passage are then escaped and <mark>ed by search.highlight, exactly as the
+        # embedded engine does. Excluded words are not in highlight_query, so they are never marked.
         "highlight": {
-            "pre_tags": ["<mark>"],
-            "post_tags": ["</mark>"],
-            "encoder": "html",
+            "pre_tags": [MARK_OPEN],
+            "post_tags": [MARK_CLOSE],
+            "encoder": "default",
             "require_field_match": True,
-            "highlight_query": {"bool": {"should": must, "minimum_should_match": 0}}
-            if must
-            else {"match_none": {}},
+            "highlight_query": {"bool": {"should": must, "minimum_should_match": 0}},
             "fields": {
-                "title.uni": {"number_of_fragments": 0},
                 "body.uni": {
-                    "fragment_size": SNIPPET_CHARS,
+                    "fragment_size": FRAGMENT_CHARS,
                     "number_of_fragments": 1,
-                    "no_match_size": SNIPPET_CHARS,
+                    "no_match_size": FRAGMENT_CHARS,
                 },
             },
         },
@@ -333,28 +321,16 @@ def build_suggest_body(prefix: str, principals: Principals, limit: int) -> dict[
 # --- Responses ---------------------------------------------------------------------------------------
 
 
-def _merge_marks(html_text: str) -> str:
-    # The unigram subfield highlights each character: <mark>防</mark><mark>汛</mark> → <mark>防汛</mark>.
-    # The text is already escaped (encoder html), so this sequence can only be the highlighter's.
-    return html_text.replace("</mark><mark>", "")
-
-
-def _escape(text: str) -> str:
-    from django.utils.html import escape
-
-    return str(escape(text))
-
-
 def _capped(count: int) -> tuple[int, bool]:
     return (COUNT_CAP, True) if count > COUNT_CAP else (count, False)
 
 
-def parse_hit(raw: Mapping[str, Any]) -> Hit:
+def parse_hit(raw: Mapping[str, Any], parsed: ParsedQuery) -> Hit:
     source = raw.get("_source", {})
-    highlight = raw.get("highlight", {})
-    title = source.get("title", "")
-    title_html = _merge_marks(highlight["title.uni"][0]) if highlight.get("title.uni") else _escape(title)
-    snippet_html = _merge_marks(highlight["body.uni"][0]) if highlight.get("body.uni") else ""
+    passages = raw.get("highlight", {}).get("body.uni") or [""]
+    passage = passages[0].replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+    title_html = mark(source.get("title", ""), parsed)
+    snippet_html = snippet(passage, parsed, snippet_chars=SNIPPET_CHARS) if passage else ""
     return Hit(
         key=source.get("key", raw.get("_id", "")),
         kind=source.get("kind", ""),
@@ -387,12 +363,13 @@ def parse_facets(aggregations: Mapping[str, Any]) -> dict[str, list[FacetValue]]
         for bucket in buckets:
             count, capped = _capped(int(bucket["doc_count"]))
             values.append(FacetValue(str(bucket["key"]), _facet_label(facet, bucket), count, capped))
+        # Largest first, ties by label: the embedded engine's order.
+        values.sort(key=lambda f: (-f.count, -int(f.capped), f.label, f.value))
         facets[facet] = values
     return facets
 
 
 def parse_results(response: Mapping[str, Any], query: SearchQuery) -> Results:
-    page, per_page = _page(query)
     hits = response.get("hits", {})
     total_raw = hits.get("total", {"value": 0, "relation": "eq"})
     value = int(total_raw.get("value", 0))
@@ -400,19 +377,20 @@ def parse_results(response: Mapping[str, Any], query: SearchQuery) -> Results:
     total = COUNT_CAP if capped else value
     facets = parse_facets(response.get("aggregations", {})) if query.facets else {}
     return Results(
-        hits=[parse_hit(raw) for raw in hits.get("hits", [])],
+        hits=[parse_hit(raw, query.parsed) for raw in hits.get("hits", [])],
         total=total,
         total_capped=capped,
         facets=facets,
-        page=page,
-        per_page=per_page,
+        page=query.page,
+        per_page=query.per_page,
     )
 
 
 def _empty_results(query: SearchQuery) -> Results:
-    page, per_page = _page(query)
-    facets = {facet: [] for facet in _FACETS} if query.facets else {}
-    return Results(hits=[], total=0, total_capped=False, facets=facets, page=page, per_page=per_page)
+    facets: dict[str, list[FacetValue]] = {facet: [] for facet in _FACETS} if query.facets else {}
+    return Results(
+        hits=[], total=0, total_capped=False, facets=facets, page=query.page, per_page=query.per_page
+    )
 
 
 # --- The engine --------------------------------------------------------------------------------------
@@ -600,8 +578,9 @@ class ElasticEngine:
     # -- reads (every fault becomes SearchUnavailable) -------------------------------------------------
 
     def search(self, query: SearchQuery) -> Results:
-        if not query.principals:
-            return _empty_results(query)  # sees nothing: no request at all
+        _check_page(query)
+        if not query.principals or not _text_clauses(query.parsed)[0]:
+            return _empty_results(query)  # sees nothing, or nothing to look for: no request at all
         try:
             response = self.client.search(index=self.alias, **build_search_body(query))
         except NotFoundError:

@@ -32,9 +32,10 @@ Choosing the analyzer (it changes ranking, never what is found):
 The analyzer is written into the template; after changing it, run `manage.py search_reindex` so a new
 index is built with it (the current one keeps its analyzer until then).
 
-文号: `doc_number` is a keyword with a normalizer that folds the bracket variants people type
-(［］ [] () （） 【】 → 〔〕) and full-width digits, so a term query with the parsed 文号 finds it however it was
-printed; `doc_number.uni` makes the 文号 searchable as text like the title.
+文号: `doc_number` keeps it as printed (and `doc_number.uni` makes it searchable as text, as the
+embedded engine searches it with the title); `doc_number_norm` holds it normalised by
+search.query.normalize_doc_number (〔〕 brackets, ASCII digits, no leading zeros) — the form the query
+parser gives a recognised 文号 — so one term query ranks that document first however it was printed.
 
 Shards: one primary shard. Terms aggregations are exact only when one shard holds every document
 (with several shards each returns its own top values and the merged counts can be low), and the facet
@@ -49,24 +50,9 @@ from typing import Any
 MAPPING_VERSION = 1
 
 UNIGRAM_ANALYZER = "officeapp_unigram"
-DOC_NUMBER_NORMALIZER = "officeapp_doc_number"
 
 # Search-time analyzer for an index-time one, where a plugin recommends a different pairing.
 _SEARCH_ANALYZER = {"ik_max_word": "ik_smart"}
-
-# Bracket variants of 〔〕 in a 文号 (the same set search.query recognises), folded by the normalizer.
-_DOC_NUMBER_BRACKETS = [
-    "［=>〔",
-    "］=>〕",
-    "[=>〔",
-    "]=>〕",
-    "（=>〔",
-    "）=>〕",
-    "(=>〔",
-    ")=>〕",
-    "【=>〔",
-    "】=>〕",
-]
 
 
 def alias_name(prefix: str) -> str:
@@ -129,16 +115,6 @@ def template_body(prefix: str, analyzer: str) -> dict[str, Any]:
                             "filter": ["cjk_width", "lowercase"],
                         }
                     },
-                    "char_filter": {
-                        "officeapp_doc_number_brackets": {"type": "mapping", "mappings": _DOC_NUMBER_BRACKETS}
-                    },
-                    "normalizer": {
-                        DOC_NUMBER_NORMALIZER: {
-                            "type": "custom",
-                            "char_filter": ["officeapp_doc_number_brackets"],
-                            "filter": ["cjk_width", "lowercase"],
-                        }
-                    },
                 },
             },
             "mappings": {
@@ -151,9 +127,9 @@ def template_body(prefix: str, analyzer: str) -> dict[str, Any]:
                     "body": _text(analyzer),
                     "doc_number": {
                         "type": "keyword",
-                        "normalizer": DOC_NUMBER_NORMALIZER,
                         "fields": {"uni": {"type": "text", "analyzer": UNIGRAM_ANALYZER}},
                     },
+                    "doc_number_norm": {"type": "keyword"},
                     "principals": {"type": "keyword"},
                     "acl_seq": {"type": "long"},
                     "date": {"type": "date"},

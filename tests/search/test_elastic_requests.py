@@ -19,8 +19,16 @@ from elastic_transport._node import NodeApiResponse  # not re-exported at the to
 from elasticsearch import ApiError, Elasticsearch
 
 from search.engines import es_mappings
-from search.engines.elastic import ElasticEngine
-from search.interface import COUNT_CAP, Filters, IndexDoc, ParsedQuery, SearchQuery, SearchUnavailable
+from search.engines.elastic import MARK_CLOSE, MARK_OPEN, ElasticEngine
+from search.interface import (
+    COUNT_CAP,
+    Filters,
+    IndexDoc,
+    ParsedQuery,
+    QueryError,
+    SearchQuery,
+    SearchUnavailable,
+)
 
 ES_HEADERS = {"X-Elastic-Product": "Elasticsearch", "content-type": "application/json"}
 
@@ -170,9 +178,9 @@ def test_first_write_puts_the_versioned_template_and_creates_the_index_behind_th
     assert settings["analysis"]["analyzer"][es_mappings.UNIGRAM_ANALYZER]["tokenizer"] == "standard"
     assert props["doc_number"] == {
         "type": "keyword",
-        "normalizer": es_mappings.DOC_NUMBER_NORMALIZER,
         "fields": {"uni": {"type": "text", "analyzer": es_mappings.UNIGRAM_ANALYZER}},
     }
+    assert props["doc_number_norm"] == {"type": "keyword"}
     assert {
         name: props[name]["type"]
         for name in ("key", "kind", "principals", "agency_name", "doc_type", "status")
@@ -243,7 +251,7 @@ def test_index_sends_one_bulk_with_the_key_as_id_and_the_principals(cluster):
 
     written = engine.index(
         [
-            a_doc("document:1"),
+            a_doc("document:1", doc_number="粤府办[２０２６]012号"),
             a_doc(
                 "message:9",
                 kind="message",
@@ -271,7 +279,8 @@ def test_index_sends_one_bulk_with_the_key_as_id_and_the_principals(cluster):
         "year": 2026,
         "agency_id": 3,
         "agency_name": "广东省人民政府办公厅",
-        "doc_number": "粤府办〔2026〕12号",
+        "doc_number": "粤府办[２０２６]012号",
+        "doc_number_norm": "粤府办〔2026〕12号",
         "doc_type": "notice",
         "doc_type_label": "通知",
         "status": "issued",
@@ -369,10 +378,10 @@ def anywhere(text: str, title_boost: float | None = None) -> dict[str, Any]:
 
 def test_search_by_date_ands_terms_excludes_filters_permissions_facets_and_pages(cluster):
     parsed = ParsedQuery(
-        raw='乡村振兴 资金 "专项 债券" -通报',
-        terms=("乡村振兴", "资金"),
+        raw='乡村振兴 资金 12号 "专项 债券" -通报 -"防汛 工作"',
+        terms=("乡村振兴", "资金", "12号"),
         phrases=("专项 债券",),
-        excluded=("通报",),
+        excluded=("通报", "防汛 工作"),
     )
     query = SearchQuery(
         parsed=parsed,
@@ -388,8 +397,17 @@ def test_search_by_date_ands_terms_excludes_filters_permissions_facets_and_pages
     assert body["track_total_hits"] == COUNT_CAP + 1
     assert body["sort"] == [{"date": {"order": "desc"}}, {"key": {"order": "asc"}}]
     q = body["query"]["bool"]
-    assert q["must"] == [anywhere("乡村振兴", 2.0), anywhere("资金", 2.0), anywhere("专项 债券", 2.0)]
-    assert q["must_not"] == [anywhere("通报")]
+    # every run of a term must occur (12号: 12 and 号, as the embedded engine ANDs them); a phrase
+    # must occur as a sequence
+    assert q["must"] == [
+        anywhere("乡村振兴", 2.0),
+        anywhere("资金", 2.0),
+        anywhere("12", 2.0),
+        anywhere("号", 2.0),
+        anywhere("专项 债券", 2.0),
+    ]
+    # a one-run exclusion excludes the run; a several-run one only that sequence
+    assert q["must_not"] == [anywhere("通报"), anywhere("防汛 工作")]
     assert q["filter"] == [
         {
             "bool": {
@@ -442,10 +460,14 @@ def test_search_by_date_ands_terms_excludes_filters_permissions_facets_and_pages
     }
     assert aggs["year"]["aggs"]["values"]["terms"]["field"] == "year"
     highlight = body["highlight"]
-    assert highlight["pre_tags"] == ["<mark>"] and highlight["post_tags"] == ["</mark>"]
-    assert highlight["encoder"] == "html"
+    # Elasticsearch only picks the body's passage, between private-use markers; search.highlight
+    # escapes and marks it (see the response test)
+    assert highlight["pre_tags"] == [MARK_OPEN] and highlight["post_tags"] == [MARK_CLOSE]
+    assert highlight["encoder"] == "default"
     assert highlight["highlight_query"]["bool"]["should"] == q["must"]  # never the excluded words
-    assert set(highlight["fields"]) == {"title.uni", "body.uni"}
+    assert highlight["fields"] == {
+        "body.uni": {"fragment_size": 200, "number_of_fragments": 1, "no_match_size": 200}
+    }
     assert set(body["_source"]) >= {"key", "kind", "title", "url", "date"}
     assert "body" not in body["_source"] and "principals" not in body["_source"]
 
@@ -463,7 +485,7 @@ def test_search_by_relevance_blends_recency_and_ranks_the_doc_number_first(clust
     assert fs["functions"][0] == {"weight": 1}
     assert set(fs["functions"][1]["exp"]["date"]) == {"origin", "scale", "offset", "decay"}
     inner = fs["query"]["bool"]
-    assert {"term": {"doc_number": {"value": "粤府办〔2026〕12号", "boost": 1000.0}}} in inner["should"]
+    assert {"term": {"doc_number_norm": {"value": "粤府办〔2026〕12号", "boost": 1000.0}}} in inner["should"]
     assert inner["filter"] == [
         {"bool": {"should": [{"terms": {"principals": ["u:7"]}}], "minimum_should_match": 1}}
     ]
@@ -480,13 +502,21 @@ def test_a_user_with_no_principals_gets_nothing_without_a_request(cluster):
     assert cluster.requests == []
 
 
-def test_deep_pages_are_clamped_to_the_last_allowed_page(cluster):
-    body = search_body(
-        cluster,
-        SearchQuery(parsed=ParsedQuery(raw="防汛", terms=("防汛",)), principals={"u:1": None}, page=999),
-    )
+@pytest.mark.parametrize("page", [0, 51])
+def test_a_page_outside_one_to_max_page_is_refused_without_a_request(cluster, page):
+    query = SearchQuery(parsed=ParsedQuery(raw="防汛", terms=("防汛",)), principals={"u:1": None}, page=page)
 
-    assert body["from"] == 49 * 20
+    with pytest.raises(QueryError) as caught:
+        engine_on(cluster).search(query)
+
+    assert caught.value.message == "页码超出范围。"
+    assert cluster.requests == []
+
+
+def test_the_last_allowed_page_is_asked_for(cluster):
+    query = SearchQuery(parsed=ParsedQuery(raw="防汛", terms=("防汛",)), principals={"u:1": None}, page=50)
+
+    assert search_body(cluster, query)["from"] == 49 * 20
 
 
 # --- reading responses ------------------------------------------------------------------------------
@@ -513,8 +543,9 @@ def test_a_response_becomes_results_with_capped_total_facet_labels_and_escaped_m
                         "subtitle": "",
                     },
                     "highlight": {
-                        "title.uni": ["关于&lt;<mark>防</mark><mark>汛</mark>&gt;工作的通知"],
-                        "body.uni": ["各地要落实<mark>防</mark><mark>汛</mark>责任"],
+                        "body.uni": [
+                            f"各地要落实{MARK_OPEN}防{MARK_CLOSE}{MARK_OPEN}汛{MARK_CLOSE}责任 & <b>"
+                        ],
                     },
                 },
                 {
@@ -576,7 +607,7 @@ def test_a_response_becomes_results_with_capped_total_facet_labels_and_escaped_m
     first, second = results.hits
     assert first.key == "document:1" and first.score == 3.5
     assert first.title_html == "关于&lt;<mark>防汛</mark>&gt;工作的通知"
-    assert first.snippet_html == "各地要落实<mark>防汛</mark>责任"
+    assert first.snippet_html == "各地要落实<mark>防汛</mark>责任 &amp; &lt;b&gt;"
     assert first.date == datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
     assert first.doc_number == "粤府办〔2026〕12号" and first.doc_type_label == "通知"
     assert second.title_html == "A &amp; B" and second.snippet_html == ""
@@ -759,3 +790,22 @@ def test_a_rebuild_that_fails_drops_its_index_and_leaves_the_alias_alone(cluster
     assert cluster.sent("POST", "/_aliases") == []
     (drop,) = cluster.sent("DELETE", r"/officeapp-search-v1-.*")
     assert drop.path != "/officeapp-search-v1-initial"
+
+
+def test_facet_values_with_equal_counts_are_ordered_by_label_as_the_embedded_engine_orders_them(cluster):
+    buckets = [
+        {"key": 9, "doc_count": 4, "label": {"buckets": [{"key": "省财政厅", "doc_count": 4}]}},
+        {"key": 3, "doc_count": 4, "label": {"buckets": [{"key": "省教育厅", "doc_count": 4}]}},
+        {"key": 5, "doc_count": 7, "label": {"buckets": [{"key": "省政府", "doc_count": 7}]}},
+    ]
+    response = {
+        "hits": {"total": {"value": 15, "relation": "eq"}, "hits": []},
+        "aggregations": {"agency": {"doc_count": 15, "values": {"buckets": buckets}}},
+    }
+    cluster.on("POST", "/officeapp-search/_search", (200, response))
+
+    results = engine_on(cluster).search(
+        SearchQuery(parsed=ParsedQuery(raw="a", terms=("a",)), principals={"u:1": None})
+    )
+
+    assert [v.label for v in results.facets["agency"]] == ["省政府", *sorted(["省财政厅", "省教育厅"])]
