@@ -444,7 +444,7 @@ class ElasticEngine:
             try:
                 self.client.indices.create(index=initial, aliases={self.alias: {}})
             except BadRequestError as exc:
-                if exc.error != "resource_already_exists_exception":
+                if exc.message != "resource_already_exists_exception":
                     raise
                 self.client.indices.put_alias(index=initial, name=self.alias)
         self._ensured = True
@@ -566,14 +566,17 @@ class ElasticEngine:
             self.client.options(ignore_status=404).indices.delete(index=",".join(stale))
 
     def clear(self) -> None:
-        self._ensure_index()
-        self.client.delete_by_query(
-            index=self.alias,
-            query={"match_all": {}},
-            refresh=True,
-            conflicts="proceed",
-            wait_for_completion=True,
+        """Drop every index of this prefix and its template (tests, `search_reindex --clear`). The next
+        write creates them again; a writer in another process whose bulk fails meanwhile (require_alias)
+        re-creates them on the outbox's retry."""
+        pattern = es_mappings.all_indices_pattern(self.prefix)
+        names = sorted(self.client.indices.get_alias(index=pattern).body)
+        if names:  # by name: wildcard deletes are refused by default (action.destructive_requires_name)
+            self.client.options(ignore_status=404).indices.delete(index=",".join(names))
+        self.client.options(ignore_status=404).indices.delete_index_template(
+            name=es_mappings.template_name(self.prefix)
         )
+        self._ensured = False
 
     # -- reads (every fault becomes SearchUnavailable) -------------------------------------------------
 
@@ -670,7 +673,7 @@ class ElasticEngine:
             "server_version": version,
             "cluster_status": health.get("status"),
             "indices": indices,
-            "docs": docs,
+            "documents": docs,
             "mapping_version": versions[0] if versions else None,
             "mapping_current": bool(versions) and all(v == es_mappings.MAPPING_VERSION for v in versions),
             "analyzer": self.analyzer,

@@ -688,16 +688,36 @@ def test_visible_keys_pages_through_every_visible_key(cluster):
     assert second.body["search_after"] == ["document:0999"]
 
 
-def test_count_and_clear_go_through_the_alias(cluster):
-    cluster.aliases["officeapp-search"] = ["officeapp-search-v1-initial"]
+def test_count_goes_through_the_alias(cluster):
     cluster.on("POST", "/officeapp-search/_count", (200, {"count": 42}))
+
+    assert engine_on(cluster).count() == 42
+
+
+def test_clear_deletes_every_index_of_the_prefix_by_name_and_the_template(cluster):
+    cluster.on(
+        "GET",
+        "/officeapp-search-v\\*/_alias",
+        (
+            200,
+            {
+                "officeapp-search-v1-initial": {"aliases": {"officeapp-search": {}}},
+                "officeapp-search-v1-2": {"aliases": {}},
+            },
+        ),
+    )
     engine = engine_on(cluster)
 
-    assert engine.count() == 42
     engine.clear()
-    (clear,) = cluster.sent("POST", "/officeapp-search/_delete_by_query")
-    assert clear.body == {"query": {"match_all": {}}}
-    assert clear.params["refresh"] == "true"
+
+    assert [r.path for r in cluster.sent("DELETE", ".*")] == [
+        "/officeapp-search-v1-2,officeapp-search-v1-initial",
+        f"/_index_template/officeapp-search-v{es_mappings.MAPPING_VERSION}",
+    ]
+    # the next write puts the template and an index behind the alias again
+    engine.index([a_doc()])
+    assert cluster.sent("PUT", f"/_index_template/officeapp-search-v{es_mappings.MAPPING_VERSION}")
+    assert cluster.sent("PUT", f"/officeapp-search-v{es_mappings.MAPPING_VERSION}-initial")
 
 
 def test_check_reports_the_server_version_and_the_mapping_version(cluster):
@@ -720,7 +740,8 @@ def test_check_reports_the_server_version_and_the_mapping_version(cluster):
 
     facts = engine_on(cluster).check()
 
-    assert facts["server_version"] == "8.19.3" and facts["docs"] == 7
+    assert facts["engine"] == "elasticsearch"
+    assert facts["server_version"] == "8.19.3" and facts["documents"] == 7
     assert facts["mapping_current"] is True and facts["indices"] == ["officeapp-search-v1-initial"]
 
 
@@ -809,3 +830,15 @@ def test_facet_values_with_equal_counts_are_ordered_by_label_as_the_embedded_eng
     )
 
     assert [v.label for v in results.facets["agency"]] == ["省政府", *sorted(["省财政厅", "省教育厅"])]
+
+
+def test_two_processes_creating_the_first_index_at_once_end_with_one_index_behind_the_alias(cluster):
+    initial = f"/officeapp-search-v{es_mappings.MAPPING_VERSION}-initial"
+    exists = {"error": {"type": "resource_already_exists_exception"}, "status": 400}
+    cluster.on("PUT", initial, (400, exists))
+
+    engine_on(cluster).index([a_doc()])
+
+    (put_alias,) = cluster.sent("PUT", f"{initial}/_alias/officeapp-search")
+    assert cluster.sent("PUT", "/_bulk")
+    assert put_alias.body is None
