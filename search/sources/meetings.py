@@ -6,8 +6,8 @@ meeting, `material_principals` (the mirror of `material_meetings`: seat holders,
 still choosing attendees) for its materials. Any change of a meeting's people (invitees, 回执,
 指派, removal from the room, 移交) refreshes the meeting and all its materials.
 
-A material's body is its title and file name, plus the text extracted from the file when
-search.extract has it (`text_for_blob`, filled in by the worker); without it, names only.
+A material's body is its file name and agenda item, plus the text extracted from the file by
+search.extract (docx, PDF, xlsx; bounded in size and time, kept per blob in ExtractedText).
 """
 
 from __future__ import annotations
@@ -135,26 +135,14 @@ def _meeting_doc(meeting: Any) -> IndexDoc:
     )
 
 
-def _extracted_text(blob: Any) -> str:
-    """The file's text from search.extract when it offers a lookup by blob, else ""."""
-    try:
-        from search import extract
-    except ImportError:
-        return ""
-    lookup = getattr(extract, "text_for_blob", None)
-    if lookup is None:
-        return ""
-    return lookup(blob.sha256) or ""
-
-
-def _material_doc(material: Any, principals: frozenset[str]) -> IndexDoc:
+def _material_doc(material: Any, principals: frozenset[str], text: str) -> IndexDoc:
     meeting = material.meeting
     agenda = material.agenda_item.title if material.agenda_item_id else ""
     return IndexDoc(
         key=f"{MATERIAL_PREFIX}:{material.pk}",
         kind="attachment",
         title=material.title[:MAX_TITLE_CHARS],
-        body=_join(material.filename, agenda, _extracted_text(material.blob)),
+        body=_join(material.filename, agenda, text),
         principals=principals,
         url=reverse("meetings:material", args=[material.pk]) + "?preview=1",
         date=material.uploaded_at,
@@ -201,17 +189,28 @@ class MaterialSource:
     def build(self, keys: list[str]) -> tuple[list[IndexDoc], list[str]]:
         from meetings.access import material_principals
         from meetings.models import Material
+        from search.extract import ensure_extracted
+        from search.models import ExtractedText
 
         wanted = _parse(keys, MATERIAL_PREFIX)
-        materials = Material.objects.filter(pk__in=wanted).select_related(
-            "meeting__agency", "agenda_item", "blob"
+        materials = list(
+            Material.objects.filter(pk__in=wanted).select_related("meeting__agency", "agenda_item", "blob")
         )
+        texts = {
+            t.sha256: t.text
+            for t in ExtractedText.objects.filter(sha256__in={m.blob.sha256 for m in materials})
+        }
         principals_of: dict[int, frozenset[str]] = {}
         docs = []
         for material in materials:
+            sha = material.blob.sha256
+            if sha not in texts:
+                # Worker only (build runs in the outbox consumer or search_reindex), bounded by
+                # search.extract's limits; read once per stored content, shared with 公文 附件.
+                texts[sha] = ensure_extracted(material.blob, filename=material.filename).text
             if material.meeting_id not in principals_of:
                 principals_of[material.meeting_id] = material_principals(material.meeting)
-            docs.append(_material_doc(material, principals_of[material.meeting_id]))
+            docs.append(_material_doc(material, principals_of[material.meeting_id], texts[sha]))
         found = {int(d.key.split(":")[1]) for d in docs}
         return docs, [key for pk, key in wanted.items() if pk not in found]
 

@@ -118,6 +118,26 @@ def test_a_material_is_indexed_by_its_names_for_the_seat_holders(meetings: Meeti
     assert doc.principals == material_principals(meeting)
 
 
+def docx_upload(text: str, name: str = "汇报提纲.docx") -> SimpleUploadedFile:
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph(text)
+    out = BytesIO()
+    document.save(out)
+    return SimpleUploadedFile(name, out.getvalue())
+
+
+def test_a_materials_text_is_extracted_into_its_body(meetings: MeetingsCast) -> None:
+    m = meetings
+    meeting = new_meeting(m)
+    material = agenda.add_material(meeting, actor=m.organiser, upload=docx_upload("加强水库安全度汛管理"))
+
+    [doc], _ = MaterialSource().build([f"material:{material.pk}"])
+
+    assert "汇报提纲.docx" in doc.body and "加强水库安全度汛管理" in doc.body
+
+
 def test_the_meeting_services_name_the_meeting_and_its_materials(meetings: MeetingsCast) -> None:
     m = meetings
     mark = last_event()
