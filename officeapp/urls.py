@@ -18,6 +18,7 @@ urlpatterns = [
     path("workflows/", include("workflows.urls")),
     path("chat/", include("chat.urls")),
     path("meetings/", include("meetings.urls")),
+    path("search/", include("search.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 

@@ -117,16 +117,6 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
 
 
 @pytest.fixture(autouse=True)
-def _TEMP_consumer() -> Iterator[None]:  # TEMP until search.apps registers it
-    added = indexing.CONSUMER not in outbox_consumers
-    if added:
-        outbox_consumers.register(indexing.CONSUMER, indexing.consume)
-    yield
-    if added:
-        outbox_consumers.unregister(indexing.CONSUMER)
-
-
-@pytest.fixture(autouse=True)
 def cursor_at_the_sequence() -> None:
     """The "search" cursor just below the next id (PostgreSQL sequences survive test rollbacks)."""
     probe = emit("test.probe", object_type="test.thing", object_id="0")
