@@ -43,10 +43,10 @@ def _varied_documents(receiving: Any) -> dict[str, OfficialDocument]:
 
     sent = make_sealed(cast, number="粤府办〔2026〕7号", title="已分发")
     sent.main_recipients.set([cast.finance, receiving.city])
-    sent.cc_recipients.set([cast.education])
+    sent.cc_recipients.set([receiving.county])
     distribute(sent, actor=cast.office_secretary)
-    withdraw(
-        ExchangeRecord.objects.get(document=sent, recipient=cast.education),
+    withdraw(  # the city's 收发员 (city_clerk) loses it; the county's keeps it
+        ExchangeRecord.objects.get(document=sent, recipient=receiving.city),
         actor=cast.office_secretary,
         reason="主送单位有误",
     )
@@ -102,7 +102,8 @@ def test_search_principals_agree_with_visible_documents_for_every_person_and_doc
     seen = {who: set(visible_documents(u).values_list("pk", flat=True)) for who, u in people.items()}
     assert documents["co_issued"].pk in seen["finance_director"]
     assert documents["countersign"].pk in seen["finance_director"]
-    assert documents["sent"].pk in seen["city_clerk"] and documents["sent"].pk not in seen["outsider"]
+    assert documents["sent"].pk in seen["county_clerk"] and documents["sent"].pk not in seen["city_clerk"]
+    assert documents["sent"].pk not in seen["outsider"]
     assert documents["to_file"].pk in seen["clerk"] and documents["draft"].pk not in seen["clerk"]
     assert documents["dept_review"].pk in seen["dept_head"]
 
