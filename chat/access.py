@@ -156,3 +156,15 @@ def can_set_retention(user: Any) -> bool:
 def send_rate() -> tuple[int, int]:
     """(messages, seconds) a person may send before being asked to slow down."""
     return settings.CHAT_SEND_RATE
+
+
+# --- search (issue 9) -------------------------------------------------------------------------------
+# An indexed message carries the one principal "conv:<conversation id>" and its seq as acl_seq; a
+# member's principal has her joined_seq as floor, so she finds exactly `visible_messages`. Someone
+# who left or was removed has no principal from that moment: nothing in the index changes.
+
+
+def search_principals_of(user: Any) -> dict[str, int | None]:
+    """{"conv:<id>": joined_seq} for the user's current memberships (nothing for whoever may not chat)."""
+    rows = current_memberships(user).values_list("conversation_id", "joined_seq")
+    return {f"conv:{cid}": joined_seq for cid, joined_seq in rows}

@@ -940,6 +940,8 @@ def purge_message(message: Message) -> None:
         fields = _empty(message)
         message.purged_at = timezone.now()
         message.save(update_fields=[*fields, "purged_at"])
+        # As the retention job's batches do: the search index drops what it held of this message.
+        emit("chat.messages.purged", message, payload={"ids": [message.pk]})
 
 
 def record_download(message: Message, *, actor: Any) -> None:
