@@ -249,3 +249,19 @@ def test_the_audit_admin_may_search_and_finds_nothing(sign_in_verified: Any, cas
     assert response.status_code == 200
     assert response.context["results"].total == 0
     assert response.context["people"] == []  # the 审计管理员 does not use the 通讯录
+
+
+def test_principals_merge_every_apps_own(cast: Any) -> None:
+    from chat import access as chat_access
+    from documents import access as documents_access
+    from meetings import access as meetings_access
+    from search.principals import principals_of
+    from workflows import access as workflows_access
+
+    merged = principals_of(cast.clerk)
+    for module in (documents_access, workflows_access, meetings_access, chat_access):
+        for principal, floor in module.search_principals_of(cast.clerk).items():
+            assert principal in merged
+            assert merged[principal] is None or (floor is not None and merged[principal] <= floor)
+    assert f"u:{cast.clerk.pk}" in merged
+    assert principals_of(None) == {}
