@@ -247,3 +247,35 @@ def _stored(data: bytes) -> Any:
     from officeapp.blobs.services import put
 
     return put(io.BytesIO(data), actor=None)
+
+
+def _refs(event: OutboxEvent) -> list[str]:
+    return [k for source in SOURCES for k in source.refs_for(event)]
+
+
+def test_a_completed_flow_task_maps_to_its_document(cast: Any) -> None:
+    from tests.workflows.test_outgoing_flow import agree, open_task
+    from workflows import services as flows
+
+    document = make_document(cast)
+    flows.start_outgoing(document, actor=cast.drafter)
+    marker = _marker()
+    agree(open_task(document, "draft"), cast.drafter)
+
+    completed = OutboxEvent.objects.get(id__gt=marker, topic="workflows.task.completed")
+
+    assert _refs(completed) == [f"document:{document.pk}"]
+
+
+def test_circulation_makes_the_readers_find_the_document(cast: Any) -> None:
+    from workflows.circulation import circulate
+
+    document = make_document(cast)
+    assert not _sees(cast.leader, _built(f"document:{document.pk}"))
+    marker = _marker()
+
+    circulate(document, actor=cast.office_secretary, readers=[cast.leader], in_order=False)
+
+    started = OutboxEvent.objects.get(id__gt=marker, topic="workflows.circulation.started")
+    assert _refs(started) == [f"document:{document.pk}"]
+    assert _sees(cast.leader, _built(f"document:{document.pk}"))
