@@ -121,9 +121,11 @@ def _text_only(event: OutboxEvent) -> bool:
 
 
 def _date_of(document: OfficialDocument) -> datetime:
+    # In local time: the engines take the year facet from the datetime as given, and a document
+    # made at 00:30 on 1 January (Beijing) belongs to the new year, not to the old one in UTC.
     if document.issued_on is not None:
         return timezone.make_aware(datetime.combine(document.issued_on, time.min))
-    return document.created_at
+    return timezone.localtime(document.created_at)
 
 
 def _agency_name(document: OfficialDocument) -> str:

@@ -93,6 +93,17 @@ def test_a_new_document_reaches_the_index_and_its_drafter_and_office_see_it(cast
     assert item.date == document.created_at  # no 成文日期 yet
 
 
+def test_the_year_of_a_document_made_just_after_new_year_is_the_new_year(cast: Any) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    document = make_document(cast)
+    new_year = datetime(2027, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # 2026-12-31 16:30 UTC
+    OfficialDocument.objects.filter(pk=document.pk).update(created_at=new_year)
+
+    assert _built(f"document:{document.pk}").year == 2027
+
+
 def test_a_new_version_refreshes_the_document_and_not_its_attachments(cast: Any) -> None:
     document = make_document(cast)
     add_attachment(document, actor=cast.drafter, upload=SimpleUploadedFile("a.pdf", _pdf("annex")))
