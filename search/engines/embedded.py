@@ -14,8 +14,8 @@ Schema (one SQLite file per generation, see "Files" below):
   subtitle, text_hash): one compact row per item, joined to fts by id for filters, facets and recency.
 - body(id INTEGER PRIMARY KEY, body): the original text, for highlighting (kept out of meta so the
   rows a query scans stay small).
-- acl(principal TEXT, doc INTEGER, acl_seq INTEGER), index (principal, acl_seq, doc) and (doc): who may see
-  which item. A query keeps rows whose id is in
+- acl(principal TEXT, acl_seq INTEGER, doc INTEGER), WITHOUT ROWID with PRIMARY KEY (principal, acl_seq, doc)
+  (the table is its own index), and an index on (doc) for re-indexing: who may see which item. A query keeps rows whose id is in
       SELECT doc FROM acl WHERE principal IN (<principals without floor>)
       UNION ALL SELECT doc FROM acl WHERE principal = ? AND acl_seq > ?   -- one per floored principal
   written as `+fts.rowid IN (…)`: the unary + stops FTS5 from taking the IN list as rowid lookups (one
@@ -96,8 +96,12 @@ CREATE TABLE IF NOT EXISTS meta (
     text_hash TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS body (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS acl (principal TEXT NOT NULL, doc INTEGER NOT NULL, acl_seq INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS acl_principal ON acl (principal, acl_seq, doc);
+CREATE TABLE IF NOT EXISTS acl (
+    principal TEXT NOT NULL,
+    acl_seq INTEGER NOT NULL,
+    doc INTEGER NOT NULL,
+    PRIMARY KEY (principal, acl_seq, doc)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS acl_doc ON acl (doc);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -339,7 +343,7 @@ class EmbeddedEngine:
             [(ids[k], by_key[k].body) for k in changed],
         )
         conn.executemany(
-            "INSERT INTO acl (principal, doc, acl_seq) VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO acl (principal, doc, acl_seq) VALUES (?, ?, ?)",
             [(p, ids[k], d.acl_seq) for k, d in by_key.items() for p in d.principals],
         )
 
@@ -424,12 +428,16 @@ class EmbeddedEngine:
         try:
             conn = self._open(gen)
             try:
-                conn.execute("PRAGMA synchronous=OFF")  # a crash mid-build loses only the new file
+                # The new file is private until the swap and deleted on any failure: no journal, no
+                # syncs and a large cache while it is built (each page is written once), WAL after.
+                conn.execute("PRAGMA journal_mode=OFF")
+                conn.execute("PRAGMA synchronous=OFF")
+                conn.execute("PRAGMA cache_size=-524288")
                 conn.execute("BEGIN IMMEDIATE")
                 n = self._write(conn, docs, progress)
                 conn.execute("COMMIT")
                 conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")  # one segment: faster queries
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute("PRAGMA journal_mode=WAL")
             finally:
                 conn.close()
             with open(gen, "rb") as f:
@@ -446,7 +454,19 @@ class EmbeddedEngine:
         if old is not None and old != gen.name:
             # Open connections keep the unlinked file until they notice the new inode and reopen.
             self._remove_generation(self.path.with_name(old))
+        self._remove_abandoned_generations(keep=gen.name)
         return n
+
+    def _remove_abandoned_generations(self, *, keep: str) -> None:
+        """Generations left by a rebuild that crashed: not linked, untouched for an hour (a rebuild
+        running now writes its file all the time)."""
+        cutoff = time.time() - 3600
+        for file in self.path.parent.glob(f"{self.path.name}.g-*"):
+            if file.name.startswith(keep) or file.name.endswith(("-wal", "-shm")):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if file.stat().st_mtime < cutoff:
+                    self._remove_generation(file)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -605,10 +625,10 @@ class EmbeddedEngine:
                 else:
                     facets[facet] = self._facet_values(rows, facet)
         else:
+            # Without filters the count needs no meta row: fts and the permitted ids suffice.
+            source = "fts CROSS JOIN meta m ON m.id = fts.rowid" if filters_sql else "fts"
             n = conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM fts CROSS JOIN meta m ON m.id = fts.rowid WHERE {where}"
-                f" LIMIT {COUNT_CAP + 1})",
-                params,
+                f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT {COUNT_CAP + 1})", params
             ).fetchone()[0]
         return Results(
             hits=hits,

@@ -161,4 +161,18 @@ def test_permission_filter_is_not_turned_into_rowid_lookups(embedded_engine: Emb
     [page_query] = [s for s in statements if "bm25" in s]
     plan = [r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {page_query}")]
     assert any(step.startswith("SCAN fts VIRTUAL TABLE INDEX 0:M") for step in plan), plan
-    assert any("acl_principal" in step for step in plan), plan
+    assert any("SEARCH acl USING PRIMARY KEY (principal=?" in step for step in plan), plan
+
+
+def test_rebuild_removes_a_generation_abandoned_by_a_crashed_rebuild(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    engine = EmbeddedEngine(path)
+    engine.index([make_doc()])
+    abandoned = tmp_path / "index.sqlite3.g-1-1"
+    fresh = tmp_path / "index.sqlite3.g-2-2"  # a rebuild still running elsewhere
+    for file in (abandoned, fresh):
+        file.write_bytes(b"x")
+    os.utime(abandoned, (0, 0))
+    engine.rebuild(iter([make_doc()]))
+    assert not abandoned.exists()
+    assert fresh.exists()
