@@ -501,6 +501,13 @@ def test_a_filter_on_a_forbidden_records_kind_counts_nothing(cast: Any, data: Da
         answer = ask(client, word, kind=kind)
         assert answer.keys == set() and answer.total == 0
         assert all(v.count == 0 for values in answer.facets.values() for v in values)
+    # Narrowed to 附件, 省财政厅's 收发员 finds nothing for the word of her document and of the
+    # material she may not read; the kind facet (drill-down) still counts only her document.
+    answer = ask(client_for(cast.other_clerk), W_SHARED, kind="attachment")
+    assert answer.keys == set() and answer.total == 0
+    assert "标记丁二" not in answer.html
+    assert {v.value: v.count for v in answer.facets.get("kind", []) if v.count} in ({}, {"document": 1})
+    assert all(v.count <= 1 for values in answer.facets.values() for v in values)
 
 
 # --- a change of access reaches search ------------------------------------------------------------
@@ -578,3 +585,79 @@ def test_a_disabled_user_finds_nothing(cast: Any, data: DataSet) -> None:
     disable_user(cast.drafter, actor=cast.system_admin, successor=cast.dept_head)
     cast.drafter.refresh_from_db()
     assert engine_keys(cast.drafter) == set()
+
+
+def test_a_withdrawn_documents_number_finds_nothing_for_the_recipients_clerk(
+    cast: Any, data: DataSet
+) -> None:
+    """A recognised 文号 ranks its document first: that lookup is permission-filtered like the rest."""
+    finance_doc = f"document:{data.objects['finance_doc'].pk}"
+    clerk = client_for(cast.other_clerk)
+    for typed in ("粤府办〔2026〕62号", "粤府办[2026]62号", "粤府办（2026）62号"):
+        answer = ask(clerk, typed)
+        assert answer.keys == set() and answer.total == 0, typed
+        assert answer.suggestions == [], typed
+        assert "标记乙二" not in answer.html, typed
+    assert ask(clerk, "粤府办〔2026〕61号").keys == {finance_doc}
+    outsider = client_for(cast.outsider)
+    for typed in ("粤府办〔2026〕61号", "粤府办〔2026〕62号"):
+        answer = ask(outsider, typed)
+        assert answer.keys == set() and answer.total == 0, typed
+
+
+def test_sorting_by_date_filtering_by_agency_and_short_prefixes_leak_nothing(
+    cast: Any, data: DataSet
+) -> None:
+    """Other paths through the engine: newest-first order, the agency and year filters, and the
+    suggestions for the first two characters of a forbidden title."""
+    year = str(timezone.localdate().year)
+    for user in (cast.other_clerk, cast.outsider):
+        client = client_for(user)
+        for word in PROBE_WORDS:
+            containing = data.containing(word)
+            expected = [r for r in containing if app_allows(user, r.key)]
+            forbidden = [r for r in containing if r not in expected]
+            who = user.username
+            assert_finds_exactly(ask(client, word, sort="date"), expected, forbidden, who, word)
+            for filters in ({"agency": str(cast.gov_office.pk)}, {"year": year}):
+                answer = ask(client, word, **filters)
+                assert answer.keys <= {r.key for r in expected}, (who, word, filters)
+                for record in forbidden:
+                    assert record.tag not in answer.html, (who, word, filters, record.key)
+                assert all(v.count <= len(expected) for values in answer.facets.values() for v in values), (
+                    who,
+                    word,
+                    filters,
+                )
+        for title_start in ("玄武", "翡翠", "琉璃", "鸿鹄", "白鹭", "紫薇"):
+            suggestions = client.get(reverse("search:suggest"), {"q": title_start}).json()["suggestions"]
+            shown = " ".join(s["title"] for s in suggestions)
+            forbidden_tags = [r.tag for r in data.records if not app_allows(user, r.key)]
+            assert not [t for t in forbidden_tags if t in shown], (user.username, title_start, suggestions)
+
+
+def test_a_member_who_left_and_was_added_again_does_not_find_what_was_said_meanwhile(cast: Any) -> None:
+    """Rejoining starts a new membership: search follows its floor, as chat.access does."""
+    from chat import services as chat
+
+    group = chat.create_group(
+        actor=cast.drafter, name="往返测试组", members=[cast.dept_head, cast.other_clerk]
+    )
+    before = chat.send_text(group, actor=cast.drafter, body="鸬鹚湾第一稿")
+    chat.remove_member(group, cast.other_clerk, actor=cast.drafter)
+    meanwhile = chat.send_text(group, actor=cast.drafter, body="鸬鹚湾第二稿")
+    chat.add_members(group, [cast.other_clerk], actor=cast.drafter)
+    after = chat.send_text(group, actor=cast.drafter, body="鸬鹚湾第三稿")
+    drain_search()
+
+    expected = {
+        f"message:{m.pk}"
+        for m in (before, meanwhile, after)
+        if app_allows(cast.other_clerk, f"message:{m.pk}")
+    }
+    assert f"message:{after.pk}" in expected and f"message:{meanwhile.pk}" not in expected
+    answer = ask(client_for(cast.other_clerk), "鸬鹚湾")
+    assert answer.keys == expected and answer.total == len(expected)
+    assert "第二稿" not in answer.html
+    assert {k for k in engine_keys(cast.other_clerk) if k.startswith("message:")} >= expected
+    assert f"message:{meanwhile.pk}" not in engine_keys(cast.other_clerk)
