@@ -265,3 +265,26 @@ def test_principals_merge_every_apps_own(cast: Any) -> None:
             assert merged[principal] is None or (floor is not None and merged[principal] <= floor)
     assert f"u:{cast.clerk.pk}" in merged
     assert principals_of(None) == {}
+
+
+def test_counts_above_the_cap_read_10000_plus() -> None:
+    from search.pages import count_label
+
+    assert count_label(9_999) == "9,999"
+    assert count_label(10_000) == "10,000"
+    assert count_label(10_000, capped=True) == "10,000+"
+    assert count_label(123_456) == "10,000+"
+
+
+def test_the_pager_links_keep_the_query_and_filters(sign_in: Any, cast: Any) -> None:
+    get_engine().index(
+        [
+            doc(f"document:{i}", "document", f"防汛简报第{i}期", "防汛", {f"u:{cast.drafter.pk}"})
+            for i in range(45)
+        ]
+    )
+    response = page(sign_in(cast.drafter), q="防汛", kind="document", page="2")
+    pager = response.context["pager"]
+    assert (pager.number, pager.pages) == (2, 3)
+    assert "kind=document" in pager.next_url and "page=3" in pager.next_url and "q=" in pager.next_url
+    assert len(response.context["results"].hits) == 20
