@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
@@ -77,7 +78,8 @@ def _doc(message: Any) -> IndexDoc:
         body="\n".join(p for p in (message.body.strip(), name) if p)[:MAX_BODY_CHARS],
         principals=frozenset({f"conv:{message.conversation_id}"}),
         url=reverse("chat:context", args=[message.conversation_id, message.seq]),
-        date=message.created_at,
+        # Local time: the year facet is read from it (1 January 00:30 in Beijing is the new year).
+        date=timezone.localtime(message.created_at),
         agency_id=agency.pk if agency is not None else None,
         agency_name=agency.name if agency is not None else "",
         acl_seq=message.seq,

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
@@ -126,7 +127,8 @@ def _meeting_doc(meeting: Any) -> IndexDoc:
         body=_meeting_body(meeting),
         principals=meeting_principals(meeting),
         url=detail_url(meeting),
-        date=meeting.starts_at,
+        # Local time: the year facet is read from it (1 January 00:30 in Beijing is the new year).
+        date=timezone.localtime(meeting.starts_at),
         agency_id=meeting.agency_id,
         agency_name=meeting.agency.name,
         status=meeting.status,
@@ -145,7 +147,7 @@ def _material_doc(material: Any, principals: frozenset[str], text: str) -> Index
         body=_join(material.filename, agenda, text),
         principals=principals,
         url=reverse("meetings:material", args=[material.pk]) + "?preview=1",
-        date=material.uploaded_at,
+        date=timezone.localtime(material.uploaded_at),
         agency_id=meeting.agency_id,
         agency_name=meeting.agency.name,
         subtitle=f"会议材料 · {meeting.title}",

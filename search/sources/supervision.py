@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
@@ -130,7 +131,8 @@ def _item_doc(item: Any) -> IndexDoc:
         ),
         principals=item_principals(item),
         url=_item_url(item.pk),
-        date=item.created_at,
+        # Local time: the year facet is read from it (1 January 00:30 in Beijing is the new year).
+        date=timezone.localtime(item.created_at),
         agency_id=item.agency_id,
         agency_name=item.agency.name,
         status=item.state,
@@ -150,7 +152,7 @@ def _report_doc(report: Any, principals: frozenset[str]) -> IndexDoc:
         body=_join(report.text, report.review_note, "\n".join(files)),
         principals=principals,
         url=_item_url(item.pk) + "#reports",
-        date=report.submitted_at or report.created_at,
+        date=timezone.localtime(report.submitted_at or report.created_at),
         agency_id=item.agency_id,
         agency_name=item.agency.name,
         status=report.state,

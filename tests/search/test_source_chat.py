@@ -144,3 +144,16 @@ def test_a_rebuild_walks_the_searchable_messages_only(chat: ChatCast) -> None:
     [source] = SOURCES
     assert list(source.all_keys()) == [f"message:{kept.pk}"]
     assert source.count() == 1
+
+
+def test_a_message_just_after_new_year_is_in_the_new_year(chat: ChatCast) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    message = services.send_text(group_of(chat), actor=chat.owner, body="新年快乐")
+    new_year = datetime(2027, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    Message.objects.filter(pk=message.pk).update(created_at=new_year)
+
+    [doc], _ = MessageSource().build([f"message:{message.pk}"])
+
+    assert doc.year == 2027

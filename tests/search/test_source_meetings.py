@@ -210,3 +210,16 @@ def test_a_rebuild_walks_every_meeting_and_material(meetings: MeetingsCast) -> N
     assert list(material_source.all_keys()) == [f"material:{material.pk}"]
     assert material_source.count() == Material.objects.count() == 1
     assert MeetingSource().build(["meeting:999999"]) == ([], ["meeting:999999"])
+
+
+def test_a_meeting_just_after_new_year_is_in_the_new_year(meetings: MeetingsCast) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    meeting = new_meeting(meetings)
+    new_year = datetime(2027, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # 2026-12-31 16:30 UTC
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=new_year, ends_at=new_year + timedelta(hours=1))
+
+    [doc], _ = MeetingSource().build([f"meeting:{meeting.pk}"])
+
+    assert doc.year == 2027
