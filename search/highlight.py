@@ -20,13 +20,23 @@ from search.text import normalize, runs
 ELLIPSIS = "…"
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+@lru_cache(maxsize=65536)
+def _normalize_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+def _normalized_with_map(text: str) -> tuple[str, list[int] | None]:
     """Text normalised character by character, and for each normalised character the index of the
-    original character it came from (NFKC may turn one character into several: ㈠ -> (一))."""
+    original character it came from (NFKC may turn one character into several: ㈠ -> (一)); None
+    for the map when every character stays one character (the usual case, full-width punctuation
+    included), so that a 200,000-character attachment costs one C call, not a Python loop."""
+    norm = unicodedata.normalize("NFKC", text).lower()
+    if len(norm) == len(text):
+        return norm, None
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
-        n = unicodedata.normalize("NFKC", ch).lower() if not ch.isascii() else ch.lower()
+        n = _normalize_char(ch)
         out.append(n)
         where.extend([i] * len(n))
     return "".join(out), where
@@ -78,7 +88,7 @@ def _spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
     for m in pattern.finditer(norm):
         if m.end() == m.start():
             continue
-        start, end = where[m.start()], where[m.end() - 1] + 1
+        start, end = (m.start(), m.end()) if where is None else (where[m.start()], where[m.end() - 1] + 1)
         if spans and start < spans[-1][1]:
             continue
         spans.append((start, end))
@@ -104,16 +114,35 @@ def mark(text: str, parsed: ParsedQuery) -> str:
     return _render(text, _spans(text, parsed), 0, len(text))
 
 
+_CHUNK = 4000  # snippets look for the first match a chunk at a time: attachments run to 200,000 chars
+_MARGIN = 400  # more than any match can span (MAX_QUERY_CHARS and separators)
+
+
+# A snippet shows the first match within this many characters, else the beginning: a page of 20
+# long attachments that matched by title only must not scan 20 × 200,000 characters.
+SNIPPET_SCAN_CHARS = 50_000
+
+
+def _first_match(text: str, parsed: ParsedQuery) -> int | None:
+    for start in range(0, min(len(text), SNIPPET_SCAN_CHARS), _CHUNK):
+        spans = _spans(text[start : start + _CHUNK + _MARGIN], parsed)
+        if spans:
+            return start + spans[0][0]
+    return None
+
+
 def snippet(text: str, parsed: ParsedQuery, *, snippet_chars: int = 120) -> str:
     """About snippet_chars of the text around its first match (its beginning when nothing
     matches), escaped and marked, with … where it was cut."""
-    spans = _spans(text, parsed)
     if len(text) <= snippet_chars:
         lo, hi = 0, len(text)
     else:
-        first = spans[0][0] if spans else 0
+        first = _first_match(text, parsed) or 0
         lo = max(0, min(first - snippet_chars // 4, len(text) - snippet_chars))
         hi = min(len(text), lo + snippet_chars)
+    # Marks inside the window, found on the window and a margin on each side (a match may cross the cut).
+    base = max(0, lo - _MARGIN)
+    spans = [(a + base, b + base) for a, b in _spans(text[base : hi + _MARGIN], parsed)]
     body = _render(text, spans, lo, hi)
     body = " ".join(body.split())  # line breaks and runs of spaces read as one space in a snippet
     return (ELLIPSIS if lo > 0 else "") + body + (ELLIPSIS if hi < len(text) else "")

@@ -44,3 +44,24 @@ def test_highlight_gives_a_snippet_or_the_whole_text() -> None:
     text = "甲" * 200 + "台风"
     assert highlight(text, parse("台风"), snippet_chars=None) == mark(text, parse("台风"))
     assert highlight(text, parse("台风")) == snippet(text, parse("台风"), snippet_chars=120)
+
+
+def test_characters_that_normalise_to_several_keep_the_original_text_around_marks() -> None:
+    # ㈠ is "(一)" after NFKC: the marks must still fall on the original characters.
+    assert mark("㈠防汛ＡＢ工作", parse("防汛 ab")) == "㈠<mark>防汛</mark><mark>ＡＢ</mark>工作"
+
+
+def test_a_long_attachment_is_highlighted_quickly() -> None:
+    import time
+
+    text = ("各单位，请做好准备。" * 20_000) + "防汛"
+    started = time.perf_counter()
+    for _ in range(20):  # a page of results
+        assert snippet("防汛" + text, parse("防汛")).startswith("<mark>防汛</mark>")
+        assert "<mark>" not in snippet(text, parse("防汛"))  # beyond SNIPPET_SCAN_CHARS: the beginning
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_match_across_a_chunk_boundary_is_found() -> None:
+    text = "甲" * 3999 + "防汛" + "乙" * 5000
+    assert "<mark>防汛</mark>" in snippet(text, parse("防汛"), snippet_chars=40)
