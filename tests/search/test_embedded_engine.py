@@ -176,3 +176,11 @@ def test_rebuild_removes_a_generation_abandoned_by_a_crashed_rebuild(tmp_path: P
     engine.rebuild(iter([make_doc()]))
     assert not abandoned.exists()
     assert fresh.exists()
+
+
+def test_suggestions_complete_a_latin_word_being_typed(embedded_engine: EmbeddedEngine) -> None:
+    embedded_engine.index(
+        [make_doc(key="document:1", title="Office 系统升级通知"), make_doc(key="document:2", title="其他")]
+    )
+    assert [s.title for s in embedded_engine.suggest("offi", ME)] == ["Office 系统升级通知"]
+    assert embedded_engine.suggest("，。", ME) == []
