@@ -184,3 +184,30 @@ def test_suggestions_complete_a_latin_word_being_typed(embedded_engine: Embedded
     )
     assert [s.title for s in embedded_engine.suggest("offi", ME)] == ["Office 系统升级通知"]
     assert embedded_engine.suggest("，。", ME) == []
+
+
+def test_readers_answer_while_the_worker_writes(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    worker, web = EmbeddedEngine(path), EmbeddedEngine(path)
+    worker.index([make_doc(key="document:0")])
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(1, 40):
+                worker.index([make_doc(key=f"document:{i}", title=f"防汛通知{i}")])
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    seen: list[int] = []
+    while not done.is_set():
+        seen.append(web.search(SearchQuery(parsed=parse("防汛"), principals=ME)).total)
+    thread.join()
+    assert errors == []
+    assert seen == sorted(seen)  # each read sees a committed state, never going back
+    assert web.search(SearchQuery(parsed=parse("防汛"), principals=ME)).total == 40
