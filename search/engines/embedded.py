@@ -515,33 +515,23 @@ class EmbeddedEngine:
         )
         return [Suggestion(title=t, url=u, kind=k) for t, u, k in rows]
 
-    def _grouped(
-        self, conn: sqlite3.Connection, where: str, params: list[object], limit: int | None
-    ) -> list[tuple[Any, ...]]:
-        inner = (
-            "SELECT m.kind AS kind, m.agency_id AS agency, m.doc_type AS doc_type, m.year AS year,"
-            " m.agency_name AS agency_name, m.doc_type_label AS doc_type_label"
-            f" FROM fts CROSS JOIN meta m ON m.id = fts.rowid WHERE {where}"
-        )
-        if limit is not None:
-            inner += f" LIMIT {int(limit)}"
+    @staticmethod
+    def _grouped(conn: sqlite3.Connection, where: str, params: list[object]) -> list[tuple[Any, ...]]:
         return conn.execute(
-            "SELECT kind, agency, doc_type, year, max(agency_name), max(doc_type_label), count(*)"
-            f" FROM ({inner}) GROUP BY kind, agency, doc_type, year",
+            "SELECT m.kind, m.agency_id, m.doc_type, m.year, max(m.agency_name), max(m.doc_type_label), count(*)"
+            f" FROM fts CROSS JOIN meta m ON m.id = fts.rowid WHERE {where}"
+            " GROUP BY m.kind, m.agency_id, m.doc_type, m.year",
             params,
         ).fetchall()
 
     def _counts(
         self, conn: sqlite3.Connection, where: str, params: list[object]
     ) -> tuple[int, list[tuple[Any, ...]]]:
-        """(number of matches, rows grouped by the four facets), exact: first over at most
-        COUNT_CAP + 1 matches (cheap for the usual narrow query), over all only when that overflows."""
-        rows = self._grouped(conn, where, params, COUNT_CAP + 1)
-        n = sum(r[6] for r in rows)
-        if n > COUNT_CAP:
-            rows = self._grouped(conn, where, params, None)
-            n = sum(r[6] for r in rows)
-        return n, rows
+        """(number of matches, rows grouped by the four facets), exact. One pass over all visible
+        matches: a facet value's count must be exact up to COUNT_CAP even when the total is far
+        beyond, so a LIMIT COUNT_CAP + 1 pass (the count without facets) would only add a scan."""
+        rows = self._grouped(conn, where, params)
+        return sum(r[6] for r in rows), rows
 
     @staticmethod
     def _facet_values(rows: list[tuple[Any, ...]], facet: str) -> list[FacetValue]:
