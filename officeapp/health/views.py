@@ -24,14 +24,39 @@ from officeapp.registries import health_checks
 DEFAULT_TIMEOUT_SECONDS = 3.0
 
 
-def _run(check: Callable[[], Any]) -> float:
+# What a check may add to its line: figures and short codes. Anything else it returns (a path, a
+# host, a message) is dropped, since /healthz is open to anyone who can reach it.
+MAX_DETAIL_CHARS = 32
+
+
+def _safe_value(value: Any, *, depth: int = 0) -> Any:
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str) and len(value) <= MAX_DETAIL_CHARS and not any(c in value for c in "/:@\\"):
+        return value
+    if isinstance(value, dict) and depth == 0:
+        kept = {str(k): _safe_value(v, depth=1) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None}
+    return None
+
+
+def details_of(returned: Any) -> dict[str, Any]:
+    """The part of a check's return value /healthz may show (the search index's lag, the outbox's
+    per-consumer lags)."""
+    if not isinstance(returned, dict):
+        return {}
+    kept = {str(k): _safe_value(v) for k, v in returned.items()}
+    return {k: v for k, v in kept.items() if v is not None}
+
+
+def _run(check: Callable[[], Any]) -> tuple[float, dict[str, Any]]:
     started = time.monotonic()
     try:
-        check()
+        returned = check()
     finally:
         # The check ran in a pool thread: give back the database connection it may have opened.
         connections.close_all()
-    return (time.monotonic() - started) * 1000
+    return (time.monotonic() - started) * 1000, details_of(returned)
 
 
 def run_checks() -> dict[str, dict[str, Any]]:
@@ -46,7 +71,7 @@ def run_checks() -> dict[str, dict[str, Any]]:
             # One deadline for the whole probe: checks run in parallel, each bounded by what is left.
             remaining = max(timeout - (time.monotonic() - started), 0.0)
             try:
-                ms = future.result(timeout=remaining)
+                ms, details = future.result(timeout=remaining)
             except FutureTimeout:
                 results[name] = {"ok": False, "ms": round(timeout * 1000, 1), "error": "timeout"}
             except Exception as exc:  # noqa: BLE001 - any failure is reported, none may escape
@@ -57,6 +82,8 @@ def run_checks() -> dict[str, dict[str, Any]]:
                 }
             else:
                 results[name] = {"ok": True, "ms": round(ms, 1)}
+                if details:
+                    results[name]["details"] = details
     finally:
         # Do not wait for a hung check; its thread ends when its own client timeout fires.
         executor.shutdown(wait=False, cancel_futures=True)

@@ -112,3 +112,31 @@ def test_healthz_needs_no_sign_in_and_only_answers_get(
 ) -> None:
     assert client.get("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+def test_a_checks_figures_are_shown_but_never_its_paths_hosts_or_messages(
+    own_checks: None, local_blobs: None, client: Any
+) -> None:
+    # given a check that returns a lag figure beside a path, a host and a long message
+    def lagging() -> dict[str, Any]:
+        return {
+            "lag_seconds": 2.5,
+            "engine": "embedded",
+            "per_consumer": {"search": 2.5, "webhooks": 0.0, "where": "/var/lib/officeapp"},
+            "path": "/srv/officeapp/var/search/index.sqlite3",
+            "url": "http://es.internal:9200",
+            "note": "x" * 100,
+        }
+
+    health_checks.register("lagging", lagging)
+
+    # when
+    body = client.get("/healthz").json()
+
+    # then only figures and short codes reach the open endpoint
+    assert body["components"]["lagging"]["details"] == {
+        "lag_seconds": 2.5,
+        "engine": "embedded",
+        "per_consumer": {"search": 2.5, "webhooks": 0.0},
+    }
+    assert "details" not in body["components"]["database"]
