@@ -15,7 +15,7 @@ from functools import lru_cache
 from html import escape
 
 from search.interface import ParsedQuery
-from search.text import normalize, runs
+from search.text import CJK_RANGES, normalize, runs
 
 ELLIPSIS = "…"
 
@@ -44,7 +44,7 @@ def _normalized_with_map(text: str) -> tuple[str, list[int] | None]:
 
 _SEP = r"[\W_]*"
 # A non-CJK word character (search.text.is_cjk's ranges excluded): "12" is a word in "12号".
-_LATIN = r"[^\W_\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0003134f\uf900-\ufaff\u3007\u3040-\u30ff\uac00-\ud7af]"
+_LATIN = f"[^\\W_{CJK_RANGES}]"
 
 
 def _run_pattern(run: str, cjk: bool) -> str:

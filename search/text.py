@@ -29,40 +29,27 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+# Han ideographs (with extensions and compatibility forms), 〇, kana and hangul: scripts written
+# without spaces between words, indexed by character and character pair.
+CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\u3040-\u30ff\uac00-\ud7af\U00020000-\U0003134f"
+_CJK = re.compile(f"[{CJK_RANGES}]")
+_CJK_WORD = re.compile(f"[{CJK_RANGES}]+")
+_RUN = re.compile(r"[^\W_]+")  # alphanumeric: everything else separates
+_PARTS = re.compile(f"([{CJK_RANGES}]+)|[^{CJK_RANGES}]+")  # inside a run: CJK and non-CJK parts
+
+
 def is_cjk(ch: str) -> bool:
-    """Han ideographs (with extensions and compatibility forms), 〇, kana and hangul: scripts
-    written without spaces between words, indexed by character and character pair."""
-    o = ord(ch)
-    return (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0x20000 <= o <= 0x3134F
-        or 0xF900 <= o <= 0xFAFF
-        or o == 0x3007
-        or 0x3040 <= o <= 0x30FF
-        or 0xAC00 <= o <= 0xD7AF
-    )
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum()
-
-
-_RUN = re.compile(r"[^\W_]+")
+    return _CJK.match(ch) is not None
 
 
 def runs(normalized: str) -> list[tuple[str, bool]]:
     """Maximal runs of alphanumeric characters, each split into CJK and non-CJK parts, in order:
     "粤府办2026年" -> [("粤府办", True), ("2026", False), ("年", True)]. Punctuation separates."""
-    out: list[tuple[str, bool]] = []
-    for m in _RUN.finditer(normalized):
-        chunk = m.group()
-        start = 0
-        for i in range(1, len(chunk) + 1):
-            if i == len(chunk) or is_cjk(chunk[i]) != is_cjk(chunk[start]):
-                out.append((chunk[start:i], is_cjk(chunk[start])))
-                start = i
-    return out
+    return [
+        (part.group(), part.group(1) is not None)
+        for run in _RUN.finditer(normalized)
+        for part in _PARTS.finditer(run.group())
+    ]
 
 
 def tokens(text: str) -> list[str]:
@@ -89,8 +76,8 @@ def index_tokens(text: str) -> tuple[str, str, str]:
         if len(run) > 1:
             if bi:
                 bi.append(RUN_BREAK)
-            bi.extend(run[i : i + 2] for i in range(len(run) - 1))
-    words = [w for w in rjieba.cut(norm) if len(w) > 1 and all(is_cjk(c) for c in w)]
+            bi.extend([a + b for a, b in zip(run, run[1:], strict=False)])
+    words = [w for w in rjieba.cut(norm) if len(w) > 1 and _CJK_WORD.fullmatch(w)]
     return " ".join(uni), " ".join(bi), " ".join(words)
 
 
