@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.db.models import (
     BooleanField,
@@ -358,26 +358,27 @@ def _bar(f: ItemFilter, key: str, label: str, count: int, **condition: Any) -> B
 def _drill_query(f: ItemFilter, condition: dict[str, Any]) -> str:
     """`f.drill(**condition).query()`, without building a filter per bar: a whole agency's page has
     some seven hundred bars, and replace() + urlencode cost more than its queries. Same parameters,
-    same order; a condition on a page filter (来源) takes the long way."""
-    if not condition.keys() <= _DRILL_CONDITION_NAMES:
+    same order: the page's own (encoded once per page) then the bar's condition in _DRILL_ORDER; a
+    condition on a page filter (来源), or a filter that is itself a bar's, takes the long way."""
+    base, plain = _drill_base(f)
+    if not plain or not condition.keys() <= _DRILL_CONDITION_NAMES:
         return f.drill(**condition).query()
-    params = dict(_base_params(f))
-    for name in _DRILL_TEXT:
-        value = condition.get(name, getattr(f, name))
+    parts = [base] if base else []
+    for name in sorted(condition, key=_DRILL_ORDER.__getitem__):
+        value = condition[name]
         if value:
-            params[name] = value
-    for name in _DRILL_FLAGS:
-        if condition.get(name, getattr(f, name)):
-            params[name] = "1"
-    return urlencode(params)
+            parts.append(f"{name}=1" if name in _DRILL_FLAGS else f"{name}={quote_plus(str(value))}")
+    return "&".join(parts)
 
 
 _DRILL_CONDITION_NAMES = frozenset(_DRILL_TEXT + _DRILL_FLAGS)
+_DRILL_ORDER = {name: i for i, name in enumerate(_DRILL_TEXT + _DRILL_FLAGS)}
 
 
 @lru_cache(maxsize=64)
-def _base_params(f: ItemFilter) -> tuple[tuple[str, str], ...]:
-    return tuple(f.base_params().items())
+def _drill_base(f: ItemFilter) -> tuple[str, bool]:
+    """The page's filter as a query, and whether it has no bar condition of its own."""
+    return urlencode(f.base_params()), not f.is_drill
 
 
 def _late() -> ExpressionWrapper:
@@ -745,7 +746,7 @@ def tallied(
     overdue: dict[str, int] = {}
     series = {"created": created, "closed": closed, "overdue": overdue}
     dated: list[dict[str, Any]] = []
-    for r in tally_rows(scope, today):
+    for r in tally_rows(scope, today, since=trend_months(today)[0]):
         if r["kind"] in ("due", "report"):
             dated.append(r)
             continue

@@ -327,22 +327,34 @@ def _day_number() -> RawSQL:
     return RawSQL("CAST(julianday(day) - julianday('2000-01-01') AS INTEGER)", ())
 
 
-def tally_rows(scope: LeadScope, today: date) -> list[dict[str, Any]]:
+def tally_rows(scope: LeadScope, today: date, *, since: date | None = None) -> list[dict[str, Any]]:
     """The summed rows of the keys in scope, in one GROUP BY (a few hundred to a few thousand rows
     whatever the number of items; keys that sum to nothing are left out): the item, 协办 and month
     rows, and the calendar-bound ones, read as an index range of days — "due": per 牵头单位, the
     open (total) and unfinished (late_total) items whose deadline passed, by the deadline's month
     (`on`), with Σ unfinished × day (`late_day_sum`), and those due from today to Sunday (`on` =
-    that Sunday); "report": per 牵头单位, the 承办 items whose next report day has passed."""
+    that Sunday); "report": per 牵头单位, the 承办 items whose next report day has passed.
+
+    `since` (the first day of the trend's window): month rows before it are left out, and the
+    deadlines that passed before it are summed into one "due" row per 牵头单位 with `on` = EPOCH —
+    the page shows them only in its totals, and every row read costs the page time."""
     from workflows.models import SupervisionTally
 
     sunday = today + timedelta(days=6 - today.weekday())
+    months = Q(kind="month") if since is None else Q(kind="month", month__gte=since.year * 100 + since.month)
+    before = [] if since is None else [When(kind="due", day__lt=since, then=Value(EPOCH))]
     rows = (
         SupervisionTally.objects.filter(scope.tally)
-        .filter(Q(kind__in=STATIC_KINDS) | Q(kind="due", day__lte=sunday) | Q(kind="report", day__lt=today))
+        .filter(
+            Q(kind__in=[k for k in STATIC_KINDS if k != "month"])
+            | months
+            | Q(kind="due", day__lte=sunday)
+            | Q(kind="report", day__lt=today)
+        )
         .values(*_KEYS)
         .annotate(
             on=Case(
+                *before,
                 # Cast: PostgreSQL's date_trunc gives a timestamp, which a Case would pass on as one.
                 When(kind="due", day__lt=today, then=Cast(TruncMonth("day"), DateField())),
                 When(kind="due", then=Value(sunday)),

@@ -313,6 +313,47 @@ def test_the_trend_counts_created_closed_and_overdue_per_month_over_twelve_month
     assert {m: counts[f"overdue-{m}"] for m in months if counts[f"overdue-{m}"]} == {"2026-06": 2}
 
 
+def test_a_deadline_missed_before_the_trends_window_counts_in_the_totals_not_in_the_trend(
+    known: KnownSet, supervision: Any, sign_in: Any
+) -> None:
+    from workflows.supervision_stats import ItemFilter, dashboard
+
+    # given: an open item of 综合处 whose deadline passed in 2024, before the 12 months shown
+    make_item(
+        supervision,
+        "两年前到期仍未办结的事项",
+        lead=supervision.cast.general_dept,
+        state="handle",
+        light="red",
+        due_on=date(2024, 1, 10),
+        next_report_on=date(2026, 6, 30),
+        number="督〔2024〕9号",
+    )
+    general = f"d{supervision.cast.general_dept.pk}"
+
+    counts = {name: c for name, (c, _) in board_of(sign_in(supervision.supervisor)).items()}
+
+    # then: it is overdue in the tile and for its lead unit, and no month of the trend shows it
+    assert counts["overdue"] == 2 and counts[f"lead-overdue-{general}"] == 2
+    assert {k: v for k, v in counts.items() if k.startswith("overdue-") and v} == {"overdue-2026-06": 2}
+    # and the tally's page (rows before the window summed into one) equals the item-by-item count
+    tallied = dashboard(supervision.supervisor, ItemFilter())
+    assert tallied == dashboard(supervision.supervisor, ItemFilter(), use_tally=False)
+    assert next(r for r in tallied.leads if r.code == general).average_days_late == (889 + 5) / 2
+
+
+def test_unit_names_in_the_bar_tables_are_escaped(known: KnownSet, supervision: Any, sign_in: Any) -> None:
+    from officeapp.org.models import Department
+
+    # given: a department whose name holds markup (the tables are written in Python, not the template)
+    Department.objects.filter(pk=supervision.cast.general_dept.pk).update(name='综合处<i class="x">&')
+
+    html = sign_in(supervision.supervisor).get(DASHBOARD).content.decode()
+
+    assert '<i class="x">' not in html
+    assert '<th scope="row">综合处&lt;i class=&quot;x&quot;&gt;&amp;</th>' in html
+
+
 def test_the_overdue_and_due_this_week_lists_name_their_items(
     known: KnownSet, supervision: Any, sign_in: Any
 ) -> None:
