@@ -14,14 +14,21 @@ Schema (one SQLite file per generation, see "Files" below):
   subtitle, text_hash): one compact row per item, joined to fts by id for filters, facets and recency.
 - body(id INTEGER PRIMARY KEY, body): the original text, for highlighting (kept out of meta so the
   rows a query scans stay small).
-- acl(principal TEXT, acl_seq INTEGER, doc INTEGER), WITHOUT ROWID with PRIMARY KEY (principal, acl_seq, doc)
-  (the table is its own index), and an index on (doc) for re-indexing: who may see which item. A query keeps rows whose id is in
+- acl(principal TEXT, acl_seq INTEGER, doc INTEGER), WITHOUT ROWID, PRIMARY KEY (principal, acl_seq, doc)
+  (the table is its own index), and an index on (doc) for re-indexing: who may see which item. A query
+  keeps rows whose id is in
       SELECT doc FROM acl WHERE principal IN (<principals without floor>)
       UNION ALL SELECT doc FROM acl WHERE principal = ? AND acl_seq > ?   -- one per floored principal
   written as `+fts.rowid IN (…)`: the unary + stops FTS5 from taking the IN list as rowid lookups (one
   per permitted row: seconds on 1M documents); instead the full-text match runs once and each match is
   checked against the list (milliseconds), ordered by an explicit bm25() expression.
 - state(name PRIMARY KEY, value): "next_id", so ids are never reused.
+
+A search is, in one read transaction (a consistent snapshot while the worker writes): the page query
+(ids and the blended score only: see SCORE; the 文号's document first), one GROUP BY pass over the
+visible matches for the total and the four facets (plus one pass per facet whose own filter is set:
+drill-down), then the page's rows with their bodies for highlighting. Without facets the total is
+counted over a LIMIT COUNT_CAP + 1 subquery.
 
 Deleting from a contentless table needs the tokens that were indexed: they are recomputed from meta
 and body (deterministic), and a re-index whose text is unchanged (same text_hash) leaves fts alone.
@@ -574,6 +581,14 @@ class EmbeddedEngine:
                 per_page=query.per_page,
             )
         conn = self._conn()
+        conn.execute("BEGIN")  # one snapshot: hits, total and facets agree while the worker writes
+        try:
+            return self._search(conn, query, expr)
+        finally:
+            conn.execute("COMMIT")
+
+    def _search(self, conn: sqlite3.Connection, query: SearchQuery, expr: str) -> Results:
+        parsed = query.parsed
         acl, acl_params = _acl_subquery(query.principals)
         base = f"fts MATCH ? AND +fts.rowid IN ({acl})"
         base_params: list[object] = [expr, *acl_params]
