@@ -354,6 +354,22 @@ def test_unit_names_in_the_bar_tables_are_escaped(known: KnownSet, supervision: 
     assert '<th scope="row">综合处&lt;i class=&quot;x&quot;&gt;&amp;</th>' in html
 
 
+def test_the_unit_filter_lists_the_pages_units_with_the_chosen_one_selected(
+    known: KnownSet, supervision: Any, sign_in: Any
+) -> None:
+    general = f"d{supervision.cast.general_dept.pk}"
+
+    html = sign_in(supervision.supervisor).get(f"{DASHBOARD}?unit={general}").content.decode()
+
+    # the units of 综合处's items (秘书处 helps with A and leads C), by name, 综合处 chosen
+    select = html.split('<select name="unit"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"( selected)?>', select) == [
+        ("", ""),
+        (f"d{supervision.cast.secretariat.pk}", ""),
+        (general, " selected"),
+    ]
+
+
 def test_the_overdue_and_due_this_week_lists_name_their_items(
     known: KnownSet, supervision: Any, sign_in: Any
 ) -> None:
