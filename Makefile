@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Debian packages the project needs: Chromium for browser tests, CJK fonts for pages and documents,
-# LibreOffice (headless Writer) for the 版式 PDF of 公文, poppler-utils to measure rendered pages.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
+# LibreOffice (headless Writer) for the 版式 PDF of 公文, poppler-utils to measure rendered pages,
+# the OpenLDAP headers python-ldap compiles against and slapd for the LDAP sign-in tests.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils libldap2-dev libsasl2-dev slapd ldap-utils
+LDAP_STAMP := $(VENV)/.installed-ldap
 
 .PHONY: install system-packages run serve test bench lint format clean
 
@@ -18,6 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# LDAP sign-in (django-auth-ldap, python-ldap) is an extra: it compiles against system headers, which
+# `make run` on a fresh machine does not need.
+$(LDAP_STAMP): $(STAMP) | system-packages
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,ldap]'
+	@touch $(LDAP_STAMP)
 
 # Installs what is missing when we are root; otherwise names it. Present packages are skipped.
 system-packages:
@@ -38,7 +46,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
-test: install system-packages
+test: install system-packages $(LDAP_STAMP)
 	TESTING=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: install

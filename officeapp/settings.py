@@ -63,6 +63,11 @@ INSTALLED_APPS = [
     "officeapp.worker",
     "officeapp.health",
     "officeapp.workbench",
+    "officeapp.integration",
+    "oauth2_provider",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "documents",
     "chat",
     "workflows",
@@ -223,6 +228,123 @@ SEARCH_ES_TIMEOUT_SECONDS: float = env.float("SEARCH_ES_TIMEOUT_SECONDS", defaul
 SEARCH_EXTRACT_MAX_BYTES: int = env.int("SEARCH_EXTRACT_MAX_BYTES", default=30 * 1024 * 1024)
 SEARCH_EXTRACT_TIMEOUT_SECONDS: float = env.float("SEARCH_EXTRACT_TIMEOUT_SECONDS", default=20.0)
 SEARCH_EXTRACT_MAX_CHARS: int = env.int("SEARCH_EXTRACT_MAX_CHARS", default=200_000)
+
+# --- Integration platform (issue 10: officeapp.integration) ----------------------------------
+# The REST API under /api/v1/: DRF with OAuth2 bearer tokens from our own provider (django-oauth-toolkit).
+# Errors are JSON {"error": {"code", "message"}} with Chinese messages (officeapp.integration.rest).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["officeapp.integration.rest.AppTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["officeapp.integration.rest.HasApiScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["officeapp.integration.rest.AppRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "officeapp.integration.rest.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "officeapp.integration.rest.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "officeapp 开放接口",
+    "DESCRIPTION": "公文、公文交换、督办、会议、通讯录的读取接口，待办与通知的推送接口，事件订阅。",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+# The OAuth2 / OpenID Connect provider for registered apps (django-oauth-toolkit). Scopes: the OIDC ones
+# for signing users in to an app, and one per API area; an app gets only the scopes its registration
+# grants (officeapp.integration.models.App.scopes), and a user token only what the user consented to.
+API_SCOPES: dict[str, str] = {
+    "directory.read": "读取通讯录",
+    "documents.read": "读取公文及附件",
+    "exchange.read": "读取公文交换状态",
+    "supervision.read": "读取督办事项及进展",
+    "meetings.read": "读取会议",
+    "todos.write": "推送待办",
+    "notifications.write": "发送通知",
+    "webhooks.manage": "管理事件订阅",
+}
+# django-oauth-toolkit's models are swappable; named here so migrations can depend on them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+
+
+def _oidc_signing_key() -> str:
+    """The RSA key that signs ID tokens. Production sets OIDC_RSA_PRIVATE_KEY (PEM; a --deploy check
+    refuses the embedded one); the embedded default is generated once into DATA_DIR, so tokens stay
+    valid across restarts of `make run` — and in memory for a test run."""
+    configured = env.str("OIDC_RSA_PRIVATE_KEY", default="").replace("\\n", "\n")
+    if configured:
+        return configured
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    path = DATA_DIR / "oidc-rsa.pem"
+    if path.exists() and "PYTEST_VERSION" not in os.environ:
+        return path.read_text()
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    if "PYTEST_VERSION" not in os.environ:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(pem)
+        path.chmod(0o600)
+    return pem
+
+
+OIDC_KEY_IS_EMBEDDED: bool = not env.str("OIDC_RSA_PRIVATE_KEY", default="")
+OAUTH2_PROVIDER: dict[str, object] = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_signing_key(),
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grant, S256 PKCE only, tokens only in
+    # the Authorization header, `iss` in the authorization response, tokens stored hashed, a replayed
+    # refresh token revokes its whole family.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # https redirect URIs only in production; http for a developer's or a test's app on this machine.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]
+    if env.bool("OAUTH_ALLOW_HTTP_REDIRECTS", default=DEBUG or "PYTEST_VERSION" in os.environ)
+    else ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not env.bool(
+        "OAUTH_ALLOW_HTTP_REDIRECTS", default=DEBUG or "PYTEST_VERSION" in os.environ
+    ),
+    "SCOPES": {
+        "openid": "确认您的身份",
+        "profile": "姓名、单位、部门",
+        "email": "电子邮箱",
+        "phone": "手机号码",
+        **API_SCOPES,
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_SECONDS", default=14 * 24 * 3600),
+    "PKCE_REQUIRED": True,
+}
+# Requests per minute an app may make when its registration sets no limit of its own; over it the app
+# gets 429 with Retry-After. A bulk call counts once, and carries at most API_BULK_MAX_ITEMS items.
+API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_BULK_MAX_ITEMS: int = env.int("API_BULK_MAX_ITEMS", default=5000)
+# Webhook deliveries: each POST's timeout, and how many run at once in the worker.
+WEBHOOK_TIMEOUT_SECONDS: float = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_CONCURRENCY: int = env.int("WEBHOOK_CONCURRENCY", default=16)
 
 # --- Auth and sessions ----------------------------------------------------------------------
 AUTH_USER_MODEL = "org.User"

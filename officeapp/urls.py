@@ -20,6 +20,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("search/", include("search.urls")),
     path("healthz", healthz, name="healthz"),
+    path("", include("officeapp.integration.urls")),
 ]
 
 # Django's admin answers to is_staff, which sits beside our 三员 and grants; in production the

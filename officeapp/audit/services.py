@@ -31,8 +31,11 @@ def record(
     details: dict[str, Any] | None = None,
     client_address: str | None = None,
     actor_label: str = "",
+    chain: str = "",
 ) -> AuditEvent:
-    """Write one AuditEvent. `details` holds ids and kinds only, never document or message text."""
+    """Write one AuditEvent. `details` holds ids and kinds only, never document or message text.
+    `chain` names the hash chain when the actor's agency is not the right one (an app's calls have a
+    chain of their own, so busy apps never queue behind an agency's writers)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -50,7 +53,7 @@ def record(
         object_id=str(object_id),
         outcome=outcome,
         details=details or {},
-        chain=_chain_for(user),
+        chain=chain or _chain_for(user),
     )
 
 
