@@ -50,6 +50,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("o/", include(oauth_patterns)),
+    # 应用管理 pages (registry, secrets, suspension, call log) and webhook subscriptions/deliveries.
+    path("integration/", include("officeapp.integration.pages_urls")),
+    path("integration/webhooks/", include("officeapp.integration.webhook_urls")),
     # OpenID Connect discovery where clients look first: the origin's /.well-known/.
     path(
         ".well-known/openid-configuration",
