@@ -740,3 +740,7 @@ class SupervisionProcess(Process):
 
     def __str__(self) -> str:
         return f"督办流程 {self.pk}"
+
+
+# External to-dos pushed by registered apps (the integration API) live in their own module.
+from workflows.models_external import ExternalTodo, ExternalTodoStatus  # noqa: E402, F401
