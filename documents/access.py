@@ -158,3 +158,31 @@ def search_principals_of(user: Any) -> dict[str, int | None]:
     for agency_id in _agencies_with(user, {Role.CLERK}):
         principals[f"doc-clerk:{agency_id}"] = None
     return principals
+
+
+# --- The REST API (issue 10): what an app sees with its own token -------------------------------------
+
+
+def app_agencies(app: Any) -> list[int]:
+    """The agencies whose records an app reads with its own token: its 数据范围, or its owner."""
+    chosen = list(app.data_agencies.values_list("pk", flat=True))
+    return chosen or [app.owner_agency_id]
+
+
+def documents_for_app(app: Any) -> QuerySet[OfficialDocument]:
+    """What a 收发员 of the app's agencies would see (the clerk branches of `visible_documents`):
+    documents those agencies issued, from 分发 on; their 收文; documents distributed to them and not
+    withdrawn. Never a draft, nothing through a person's part in a flow or an office role. Change it
+    together with the clerk branches of `visible_documents` (tests/integration/test_api_documents.py
+    compares the two)."""
+    if not app.is_active:
+        return OfficialDocument.objects.none()
+    agencies = app_agencies(app)
+    condition = Q(agency_id__in=agencies, state__in=SENT_STATES)
+    condition |= Q(agency_id__in=agencies, category=DocumentCategory.INCOMING)
+    condition |= Q(
+        pk__in=ExchangeRecord.objects.filter(recipient_id__in=agencies)
+        .exclude(state=ExchangeState.WITHDRAWN)
+        .values("document_id")
+    )
+    return OfficialDocument.objects.filter(condition)

@@ -18,7 +18,7 @@ class DocumentsConfig(AppConfig):
         from documents.views.seals import seal_panel, shows_office_link
         from officeapp.access import admin_role_of
         from officeapp.blobs.referrers import register_referrer
-        from officeapp.registries import demo_builders, nav_entries, workbench_tiles
+        from officeapp.registries import api_routers, demo_builders, nav_entries, workbench_tiles
         from officeapp.workbench.navigation import NavEntry
 
         # 我的公文 in the top navigation for everyone who works on documents (not the 三员).
@@ -50,3 +50,5 @@ class DocumentsConfig(AppConfig):
         workbench_tiles.register(PENDING_TILE.key, PENDING_TILE)
         # load_demo: 退文, 撤回 and 补发, 催办 and 转发 on the 发文 demo's distributions (after "20-outgoing").
         demo_builders.register("25-exchange", build_exchange_demo)
+        # The REST API of documents and their exchange: /api/v1/documents/ (documents/api.py).
+        api_routers.register("documents", "documents.api")
