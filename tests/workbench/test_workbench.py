@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from officeapp.integration.models import App, AppStatus
 from officeapp.org.models import Role
 from officeapp.registries import inbox_sources
-from officeapp.workbench.models import AppLink
 
 
 @dataclass
@@ -139,12 +139,21 @@ def test_registered_inbox_source_fills_the_todo_tile(cast, sign_in_verified):
     assert text.index("关于印发年度计划的请示") < text.index("旧任务")
 
 
-def test_app_launcher_shows_links_by_agency_and_role(cast, sign_in_verified):
-    AppLink.objects.create(name="全省公文", url="/apps/docs/", icon="文")
-    finance_only = AppLink.objects.create(name="预算系统", url="/apps/budget/", icon="预")
-    finance_only.agencies.add(cast.finance)
-    AppLink.objects.create(name="收发登记", url="/apps/clerk/", roles=[Role.CLERK])
-    AppLink.objects.create(name="停用的应用", url="/apps/off/", is_active=False)
+def test_app_launcher_shows_registered_apps_by_agency_and_role(cast, sign_in_verified):
+    province = cast.gov_office.parent
+    everyone = App.objects.create(name="全省公文", url="/apps/docs/", icon="文", owner_agency=cast.gov_office)
+    everyone.visible_agencies.add(province)
+    finance_only = App.objects.create(
+        name="预算系统", url="/apps/budget/", icon="预", owner_agency=cast.gov_office
+    )
+    finance_only.visible_agencies.add(cast.finance)
+    clerks = App.objects.create(
+        name="收发登记", url="/apps/clerk/", owner_agency=cast.finance, visible_roles=[Role.CLERK]
+    )
+    clerks.visible_agencies.add(province)
+    App.objects.create(
+        name="停用的应用", url="/apps/off/", owner_agency=cast.gov_office, status=AppStatus.SUSPENDED
+    )
 
     drafter_page = sign_in_verified(cast.drafter).get(reverse("workbench:home")).text
     assert "全省公文" in drafter_page
