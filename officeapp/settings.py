@@ -337,6 +337,12 @@ OAUTH2_PROVIDER: dict[str, object] = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_SECONDS", default=14 * 24 * 3600),
     "PKCE_REQUIRED": True,
+    # Our rules on top of DOT's: active apps and users only, scopes the App grants, claims per scope.
+    "OAUTH2_VALIDATOR_CLASS": "officeapp.integration.oidc.OfficeOAuth2Validator",
+    # The authorization response's `iss` (RFC 9207) is the same issuer the ID token names.
+    "OAUTH2_BACKEND_CLASS": "officeapp.integration.oidc.OfficeOAuthLibCore",
+    # Consent is asked once: not again while the app holds a live token with the same scopes.
+    "REQUEST_APPROVAL_PROMPT": "auto",
 }
 # Requests per minute an app may make when its registration sets no limit of its own; over it the app
 # gets 429 with Retry-After. A bulk call counts once, and carries at most API_BULK_MAX_ITEMS items.
