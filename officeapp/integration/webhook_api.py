@@ -1,0 +1,7 @@
+"""Placeholder, filled below."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
