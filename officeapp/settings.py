@@ -388,6 +388,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="officeapp")
 
+# --- Outside identity sources (统一身份认证: officeapp.accounts.identity) ---------------------------
+# LDAP (django-auth-ldap) when LDAP_SERVER_URI is set: LDAP_USER_SEARCH_BASE, LDAP_BIND_DN,
+# LDAP_BIND_PASSWORD, LDAP_USER_FILTER ("(uid=%(user)s)"), LDAP_MATCH_ATTRIBUTE ("uid") → LDAP_MATCH_FIELD
+# ("username", or "employee_no"), LDAP_START_TLS, LDAP_TIMEOUT_SECONDS (5). OpenID Connect
+# (mozilla-django-oidc) when OIDC_RP_CLIENT_ID is set: OIDC_RP_CLIENT_SECRET, OIDC_RP_DISCOVERY_URL or
+# the four OIDC_OP_*_ENDPOINTs, OIDC_RP_MATCH_CLAIM ("preferred_username") → OIDC_RP_MATCH_FIELD
+# ("username"), OIDC_RP_SIGN_IN_LABEL ("统一身份认证登录"), OIDC_RP_SCOPES ("openid profile").
+# Outside accounts map to existing users only, and no user field is written from outside. Local
+# passwords keep working beside them; LDAP_ONLY / OIDC_ONLY leave them to the 三员 alone (break-glass).
+# Nothing set: local passwords only.
+from officeapp.accounts.identity import settings_from_env as _outside_identity  # noqa: E402
+
+globals().update(_outside_identity(os.environ))
+
 # --- Deployment hardening (active when DEBUG is off; check --deploy passes with these) --------
 SECURE_SSL: bool = env.bool("SECURE_SSL", default=False)
 SESSION_COOKIE_SECURE = SECURE_SSL

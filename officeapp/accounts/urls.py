@@ -16,4 +16,7 @@ urlpatterns = [
     path("security/grants/<int:grant_id>/revoke/", views.security_revoke, name="security_revoke"),
     path("security/reset-totp/", views.security_reset_totp, name="security_reset_totp"),
     path("security/directory-policy/", views.security_policy, name="security_policy"),
+    # 统一身份认证 (OIDC relying party): 404 unless OIDC_RP_CLIENT_ID is set.
+    path("oidc/authenticate/", views.oidc_sign_in, name="oidc_sign_in"),
+    path("oidc/callback/", views.oidc_callback, name="oidc_callback"),
 ]

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -345,3 +345,28 @@ def security_policy(request: HttpRequest) -> HttpResponse:
             messages.success(request, "通讯录字段可见范围已保存。" if changed else "可见范围没有变化。")
             return redirect("accounts:security")
     return _security_page(request, policy_form=form)
+
+
+# --- 统一身份认证 (an outside OpenID Connect provider; officeapp.accounts.oidc_backend) -------------
+
+
+@never_cache
+@require_http_methods(["GET"])
+def oidc_sign_in(request: HttpRequest) -> HttpResponse:
+    """To the provider's sign-in page; 404 while no provider is configured (OIDC_RP_CLIENT_ID)."""
+    from officeapp.accounts import identity, oidc_backend
+
+    if not identity.oidc_enabled():
+        raise Http404
+    return oidc_backend.start_oidc_sign_in(request)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def oidc_callback(request: HttpRequest) -> HttpResponse:
+    """Back from the provider: the code is exchanged, the ID token verified, the user matched."""
+    from officeapp.accounts import identity, oidc_backend
+
+    if not identity.oidc_enabled():
+        raise Http404
+    return oidc_backend.OidcCallbackView.as_view()(request)
