@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import heapq
 import json
 import os
 import sqlite3
@@ -129,6 +130,9 @@ SCORE = (
 )
 
 BATCH = 1000  # docs per executemany round inside one index() transaction
+# A search reads every visible match once into Python (page, total and facets from the same rows);
+# a principal set that sees more matches than this falls back to one SQL pass each.
+ONE_PASS_MAX = 100_000
 FLOORED_BRANCHES = 64  # above this many floored principals, one json_each join instead of UNION ALL branches
 FACETS = ("kind", "agency", "doc_type", "year")
 _FILTER_COLUMNS = {
@@ -200,6 +204,21 @@ def _filter_sql(filters: Filters, skip: str | None = None) -> tuple[str, list[ob
             sql.append(f" AND {column} IN ({','.join('?' * len(values))})")
             params.extend(values)
     return "".join(sql), params
+
+
+def _python_filters(filters: Filters) -> list[tuple[str, int, frozenset[Any]]]:
+    """The filters that are set, as (name, index in a _visible_rows row, allowed values)."""
+    return [
+        (name, index, frozenset(values))
+        for name, index, attr in (
+            ("kind", 4, "kinds"),
+            ("agency", 5, "agency_ids"),
+            ("doc_type", 6, "doc_types"),
+            ("year", 7, "years"),
+            ("status", 8, "statuses"),
+        )
+        if (values := getattr(filters, attr))
+    ]
 
 
 def _epoch(date: datetime) -> float:
@@ -588,10 +607,97 @@ class EmbeddedEngine:
             conn.execute("COMMIT")
 
     def _search(self, conn: sqlite3.Connection, query: SearchQuery, expr: str) -> Results:
-        parsed = query.parsed
         acl, acl_params = _acl_subquery(query.principals)
         base = f"fts MATCH ? AND +fts.rowid IN ({acl})"
         base_params: list[object] = [expr, *acl_params]
+        rows = self._visible_rows(conn, query, base, base_params)
+        if rows is None:  # more visible matches than one pass should hold in memory
+            return self._search_sql(conn, query, base, base_params)
+        return self._results_from_rows(conn, query, rows)
+
+    def _visible_rows(
+        self, conn: sqlite3.Connection, query: SearchQuery, base: str, base_params: list[object]
+    ) -> list[tuple[Any, ...]] | None:
+        """The one walk of the match: every visible match's (id, score, exact, date, kind, agency_id,
+        doc_type, year, status, agency_name, doc_type_label), or None beyond ONE_PASS_MAX rows.
+        With facets the filters are not in the WHERE (a facet counts the rows its own filter drops:
+        drill-down); the score is computed only for rows that pass them all (bm25 is most of a row's
+        cost), None for the others. Without facets the filters narrow the walk itself."""
+        filters_sql, filters_params = _filter_sql(query.filters)
+        if query.facets and filters_sql:
+            score, score_params = f"CASE WHEN 1{filters_sql} THEN {SCORE} END", [*filters_params, time.time()]
+            where, params = base, base_params
+        else:
+            score, score_params = SCORE, [time.time()]
+            where, params = base + filters_sql, base_params + filters_params
+        columns = (
+            "m.date, m.kind, m.agency_id, m.doc_type, m.year, m.status, m.agency_name, m.doc_type_label"
+            if query.facets
+            else "m.date"
+        )
+        rows = conn.execute(
+            f"SELECT fts.rowid, {score}, m.doc_number_norm = ?, {columns}"
+            f" FROM fts CROSS JOIN meta m ON m.id = fts.rowid WHERE {where} LIMIT {ONE_PASS_MAX + 1}",
+            [*score_params, query.parsed.doc_number or "\0", *params],
+        ).fetchall()
+        return None if len(rows) > ONE_PASS_MAX else rows
+
+    def _results_from_rows(
+        self, conn: sqlite3.Connection, query: SearchQuery, rows: list[tuple[Any, ...]]
+    ) -> Results:
+        """Page, total and facets from the visible rows, as the SQL of _search_sql computes them."""
+        facets: dict[str, list[FacetValue]] = {}
+        if query.facets:
+            tests = _python_filters(query.filters)
+            matching: list[tuple[Any, ...]] = []
+            # facet -> (kind, agency_id, doc_type, year) -> [max agency_name, max doc_type_label, count]
+            groups: dict[str, dict[tuple[Any, ...], list[Any]]] = {f: {} for f in FACETS}
+            for r in rows:
+                failed = [name for name, index, values in tests if r[index] not in values]
+                if not failed:
+                    matching.append(r)
+                    counted: Iterable[str] = FACETS
+                elif len(failed) == 1 and failed[0] in groups:
+                    counted = failed  # drill-down: only the facet whose own filter drops the row
+                else:
+                    continue
+                key = (r[4], r[5], r[6], r[7])
+                for facet in counted:
+                    entry = groups[facet].get(key)
+                    if entry is None:
+                        groups[facet][key] = [r[9], r[10], 1]
+                    else:
+                        entry[0] = max(entry[0], r[9])
+                        entry[1] = max(entry[1], r[10])
+                        entry[2] += 1
+            for facet in FACETS:
+                facets[facet] = self._facet_values(
+                    [(*key, name, label, n) for key, (name, label, n) in groups[facet].items()], facet
+                )
+            rows = matching
+        n = len(rows)
+        if query.sort == "date":
+            key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = lambda r: (-r[3], -r[0])  # noqa: E731
+        else:
+            key = lambda r: (-r[2], r[1], -r[0])  # noqa: E731
+        end = query.page * query.per_page
+        page_rows = heapq.nsmallest(end, rows, key=key)[end - query.per_page :]
+        hits = self._hits(conn, [r[:3] for r in page_rows], query)
+        return Results(
+            hits=hits,
+            total=min(n, COUNT_CAP),
+            total_capped=n > COUNT_CAP,
+            facets=facets,
+            page=query.page,
+            per_page=query.per_page,
+        )
+
+    def _search_sql(
+        self, conn: sqlite3.Connection, query: SearchQuery, base: str, base_params: list[object]
+    ) -> Results:
+        """For a principal set that sees very many matches: the page, then the facets (or the
+        capped count) each in SQL, so no pass holds all visible matches in memory."""
+        parsed = query.parsed
         filters_sql, filters_params = _filter_sql(query.filters)
         where, params = base + filters_sql, base_params + filters_params
 

@@ -7,11 +7,13 @@ import sqlite3
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from search.engines import embedded
 from search.engines.embedded import EmbeddedEngine
-from search.interface import COUNT_CAP, SearchQuery, SearchUnavailable
+from search.interface import COUNT_CAP, Filters, SearchQuery, SearchUnavailable
 from search.query import parse
 from tests.search.conftest import BASE_DATE, make_doc
 
@@ -211,3 +213,75 @@ def test_readers_answer_while_the_worker_writes(tmp_path: Path) -> None:
     assert errors == []
     assert seen == sorted(seen)  # each read sees a committed state, never going back
     assert web.search(SearchQuery(parsed=parse("防汛"), principals=ME)).total == 40
+
+
+def _varied_docs() -> list[Any]:
+    docs = []
+    for i in range(60):
+        docs.append(
+            make_doc(
+                key=f"{('document', 'meeting', 'message')[i % 3]}:{i}",
+                title=("防汛通知" if i % 4 else "其他") + ("资金" if i % 5 == 0 else ""),
+                body="防汛" * (i % 3 + 1) + "工作",
+                agency_id=(i % 4) or None,
+                agency_name=f"厅{i % 4}",
+                doc_type=("notice", "request", "")[i % 3],
+                doc_type_label=("通知", "请示", "")[i % 3],
+                status=("issued", "draft")[i % 2],
+                date=BASE_DATE - timedelta(days=37 * i),
+                principals={"u:1"} if i % 7 else {"conv:5"},
+                acl_seq=i,
+                doc_number=f"粤府办〔2026〕{i}号",
+            )
+        )
+    return docs
+
+
+@pytest.mark.parametrize(
+    ("raw", "filters", "sort", "page"),
+    [
+        ("防汛", Filters(), "relevance", 1),
+        ("防汛", Filters(), "date", 2),
+        ("粤府办〔2026〕12号", Filters(), "relevance", 1),
+        ("防汛 资金", Filters(), "relevance", 1),
+        ("防汛", Filters(kinds=("document",), years=(2025,)), "relevance", 1),
+        ("防汛", Filters(agency_ids=(1, 2), statuses=("issued",)), "date", 1),
+        ("防汛", Filters(doc_types=("notice",)), "relevance", 1),
+    ],
+)
+def test_one_pass_results_equal_the_sql_passes_used_for_very_many_matches(
+    embedded_engine: EmbeddedEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    raw: str,
+    filters: Filters,
+    sort: str,
+    page: int,
+) -> None:
+    # A search reads the visible matches once into Python; beyond ONE_PASS_MAX it falls back to
+    # one SQL pass each for the page and the facets. Both must give the same page, total and facets.
+    embedded_engine.index(_varied_docs())
+    principals = {"u:1": None, "conv:5": 20}
+    results = {}
+    for limit in (embedded.ONE_PASS_MAX, 3):
+        monkeypatch.setattr(embedded, "ONE_PASS_MAX", limit)
+        for facets in (True, False):
+            q = SearchQuery(
+                parsed=parse(raw),
+                principals=principals,
+                filters=filters,
+                sort=sort,
+                page=page,
+                per_page=7,
+                facets=facets,
+            )
+            r = embedded_engine.search(q)
+            results[limit, facets] = (
+                [(h.key, round(h.score, 9)) for h in r.hits],
+                r.total,
+                r.total_capped,
+                {f: sorted((v.value, v.label, v.count) for v in vs) for f, vs in r.facets.items()},
+            )
+    assert results[embedded.ONE_PASS_MAX, True] == results[3, True]
+    assert results[embedded.ONE_PASS_MAX, False] == results[3, False]
+    assert results[3, True][:3] == results[3, False][:3]
+    assert results[3, True][1] > 0
