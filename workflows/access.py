@@ -414,3 +414,21 @@ def search_principals_of(user: Any) -> dict[str, int | None]:
     principals.update({f"sup-agency:{a}": None for a in agencies})
     principals.update({f"sup-whole:{a}": None for a in whole})
     return principals
+
+
+# --- the REST API (issue 10): what a registered app reads with its own token --------------------------
+
+
+def items_for_app(app: Any) -> Any:
+    """督办事项 an app reads with its own token (client credentials), as a 收发员 of its data
+    agencies (empty: its owner agency) would: items one of them supervises, and items where one of
+    them is a unit (主办 or 协办) — as an agency or through one of its departments."""
+    from django.db.models import Q
+
+    from workflows.models import SupervisionItem, SupervisionUnit
+
+    agencies = list(app.data_agencies.values_list("pk", flat=True)) or [app.owner_agency_id]
+    units = SupervisionUnit.objects.filter(
+        Q(agency_id__in=agencies) | Q(department__agency_id__in=agencies)
+    ).values("item_id")
+    return SupervisionItem.objects.filter(Q(agency_id__in=agencies) | Q(pk__in=units))

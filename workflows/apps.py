@@ -130,3 +130,7 @@ class WorkflowsConfig(AppConfig):
         register_referrer(SignatureReferrer())
         # 督办 report attachments and signatures under 督办 opinions, for whoever may see the item.
         register_referrer(SupervisionFilesReferrer())
+        # The REST API of 督办 (/api/v1/supervision/, issue 10).
+        from officeapp.registries import api_routers
+
+        api_routers.register("supervision", "workflows.api")
