@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
@@ -248,3 +248,14 @@ def _consent_follows_the_registration(sender: type[App], instance: App, **kwargs
     get_application_model().objects.filter(pk=instance.sso_client_id).exclude(
         skip_authorization=instance.skip_consent
     ).update(skip_authorization=instance.skip_consent)
+
+
+@receiver(pre_save, sender=get_application_model(), dispatch_uid="integration.oidc.skip_consent_kept")
+def _consent_kept_when_the_client_is_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """…and the other way round: saving the sign-in client (a rotated secret, new redirect URIs) from
+    an instance loaded before the App changed must not undo the App's setting."""
+    if instance.pk is None:
+        return
+    skip = App.objects.filter(sso_client_id=instance.pk).values_list("skip_consent", flat=True).first()
+    if skip is not None:
+        instance.skip_authorization = skip
