@@ -210,6 +210,8 @@ def _rendering_name(document: OfficialDocument, rendering: Rendering) -> str:
 
 
 class DocumentListView(ApiView, generics.ListAPIView):
+    """公文列表：调用方可见的公文（用户令牌按页面规则，应用令牌按其数据范围的收发员所见），按 id 倒序分页，不含正文。"""
+
     required_scopes = ("documents.read",)
     serializer_class = DocumentSummarySerializer
 
@@ -242,6 +244,8 @@ class DocumentListView(ApiView, generics.ListAPIView):
 
 
 class DocumentDetailView(ApiView):
+    """公文详情：元数据、附件（含下载地址）、当前版本（版本号、保存人、时间）与正文纯文本。"""
+
     required_scopes = ("documents.read",)
 
     @extend_schema(summary="公文详情（元数据、附件、当前版本与正文）", responses=DocumentDetailSerializer)
@@ -255,6 +259,8 @@ class DocumentDetailView(ApiView):
 
 
 class AttachmentListView(ApiView):
+    """公文的附件列表（已删除的附件不列出）。"""
+
     required_scopes = ("documents.read",)
 
     @extend_schema(summary="公文附件列表", responses=DocumentAttachmentSerializer(many=True))
@@ -267,6 +273,8 @@ class AttachmentListView(ApiView):
 
 
 class AttachmentDownloadView(ApiView):
+    """下载附件：与页面相同的权限、审计；PDF 与 Word 附件带调用方水印。"""
+
     required_scopes = ("documents.read",)
 
     @extend_schema(
@@ -289,6 +297,8 @@ class AttachmentDownloadView(ApiView):
 
 
 class RenderingDownloadView(ApiView):
+    """下载当前版本的排版文件：format=pdf（有盖章版时为盖章版）或 docx；带调用方水印，记入审计；尚未生成时 404。"""
+
     required_scopes = ("documents.read",)
     content_negotiation_class = _FormatIsOurs
 
@@ -322,6 +332,8 @@ class RenderingDownloadView(ApiView):
 
 
 class ExchangeListView(ApiView, generics.ListAPIView):
+    """公文交换状态：用户令牌须能查看发文机关的分发情况；应用令牌只见收文或分发机关属其数据范围的记录。"""
+
     required_scopes = ("exchange.read",)
     serializer_class = ExchangeRecordSerializer
 
