@@ -9,6 +9,7 @@ class IntegrationConfig(AppConfig):
     def ready(self) -> None:
         # Registers the schema's description of our token authentication with drf-spectacular.
         from officeapp.integration import schema  # noqa: F401
+
         # Webhooks: the outbox consumer that records deliveries, the ticker job that sends them (every
         # second, never waiting on a receiver), apps' own subscription API, the demo's subscriptions.
         from officeapp.integration import webhook_demo, webhooks
@@ -21,7 +22,9 @@ class IntegrationConfig(AppConfig):
         webhook_consumers.register(webhooks.CONSUMER, webhooks.consume)
         webhook_schedules.register(
             "integration.webhooks",
-            WebhookSchedule("integration.webhooks", "officeapp.integration.tasks.deliver_webhooks", seconds=1),
+            WebhookSchedule(
+                "integration.webhooks", "officeapp.integration.tasks.deliver_webhooks", seconds=1
+            ),
         )
         webhook_api_routers.register("webhooks", "officeapp.integration.webhook_api")
         webhook_demo_builders.register("62-webhooks", webhook_demo.build)

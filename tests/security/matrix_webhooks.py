@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 MANAGER = {"anonymous": 302, "*": 403, "system_admin": 200}
+TOKEN_ONLY = {"anonymous": 401, "*": 401}
 MANAGER_REDIRECT = {"anonymous": 302, "*": 403, "system_admin": 302}
 
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
@@ -26,6 +27,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "webhooks:deliveries": ("get", MANAGER),
     "webhooks:delivery": ("get", MANAGER),
     "webhooks:replay": ("post", MANAGER_REDIRECT),
+    # The apps' own API answers bearer tokens only (tests/integration/test_webhooks_api.py).
+    "api:webhooks:subscriptions": ("get", TOKEN_ONLY),
+    "api:webhooks:subscription": ("get", TOKEN_ONLY),
+    "api:webhooks:deliveries": ("get", TOKEN_ONLY),
+    "api:webhooks:replay": ("post", TOKEN_ONLY),
 }
 
 
