@@ -100,7 +100,11 @@ def _url_patterns() -> list[tuple[str, list[str]]]:
     def walk(patterns: Any, namespace: str | None) -> None:
         for p in patterns:
             if isinstance(p, URLResolver):
-                walk(p.url_patterns, p.namespace or namespace)
+                # Nested namespaces join (api:documents:list), so an API URL never collides with a page.
+                inner = (
+                    f"{namespace}:{p.namespace}" if namespace and p.namespace else (p.namespace or namespace)
+                )
+                walk(p.url_patterns, inner)
             else:
                 name = f"{namespace}:{p.name}" if namespace else p.name
                 found.append((name, list(p.pattern.converters)))
