@@ -16,3 +16,7 @@ class MeetingsConfig(AppConfig):
         minutes.register()  # meetings as a 督办 source (会议决定)
         live.register()  # socket handlers of the live meeting room
         pages.register()  # the 会议 navigation entry and the workbench tile
+        # The REST API of meetings (/api/v1/meetings/, issue 10).
+        from officeapp.registries import api_routers
+
+        api_routers.register("meetings", "meetings.api")

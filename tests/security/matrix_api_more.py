@@ -16,6 +16,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api:supervision:items": ("get", TOKEN_ONLY),
     "api:supervision:item": ("get", TOKEN_ONLY),
     "api:supervision:reports": ("get", TOKEN_ONLY),
+    "api:meetings:api_meetings": ("get", TOKEN_ONLY),
+    "api:meetings:api_meeting": ("get", TOKEN_ONLY),
 }
 
 
