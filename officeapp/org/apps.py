@@ -12,3 +12,7 @@ class OrgConfig(AppConfig):
 
         provider = DelegationHandover()
         handover_providers.register(provider.name, provider)
+        # The REST API of the 通讯录 (/api/v1/directory/, issue 10).
+        from officeapp.registries import api_routers
+
+        api_routers.register("directory", "officeapp.org.api")

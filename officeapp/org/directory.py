@@ -271,3 +271,34 @@ def department_members(
         .order_by("sort_order", "name_pinyin", "pk")[offset : offset + limit]
     )
     return entries_for(viewer, users)
+
+
+# --- the REST API (issue 10): the 通讯录 an app reads with its own token ------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyDesk:
+    """The viewer an app's own token is in one of its data agencies: someone of that agency with no
+    department and no person of their own — so the policy's 本机关可见 fields of that agency show,
+    本部门可见 and 不公开 ones never."""
+
+    agency_id: int
+    pk: None = None
+    department_id: None = None
+
+    @property
+    def department(self) -> AgencyDesk:  # _viewer_scope reads viewer.department.agency_id
+        return self
+
+
+def directory_for_app(app: Any) -> tuple[list[int], QuerySet[User]]:
+    """The agencies whose 通讯录 an app reads with its own token (its data agencies, else its owner)
+    and the active people of those agencies."""
+    agencies = list(app.data_agencies.values_list("pk", flat=True)) or [app.owner_agency_id]
+    return agencies, User.objects.filter(is_active=True, department__agency_id__in=agencies)
+
+
+def entries_for_app(users: list[User], policies: dict[str, str] | None = None) -> list[DirectoryEntry]:
+    """DirectoryEntry for people of the app's agencies, each seen from a desk in their own agency."""
+    policies = policies or field_policies()
+    return [entries_for(AgencyDesk(u.department.agency_id), [u], policies)[0] for u in users]

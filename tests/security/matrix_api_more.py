@@ -18,6 +18,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api:supervision:reports": ("get", TOKEN_ONLY),
     "api:meetings:api_meetings": ("get", TOKEN_ONLY),
     "api:meetings:api_meeting": ("get", TOKEN_ONLY),
+    "api:directory:agencies": ("get", TOKEN_ONLY),
+    "api:directory:departments": ("get", TOKEN_ONLY),
+    "api:directory:people": ("get", TOKEN_ONLY),
+    "api:directory:person": ("get", TOKEN_ONLY),
 }
 
 
