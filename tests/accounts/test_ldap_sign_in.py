@@ -15,8 +15,13 @@ from officeapp.accounts import identity
 from officeapp.accounts.models import SignInThrottle, ThrottleKind
 from officeapp.audit.models import AuditEvent, Outcome
 from officeapp.org.models import User
+from tests import slapd as slapd_plugin
 from tests.accounts.support import SIGN_IN_URL
-from tests.slapd import SlapdServer, slapd, slapd_outage  # noqa: F401 - fixtures (until conftest lists the plugin)
+from tests.slapd import SlapdServer
+
+# The fixtures, until tests/conftest.py lists tests.slapd in pytest_plugins.
+slapd = slapd_plugin.slapd
+slapd_outage = slapd_plugin.slapd_outage
 
 GENERIC = "用户名或密码错误"
 
@@ -39,7 +44,7 @@ def use_ldap(settings: Any, server: SlapdServer, **options: Any) -> None:
 
 
 @pytest.fixture
-def ldap_on(settings: Any, slapd: SlapdServer) -> SlapdServer:  # noqa: F811
+def ldap_on(settings: Any, slapd: SlapdServer) -> SlapdServer:
     use_ldap(settings, slapd)
     return slapd
 
@@ -149,7 +154,7 @@ def test_an_administrator_still_needs_the_totp_code_after_a_directory_sign_in(cl
     assert page["Location"].startswith(reverse("accounts:verify_otp"))
 
 
-def test_mapping_by_employee_number_signs_in_the_user_with_that_employee_no(client, cast, settings, slapd):  # noqa: F811
+def test_mapping_by_employee_number_signs_in_the_user_with_that_employee_no(client, cast, settings, slapd):
     use_ldap(settings, slapd, match_attribute="employeeNumber", match_field="employee_no")
     User.objects.filter(pk=cast.drafter.pk).update(employee_no="E-DRAFTER")
     # zhang.san is a directory login of its own; its employeeNumber is the drafter's 工号.
@@ -168,7 +173,7 @@ def test_with_the_directory_down_local_passwords_still_work_and_directory_users_
     cast,
     settings,
     slapd_outage,
-    cast_password,  # noqa: F811
+    cast_password,
 ):
     use_ldap(settings, slapd_outage)
     local = Client()
@@ -196,7 +201,7 @@ def test_under_ldap_only_a_local_password_works_for_the_three_administrators_alo
     cast,
     settings,
     slapd,
-    cast_password,  # noqa: F811
+    cast_password,
 ):
     use_ldap(settings, slapd, ldap_only=True)
     assert settings.AUTHENTICATION_BACKENDS[0] == identity.LDAP_BACKEND
