@@ -5,7 +5,8 @@ from __future__ import annotations
 from officeapp.integration.webhooks import dispatcher
 
 
-def deliver_webhooks() -> int:
-    """Write finished requests' results and start due deliveries; never waits for a receiver (a slow
-    endpoint must not hold the ticker, which also drains the outbox). Returns how many started."""
-    return dispatcher().tick()
+def deliver_webhooks() -> None:
+    """Every second from the ticker: make sure this process's webhook feeder thread is running. The
+    feeder claims, sends and records on its own thread, so a slow receiver never holds the ticker
+    (which also drains the outbox and chains the audit log)."""
+    dispatcher().start()

@@ -6,21 +6,24 @@ per matching active subscription of an active app. The insert ignores conflicts 
 (subscription, event id) constraint, so a batch delivered again after a crash creates nothing twice —
 and since the rows and the cursor commit together, each event is recorded exactly once.
 
-Sending. `Dispatcher.tick()` runs on the worker's ticker every second and never waits for a receiver:
+Sending. In each worker process a feeder thread (started and kept alive by the ticker's job,
+officeapp.integration.tasks.deliver_webhooks) calls `Dispatcher.tick()` in a loop; a tick never
+waits for a receiver:
 1. results of requests that finished since the last tick are written (attempt row, status, backoff);
 2. due pending deliveries are *claimed* in a short transaction (`select_for_update(skip_locked=True)`
    on PostgreSQL, so two workers never claim the same row) that moves `next_attempt_at` ahead by
-   `LEASE_SECONDS`: if this process dies before writing the result, the lease runs out and another
+   `lease_seconds()`: if the process dies before writing the result, the lease runs out and another
    tick claims the delivery again — nothing is lost (a receiver may see a delivery twice; the
    X-Officeapp-Delivery header and the body's "id" are its idempotency keys);
-3. the claimed deliveries are POSTed by a thread pool of settings.WEBHOOK_CONCURRENCY, each with
-   settings.WEBHOOK_TIMEOUT_SECONDS. Threads do HTTP only; every database write stays on the ticker's
-   thread.
+3. the claimed deliveries are POSTed by a thread pool, each with settings.WEBHOOK_TIMEOUT_SECONDS.
+   Pool threads do HTTP only; every database write stays on the feeder's thread.
 
 A slow or dead endpoint cannot hold the pool: at most `PER_SUBSCRIPTION_IN_FLIGHT` requests of one
 subscription are in flight, and each claim takes every subscription's oldest due delivery before
 anyone's second (ordered per subscription by event id). 400 deliveries waiting for one dead receiver
-use two threads; everybody else's deliveries go out in the same tick.
+use two threads; everybody else's deliveries go out in the same tick. And many hanging receivers at
+once cannot starve the rest either: settings.WEBHOOK_CONCURRENCY counts only requests younger than
+STUCK_AFTER_SECONDS; older ones run on in a slow lane of extra threads (see `Dispatcher`).
 
 Signature: X-Officeapp-Signature = "v1=" + hex(HMAC-SHA256(secret, f"{timestamp}.{body}")), where
 timestamp is the X-Officeapp-Timestamp header (Unix seconds) and body the exact request bytes — see
@@ -71,6 +74,12 @@ MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 PER_SUBSCRIPTION_IN_FLIGHT = 2
 # A claim's lease: longer than any request can take, so a live worker always writes its result first.
 LEASE_EXTRA_SECONDS = 30
+# A request running this long is a slow receiver's: it moves to the slow lane (see Dispatcher).
+STUCK_AFTER_SECONDS = 1.0
+SLOW_LANE_FACTOR = 4
+# The feed loop's pause while requests are in flight, and when there is nothing to do.
+FEED_POLL_SECONDS = 0.02
+IDLE_POLL_SECONDS = 0.5
 # Response bodies are not read; errors keep this much of their text.
 ERROR_CHARS = 200
 
@@ -318,25 +327,40 @@ def claim(
 
 
 class Dispatcher:
-    """One per worker process: a thread pool of HTTP requests fed and harvested by `tick()`."""
+    """One per worker process: a thread pool of HTTP requests, fed and harvested by `tick()`.
+
+    `concurrency` requests answering normally share the pool. A request still running after
+    STUCK_AFTER_SECONDS (a slow or dead receiver) stops counting against it and moves to the slow
+    lane — extra threads, up to SLOW_LANE_FACTOR × concurrency in all — so receivers that hang cannot
+    take the threads the healthy ones need. In the worker, `start()` runs `tick()` in a loop on a
+    thread of its own (the ticker only makes sure it is alive); tests and the bench call `tick()`.
+    """
 
     def __init__(self, *, concurrency: int | None = None, timeout: float | None = None) -> None:
         self.concurrency = concurrency or int(settings.WEBHOOK_CONCURRENCY)
         self.timeout = float(timeout if timeout is not None else settings.WEBHOOK_TIMEOUT_SECONDS)
-        self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="webhook")
-        self.in_flight: dict[Future[Outcome], Request] = {}
+        self.max_threads = self.concurrency * SLOW_LANE_FACTOR
+        self.pool = ThreadPoolExecutor(max_workers=self.max_threads, thread_name_prefix="webhook")
+        self.in_flight: dict[Future[Outcome], tuple[Request, float]] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def busy(self) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for request in self.in_flight.values():
+        for request, _ in self.in_flight.values():
             counts[request.subscription_id] = counts.get(request.subscription_id, 0) + 1
         return counts
+
+    def free_slots(self) -> int:
+        now = time.monotonic()
+        fresh = sum(1 for _, started in self.in_flight.values() if now - started < STUCK_AFTER_SECONDS)
+        return max(min(self.concurrency - fresh, self.max_threads - len(self.in_flight)), 0)
 
     def harvest(self) -> int:
         """Write the results of finished requests; returns how many."""
         done = [f for f in self.in_flight if f.done()]
         for future in done:
-            request = self.in_flight.pop(future)
+            request, _ = self.in_flight.pop(future)
             record_outcome(request.delivery_id, future.result(), timeout=self.timeout)
         return len(done)
 
@@ -344,23 +368,21 @@ class Dispatcher:
         """Harvest, then claim and start as many as the pool has room for; returns how many started.
         Never waits for a receiver."""
         self.harvest()
-        free = self.concurrency - len(self.in_flight)
-        claimed = claim(free, busy=self.busy())
+        claimed = claim(self.free_slots(), busy=self.busy())
+        now = time.monotonic()
         for delivery in claimed:
             request = request_for(delivery)
-            self.in_flight[self.pool.submit(send, request, self.timeout)] = request
+            self.in_flight[self.pool.submit(send, request, self.timeout)] = (request, now)
         return len(claimed)
 
-    def run_until_idle(self, *, max_seconds: float = 60.0, poll: float = 0.02) -> int:
-        """Tick until nothing is due or in flight (tests, the bench, `manage.py` use). Returns starts."""
+    def run_until_idle(self, *, max_seconds: float = 60.0, poll: float = FEED_POLL_SECONDS) -> int:
+        """Tick until nothing is due or in flight (tests, the bench). Returns how many started."""
         started = 0
         deadline = time.monotonic() + max_seconds
         while time.monotonic() < deadline:
             started += self.tick()
-            if not self.in_flight:
-                self.harvest()
-                if not WebhookDelivery.objects.filter(_due(timezone.now())).exists():
-                    break
+            if not self.in_flight and not WebhookDelivery.objects.filter(_due(timezone.now())).exists():
+                break
             time.sleep(poll)
         return started
 
@@ -371,8 +393,40 @@ class Dispatcher:
             time.sleep(0.01)
             self.harvest()
 
+    # --- the worker's loop ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the feed loop on a daemon thread (again if it died)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="webhook-feeder", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        from django.db import close_old_connections, connection
+
+        try:
+            while not self._stop.is_set():
+                close_old_connections()
+                try:
+                    started = self.tick()
+                except Exception:
+                    logger.exception("webhook feeder: tick failed; retried")
+                    started = 0
+                # Busy: look again soon (a finished request frees a slot); idle: twice a second.
+                self._stop.wait(FEED_POLL_SECONDS if (started or self.in_flight) else IDLE_POLL_SECONDS)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
     def shutdown(self) -> None:
         """Stop taking work. Requests still running finish; unrecorded ones come back after the lease."""
+        self.stop()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.in_flight.clear()
 

@@ -204,7 +204,7 @@ def test_a_dead_endpoint_with_100_deliveries_does_not_delay_a_healthy_one(
     dispatcher.tick()  # the first tick
     [got] = receiver.wait_for("/ok/healthy", timeout=TIMEOUT)
     assert got.at - started < TIMEOUT  # before even the first dead request timed out
-    assert sum(1 for r in dispatcher.in_flight.values() if r.subscription_id == dead.pk) <= 2
+    assert sum(1 for r, _ in dispatcher.in_flight.values() if r.subscription_id == dead.pk) <= 2
     dispatcher.wait()
     assert WebhookDelivery.objects.get(subscription=healthy).status == DeliveryStatus.SUCCEEDED
     assert WebhookDelivery.objects.filter(subscription=dead, attempts=1).count() == 2
@@ -300,3 +300,53 @@ def test_a_worker_crash_between_claim_and_send_loses_nothing(caught_up, make_app
     assert len(receiver.to("/ok/crash")) == 1
     assert WebhookDelivery.objects.get(subscription=sub).status == DeliveryStatus.SUCCEEDED
     assert WebhookAttempt.objects.filter(delivery__subscription=sub).count() == 1
+
+
+def test_many_hanging_receivers_do_not_starve_a_healthy_one(caught_up, make_app, receiver, settings):
+    # given: more hanging receivers than the pool has threads, each with one delivery, created first
+    settings.WEBHOOK_TIMEOUT_SECONDS = 3
+    for i in range(6):
+        _subscribe(make_app(caught_up.gov_office, name=f"挂起{i}"), receiver.url(f"/slow/5/hang{i}"))
+    _subscribe(make_app(caught_up.finance, name="财务系统"), receiver.url("/ok/after"))
+    _new_user(caught_up)
+    drain(webhooks.CONSUMER)
+    d = Dispatcher(concurrency=4, timeout=3)
+    try:
+        # when: the feed loop runs
+        started = time.monotonic()
+        while not receiver.to("/ok/after") and time.monotonic() - started < 3:
+            d.tick()
+            time.sleep(0.02)
+        # then: the healthy one went out once the first hanging requests moved to the slow lane,
+        # long before any of them timed out
+        [got] = receiver.to("/ok/after")
+        assert got.at - started < webhooks.STUCK_AFTER_SECONDS + 1.0
+        assert len(d.in_flight) <= d.max_threads
+    finally:
+        d.wait(max_seconds=10)
+        d.shutdown()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tickers_job_starts_a_feeder_that_delivers_on_its_own(cast, make_app, receiver, settings):
+    from officeapp.integration import tasks
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = TIMEOUT
+    drain(webhooks.CONSUMER)
+    sub, _ = _subscribe(make_app(cast.gov_office), receiver.url("/ok/feeder"))
+    _new_user(cast)
+    drain(webhooks.CONSUMER)
+    webhooks._dispatcher = None
+    try:
+        tasks.deliver_webhooks()
+        tasks.deliver_webhooks()  # idempotent: one feeder thread per process
+        assert len(receiver.wait_for("/ok/feeder", timeout=5)) == 1
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if WebhookDelivery.objects.get(subscription=sub).status == DeliveryStatus.SUCCEEDED:
+                break
+            time.sleep(0.05)
+        assert WebhookDelivery.objects.get(subscription=sub).status == DeliveryStatus.SUCCEEDED
+    finally:
+        webhooks.dispatcher().shutdown()
+        webhooks._dispatcher = None
