@@ -10,12 +10,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
-class PersonRefSerializer(serializers.Serializer):
+class MeetingPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(help_text="姓名")
 
 
-class RoomSerializer(serializers.Serializer):
+class MeetingRoomSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(help_text="会议室")
     location = serializers.CharField(help_text="位置")
@@ -41,20 +41,20 @@ class MeetingSerializer(serializers.Serializer):
     organiser = serializers.SerializerMethodField(help_text="组织者")
     updated_at = serializers.DateTimeField(help_text="更新时间")
 
-    @extend_schema_field(PersonRefSerializer)
+    @extend_schema_field(MeetingPersonSerializer)
     def get_agency(self, meeting: Any) -> dict[str, Any]:
         return {"id": meeting.agency_id, "name": meeting.agency.name}
 
-    @extend_schema_field(RoomSerializer(allow_null=True))
+    @extend_schema_field(MeetingRoomSerializer(allow_null=True))
     def get_room(self, meeting: Any) -> dict[str, Any] | None:
         room = meeting.booking.room if meeting.booking_id else None
         return {"id": room.pk, "name": room.name, "location": room.location} if room else None
 
-    @extend_schema_field(PersonRefSerializer)
+    @extend_schema_field(MeetingPersonSerializer)
     def get_host(self, meeting: Any) -> dict[str, Any] | None:
         return _person(meeting.host)
 
-    @extend_schema_field(PersonRefSerializer)
+    @extend_schema_field(MeetingPersonSerializer)
     def get_organiser(self, meeting: Any) -> dict[str, Any] | None:
         return _person(meeting.organiser)
 
