@@ -9,6 +9,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _rsa_pem_one_line() -> str:
+    """A signing key for ID tokens as an environment variable holds it: PEM with \\n for newlines."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    return pem.replace("\n", "\\n")
+
+
 PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-length-and-variety-9aZ!",
     "ALLOWED_HOSTS": "oa.gd.gov.example",
@@ -20,6 +37,7 @@ PRODUCTION = {
     "S3_ENDPOINT": "127.0.0.1:9",
     "S3_ACCESS_KEY": "officeapp",
     "S3_SECRET_KEY": "secret",
+    "OIDC_RSA_PRIVATE_KEY": _rsa_pem_one_line(),
 }
 CLEARED = [
     "DATABASE_URL",
