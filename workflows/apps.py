@@ -130,6 +130,14 @@ class WorkflowsConfig(AppConfig):
         register_referrer(SignatureReferrer())
         # 督办 report attachments and signatures under 督办 opinions, for whoever may see the item.
         register_referrer(SupervisionFilesReferrer())
+        # Issue 10: agency systems push their own to-dos (/api/v1/todos/) into the unified inbox.
+        from officeapp.registries import api_routers as external_api_routers
+        from workflows.demo_external import build_external_todos_demo
+        from workflows.inbox_external import source as external_source
+
+        inbox_sources.register(external_source.key, external_source)
+        external_api_routers.register("todos", "workflows.api_todos")
+        demo_builders.register("65-external-todos", build_external_todos_demo)
         # The REST API of 督办 (/api/v1/supervision/, issue 10).
         from officeapp.registries import api_routers
 
