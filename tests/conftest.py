@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.seaweedfs"]
+pytest_plugins = ["tests.seaweedfs", "tests.slapd"]
 
 CAST_PASSWORD = "Cast-Passw0rd-2026"
 

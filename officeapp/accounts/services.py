@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from officeapp import access
-from officeapp.accounts import totp
+from officeapp.accounts import identity, totp
 from officeapp.accounts.models import SignInThrottle, ThrottleKind, account_key
 from officeapp.audit.models import Outcome
 from officeapp.audit.services import record
@@ -138,6 +138,9 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
 
     user = authenticate(None, username=username, password=password)
     if user is None:
+        # An outside source (LDAP) may say why: its account is linked to no user here, or it is down.
+        # The message then says so; a wrong password keeps the one message for every failure.
+        refusal = identity.take_refusal()
         account_locked_now = _add_failure(account, settings.SIGN_IN_MAX_FAILURES, now)
         address_row, address_locked_now = None, False
         if client_address:
@@ -148,7 +151,11 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
             outcome=Outcome.FAILED,
             object_type="accounts.signin",
             object_id=key,
-            details={"username": key, "failures": account.failures},
+            details={
+                "username": key,
+                "failures": account.failures,
+                **({"source": refusal.source, "reason": refusal.reason} if refusal else {}),
+            },
             client_address=client_address,
         )
         if account_locked_now:
@@ -184,7 +191,7 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
             return SignInOutcome(
                 None, address_locked_message(address_row.locked_until), address_row.locked_until
             )
-        return SignInOutcome(None, GENERIC_FAILURE)
+        return SignInOutcome(None, refusal.message if refusal else GENERIC_FAILURE)
 
     # Success clears the account's count; the address count is left to decay, else one good
     # account would let its holder reset the address limit between guesses at others.
@@ -192,7 +199,13 @@ def attempt_sign_in(*, username: str, password: str, client_address: str | None)
         account.failures = 0
         account.locked_until = None
         account.save(update_fields=["failures", "locked_until"])
-    record("accounts.sign_in", actor=user, obj=user, client_address=client_address)
+    record(
+        "accounts.sign_in",
+        actor=user,
+        obj=user,
+        client_address=client_address,
+        details={"source": identity.source_of(user)},
+    )
     return SignInOutcome(user)
 
 

@@ -15,13 +15,8 @@ from officeapp.accounts import identity
 from officeapp.accounts.models import SignInThrottle, ThrottleKind
 from officeapp.audit.models import AuditEvent, Outcome
 from officeapp.org.models import User
-from tests import slapd as slapd_plugin
 from tests.accounts.support import SIGN_IN_URL
 from tests.slapd import SlapdServer
-
-# The fixtures, until tests/conftest.py lists tests.slapd in pytest_plugins.
-slapd = slapd_plugin.slapd
-slapd_outage = slapd_plugin.slapd_outage
 
 GENERIC = "用户名或密码错误"
 
@@ -129,6 +124,7 @@ def test_a_directory_account_with_no_officeapp_user_is_refused_and_nobody_is_cre
 
     response = post(client, "ldap_only", ldap_on.person("ldap_only").password)
     assert response.status_code == 200
+    assert identity.MSG_UNLINKED in response.content.decode()
     assert signed_in_as(client) is None
     assert User.objects.count() == count
     denied = AuditEvent.objects.filter(action="accounts.identity.ldap", outcome=Outcome.DENIED).last()
@@ -189,6 +185,7 @@ def test_with_the_directory_down_local_passwords_still_work_and_directory_users_
     outsider = Client()
     response = post(outsider, "clerk", slapd_outage.person("clerk").password)
     assert response.status_code == 200
+    assert identity.MSG_UNAVAILABLE in response.content.decode()
     assert signed_in_as(outsider) is None
     # Counted all the same: an outage must not open unlimited guessing at local passwords.
     assert failures_of("clerk") == 1
