@@ -1,10 +1,11 @@
 """The embedded search engine: SQLite FTS5 in a file of its own (settings.SEARCH_INDEX_PATH), whatever
 the project database is. No server; web processes read while the worker writes (WAL).
 
-Schema (one SQLite file per generation, see "Files" below):
+Schema (one SQLite file per generation, see "Files" below; PRAGMA user_version = SCHEMA_VERSION):
 - fts: FTS5 virtual table, contentless (content=''), tokenize='unicode61 remove_diacritics 0', columns
     tu, tb, tw   title (+ 文号) as CJK characters + non-CJK words / CJK character pairs / rjieba words
     bu, bb, bw   body, the same three ways
+    acl          the item's principals, each one token ("p" + its UTF-8 in hex: principal_token)
   The tokens are made in Python (search/text.py) and stored space-separated; unicode61 splits on the
   spaces only. A query of n >= 2 CJK characters is the phrase of its pairs in tb/bb: substring
   matching, so every document containing it is found (issue 9's measured failure of trigram and of
@@ -15,23 +16,29 @@ Schema (one SQLite file per generation, see "Files" below):
 - body(id INTEGER PRIMARY KEY, body): the original text, for highlighting (kept out of meta so the
   rows a query scans stay small).
 - acl(principal TEXT, acl_seq INTEGER, doc INTEGER), WITHOUT ROWID, PRIMARY KEY (principal, acl_seq, doc)
-  (the table is its own index), and an index on (doc) for re-indexing: who may see which item. A query
-  keeps rows whose id is in
-      SELECT doc FROM acl WHERE principal IN (<principals without floor>)
-      UNION ALL SELECT doc FROM acl WHERE principal = ? AND acl_seq > ?   -- one per floored principal
-  written as `+fts.rowid IN (…)`: the unary + stops FTS5 from taking the IN list as rowid lookups (one
-  per permitted row: seconds on 1M documents); instead the full-text match runs once and each match is
-  checked against the list (milliseconds), ordered by an explicit bm25() expression.
+  (the table is its own index), and an index on (doc): who may see which item, for visible_keys, the
+  floors, and the tokens to delete from fts.
 - state(name PRIMARY KEY, value): "next_id", so ids are never reused.
 
-A search is, in one read transaction (a consistent snapshot while the worker writes): the page query
-(ids and the blended score only: see SCORE; the 文号's document first), one GROUP BY pass over the
-visible matches for the total and the four facets (plus one pass per facet whose own filter is set:
-drill-down), then the page's rows with their bodies for highlighting. Without facets the total is
-counted over a LIMIT COUNT_CAP + 1 subquery.
+The permission filter is inside the MATCH: `(<text>) AND {acl}: ("p…" OR "p…")` with the user's
+principals, so FTS5 intersects the text's doclists with the principals' (it seeks through a long
+doclist with its doclist index) and the walk visits the visible matches, not every match of the text
+checked one by one against a list of permitted ids (`+rowid IN (SELECT doc FROM acl …)`, the earlier
+design: measured in docs/benchmarks.md; a plain `rowid IN (…)` was worse still, one FTS5 lookup per
+permitted row, seconds on 1M items). A floored principal (chat: visible only when acl_seq > floor) is
+in the MATCH like the others; the rows at or below a floor (the messages from before one joined: few)
+are kept only if the acl table shows another of the query's principals letting them through.
 
-Deleting from a contentless table needs the tokens that were indexed: they are recomputed from meta
-and body (deterministic), and a re-index whose text is unchanged (same text_hash) leaves fts alone.
+A search is, in one read transaction (a consistent snapshot while the worker writes): one walk of the
+visible matches, reading each one's blended score (SCORE; the 文号's document first), date and facet
+columns into Python, where the page, the total (exact up to COUNT_CAP) and the four facets (drill-down
+too) are computed; then the page's rows with their bodies for highlighting. A principal set that sees
+more than ONE_PASS_MAX matches falls back to SQL: the page query, then one GROUP BY pass for the facets
+(plus one per facet whose own filter is set) or a LIMIT COUNT_CAP + 1 count.
+
+Deleting from a contentless table needs the tokens that were indexed: they are recomputed from meta,
+body and acl (deterministic), and a re-index whose text and principals are unchanged (same text_hash)
+leaves fts alone.
 
 Files: SEARCH_INDEX_PATH is a symlink to the current generation ("index.sqlite3.g-<time>-<pid>"), each
 with its own -wal and -shm. rebuild() writes a new generation, then swaps the link with os.replace;
@@ -81,7 +88,7 @@ from search.text import index_tokens, query_match, query_prefix
 
 SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    tu, tb, tw, bu, bb, bw, content='', tokenize='unicode61 remove_diacritics 0'
+    tu, tb, tw, bu, bb, bw, acl, content='', tokenize='unicode61 remove_diacritics 0'
 );
 CREATE TABLE IF NOT EXISTS meta (
     id INTEGER PRIMARY KEY,
@@ -114,9 +121,10 @@ CREATE INDEX IF NOT EXISTS acl_doc ON acl (doc);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
-# bm25 column weights, in the order tu, tb, tw, bu, bb, bw: a match in the title counts four times
-# one in the body; a segmented word (tw, bw) counts double the characters and pairs it is made of.
-WEIGHTS = (4.0, 4.0, 8.0, 1.0, 1.0, 2.0)
+# bm25 column weights, in the order tu, tb, tw, bu, bb, bw, acl: a match in the title counts four
+# times one in the body; a segmented word (tw, bw) counts double the characters and pairs it is made
+# of; the principals (acl) only select, they never score.
+WEIGHTS = (4.0, 4.0, 8.0, 1.0, 1.0, 2.0, 0.0)
 BM25 = "bm25(fts, " + ", ".join(str(w) for w in WEIGHTS) + ")"
 # Relevance blended with recency. SQLite's bm25() is negative, better matches more negative. We
 # multiply it by 1 + RECENCY_BOOST / (1 + age_days / RECENCY_HALF_LIFE_DAYS): today's item gets up to
@@ -129,6 +137,9 @@ SCORE = (
     f"{BM25} * (1.0 + {RECENCY_BOOST} / (1.0 + max(0.0, ? - m.date) / {RECENCY_HALF_LIFE_DAYS * 86400.0}))"
 )
 
+# PRAGMA user_version of a generation: 2 = principals in fts's acl column. A file of another version
+# is SearchUnavailable until `manage.py search_reindex` has built a new generation.
+SCHEMA_VERSION = 2
 BATCH = 1000  # docs per executemany round inside one index() transaction
 # A search reads every visible match once into Python (page, total and facets from the same rows);
 # a principal set that sees more matches than this falls back to one SQL pass each.
@@ -162,16 +173,72 @@ def _unavailable(fn: Callable[..., T]) -> Callable[..., T]:
 
 
 def _text_hash(doc: IndexDoc) -> str:
+    """What fts holds of a doc: its text and its principals (the acl column)."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (doc.title, doc.doc_number, doc.body):
+    for part in (doc.title, doc.doc_number, doc.body, *sorted(doc.principals)):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
 
 
-def _fts_columns(title: str, doc_number: str, body: str) -> tuple[str, ...]:
+def _fts_columns(title: str, doc_number: str, body: str, principals: Iterable[str]) -> tuple[str, ...]:
     # The 文号 is searchable as part of the title.
-    return (*index_tokens(f"{title}\n{doc_number}" if doc_number else title), *index_tokens(body))
+    return (
+        *index_tokens(f"{title}\n{doc_number}" if doc_number else title),
+        *index_tokens(body),
+        " ".join(sorted(principal_token(p) for p in principals)),
+    )
+
+
+def principal_token(principal: str) -> str:
+    """A principal as one unicode61 token of the acl column: "p" and its UTF-8 in hex, so that any
+    principal string ("doc-office:3", "conv:88") is letters and digits only, and no two collide."""
+    return "p" + principal.encode("utf-8").hex()
+
+
+def _visible_sql(expr: str, principals: Principals) -> tuple[str, list[object]]:
+    """The WHERE for the visible matches of expr: the permission filter inside the MATCH, as
+    `(<text>) AND {acl}: (p… OR p…)`, so FTS5 intersects the text's doclists with the principals'
+    (seeking with its doclist indexes) instead of walking every match of the text.
+
+    A floored principal (chat: visible only above acl_seq > floor) is in the MATCH too; a row whose
+    acl_seq is at or below the floor of one of them (few: the messages before one joined) is kept
+    only if some principal of the query lets it through on its own, checked on the acl table."""
+    tokens = " OR ".join(f'"{principal_token(p)}"' for p in principals)
+    where = "fts MATCH ?"
+    params: list[object] = [f"({expr}) AND {{acl}}: ({tokens})"]
+    floored = [(p, int(floor)) for p, floor in principals.items() if floor is not None]
+    if not floored:
+        return where, params
+    free = [p for p, floor in principals.items() if floor is None]
+    below: list[str] = []
+    allowed: list[str] = []
+    if free:
+        allowed.append(f"a.principal IN ({','.join('?' * len(free))})")
+    if len(floored) <= FLOORED_BRANCHES:
+        below_params: list[object] = []
+        allowed_params: list[object] = list(free)
+        for p, floor in floored:
+            below.append("SELECT doc FROM acl WHERE principal = ? AND acl_seq <= ?")
+            below_params.extend((p, floor))
+            allowed.append("(a.principal = ? AND a.acl_seq > ?)")
+            allowed_params.extend((p, floor))
+    else:  # SQLite allows at most 500 terms in a compound SELECT; a long list goes in one join
+        below.append(
+            "SELECT a.doc FROM json_each(?) j CROSS JOIN acl a"
+            " ON a.principal = json_extract(j.value, '$[0]') AND a.acl_seq <= json_extract(j.value, '$[1]')"
+        )
+        below_params = [json.dumps(floored)]
+        allowed.append(
+            "EXISTS (SELECT 1 FROM json_each(?) j WHERE json_extract(j.value, '$[0]') = a.principal"
+            " AND a.acl_seq > json_extract(j.value, '$[1]'))"
+        )
+        allowed_params = [*free, json.dumps(floored)]
+    where += (
+        f" AND (+fts.rowid NOT IN ({' UNION ALL '.join(below)})"
+        f" OR EXISTS (SELECT 1 FROM acl a WHERE a.doc = fts.rowid AND ({' OR '.join(allowed)})))"
+    )
+    return where, [*params, *below_params, *allowed_params]
 
 
 def _acl_subquery(principals: Principals) -> tuple[str, list[object]]:
@@ -252,6 +319,7 @@ class EmbeddedEngine:
         conn = self._open(gen)
         try:
             conn.executescript(SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("INSERT OR IGNORE INTO state VALUES ('next_id', 1)")
         finally:
             conn.close()
@@ -286,6 +354,12 @@ class EmbeddedEngine:
                 return cached[0]
             cached[0].close()  # the index was rebuilt: the link points to a new generation
         conn = self._open(self.path)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            conn.close()
+            # An index written by an older version of this engine: `manage.py search_reindex` builds
+            # a new generation in the current schema (rebuild never opens the old one).
+            raise sqlite3.DatabaseError(f"search index schema {version}, expected {SCHEMA_VERSION}: reindex")
         self._local.conn = (conn, ident)
         return conn
 
@@ -302,14 +376,24 @@ class EmbeddedEngine:
         """Take these ids' tokens out of fts (recomputed from the stored text)."""
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
             rows = conn.execute(
                 f"SELECT m.id, m.title, m.doc_number, b.body FROM meta m JOIN body b ON b.id = m.id"
-                f" WHERE m.id IN ({','.join('?' * len(chunk))})",
+                f" WHERE m.id IN ({marks})",
                 chunk,
             ).fetchall()
+            principals: dict[int, list[str]] = {}
+            for doc, principal in conn.execute(
+                f"SELECT doc, principal FROM acl WHERE doc IN ({marks})", chunk
+            ):
+                principals.setdefault(doc, []).append(principal)
             conn.executemany(
-                "INSERT INTO fts (fts, rowid, tu, tb, tw, bu, bb, bw) VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)",
-                [(i, *_fts_columns(title, number, body)) for i, title, number, body in rows],
+                "INSERT INTO fts (fts, rowid, tu, tb, tw, bu, bb, bw, acl)"
+                " VALUES ('delete', ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (i, *_fts_columns(title, number, body, principals.get(i, ())))
+                    for i, title, number, body in rows
+                ],
             )
 
     def _write_batch(self, conn: sqlite3.Connection, docs: list[IndexDoc]) -> None:
@@ -333,8 +417,16 @@ class EmbeddedEngine:
         old_ids = [(existing[k][0],) for k in existing]
         conn.executemany("DELETE FROM acl WHERE doc = ?", old_ids)
         conn.executemany(
-            "INSERT INTO fts (rowid, tu, tb, tw, bu, bb, bw) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(ids[k], *_fts_columns(by_key[k].title, by_key[k].doc_number, by_key[k].body)) for k in changed],
+            "INSERT INTO fts (rowid, tu, tb, tw, bu, bb, bw, acl) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    ids[k],
+                    *_fts_columns(
+                        by_key[k].title, by_key[k].doc_number, by_key[k].body, by_key[k].principals
+                    ),
+                )
+                for k in changed
+            ],
         )
         conn.executemany(
             "INSERT OR REPLACE INTO meta (id, key, kind, title, url, date, year, agency_id, agency_name,"
@@ -533,11 +625,11 @@ class EmbeddedEngine:
         expr = query_prefix(prefix)
         if expr is None:
             return []
-        acl, params = _acl_subquery(principals)
+        where, params = _visible_sql(expr, principals)
         rows = self._conn().execute(
             "SELECT m.title, m.url, m.kind FROM fts CROSS JOIN meta m ON m.id = fts.rowid"
-            f" WHERE fts MATCH ? AND +fts.rowid IN ({acl}) ORDER BY m.date DESC, m.id DESC LIMIT ?",
-            [expr, *params, limit],
+            f" WHERE {where} ORDER BY m.date DESC, m.id DESC LIMIT ?",
+            [*params, limit],
         )
         return [Suggestion(title=t, url=u, kind=k) for t, u, k in rows]
 
@@ -607,9 +699,7 @@ class EmbeddedEngine:
             conn.execute("COMMIT")
 
     def _search(self, conn: sqlite3.Connection, query: SearchQuery, expr: str) -> Results:
-        acl, acl_params = _acl_subquery(query.principals)
-        base = f"fts MATCH ? AND +fts.rowid IN ({acl})"
-        base_params: list[object] = [expr, *acl_params]
+        base, base_params = _visible_sql(expr, query.principals)
         rows = self._visible_rows(conn, query, base, base_params)
         if rows is None:  # more visible matches than one pass should hold in memory
             return self._search_sql(conn, query, base, base_params)
