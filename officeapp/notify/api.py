@@ -39,7 +39,7 @@ from rest_framework.response import Response
 from officeapp.integration.apiview import ApiView
 from officeapp.integration.models import App
 from officeapp.integration.rest import caller
-from officeapp.notify.models import Urgency
+from officeapp.notify.models import Notification, Urgency
 from officeapp.notify.services import BODY_MAX, TITLE_MAX, notify
 
 MSG_APP_TOKEN_ONLY = "此接口只接受应用自身的令牌（客户端凭证），不接受代表用户的令牌。"  # noqa: S105 - a message
@@ -51,6 +51,7 @@ MSG_URL = "请填写以 {schemes} 开头的完整链接。"
 LINK_SALT = "officeapp.notify.api.open"
 # The signed link must fit the notification's url column (500) with its path around it.
 URL_MAX = 300
+LINK_COLUMN_MAX = Notification._meta.get_field("url").max_length or 500
 # Urgency an app may send: the to-dos' three levels, folded into the bell's two.
 URGENCY_OF = {"normal": Urgency.NORMAL, "urgent": Urgency.URGENT, "extra_urgent": Urgency.URGENT}
 
@@ -171,6 +172,9 @@ def clean_notice(raw: Any) -> tuple[NoticeInput | None, dict[str, list[str]]]:
     url = ""
     if raw.get("url") not in (None, ""):
         url, problem = clean_link(raw.get("url"), max_length=URL_MAX)
+        if not problem and len(signed_link(url)) > LINK_COLUMN_MAX:
+            # Characters outside ASCII take several bytes each once signed.
+            problem = "链接过长。"
         if problem:
             errors["url"] = [problem]
     urgency = raw.get("urgency", "normal")
