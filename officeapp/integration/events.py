@@ -205,18 +205,37 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def key_for(row: OutboxEvent) -> str | None:
+    """The catalog key an outbox row would become, from the row alone (no query): lets the consumer
+    skip rows nobody subscribed to without reading their objects."""
+    topic = row.topic
+    if topic == "org.user.changed":
+        return _USER_CHANGES.get(str(row.payload.get("event", "")))
+    if topic == "org.department.changed":
+        return "department.changed"
+    if topic == "documents.exchange.sent":
+        return "document.distributed"
+    if topic.startswith("workflows.supervision.") and topic not in _SUPERVISION_SKIP:
+        return "supervision.item.changed"
+    if topic == "workflows.task.completed" and row.payload.get("flow") == "supervision":
+        return "supervision.item.changed"
+    return None
+
+
 def event_for(row: OutboxEvent) -> Event | None:
     """The webhook event an outbox row is, or None. Re-reads the object's current state (a row may
     arrive late, after a newer change of the same object: receivers get the state as it is now)."""
-    topic = row.topic
-    if topic == "org.user.changed":
-        return _user_event(row)
-    if topic == "org.department.changed":
-        return _department_event(row)
-    if topic == "documents.exchange.sent":
-        return _distributed_event(row)
-    if topic.startswith("workflows.supervision.") and topic not in _SUPERVISION_SKIP:
-        return _supervision_event(row)
-    if topic == "workflows.task.completed" and row.payload.get("flow") == "supervision":
-        return _supervision_event(row)
-    return None
+    key = key_for(row)
+    if key is None:
+        return None
+    return _BUILDERS[key](row)
+
+
+_BUILDERS: dict[str, Callable[[OutboxEvent], Event | None]] = {
+    "user.created": _user_event,
+    "user.changed": _user_event,
+    "user.disabled": _user_event,
+    "department.changed": _department_event,
+    "document.distributed": _distributed_event,
+    "supervision.item.changed": _supervision_event,
+}

@@ -164,8 +164,6 @@ def replay(delivery: WebhookDelivery, *, acting: Acting) -> WebhookDelivery:
 
 def replayed_by(delivery: WebhookDelivery) -> Any | None:
     """The user whose 重新投递 asked for this (first) attempt, if any (read from the audit log)."""
-    if not delivery.attempt_log.exists():
-        return None  # a first attempt ever: the schedule's
     event = (
         AuditEvent.objects.filter(
             action=REPLAY_ACTION, object_type=WebhookDelivery._meta.label_lower, object_id=str(delivery.pk)
