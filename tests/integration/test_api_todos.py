@@ -487,3 +487,28 @@ def test_the_schema_describes_the_todo_endpoints(client: Any) -> None:
     ):
         assert path in paths
     assert "有效的照常写入" in paths["/api/v1/todos/bulk"]["post"]["description"]
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+def test_the_demo_pushes_the_demo_apps_to_dos_and_says_when_an_app_is_missing(
+    cast: Any, make_app: Any
+) -> None:
+    from workflows.demo_external import build_external_todos_demo
+
+    assert "不存在" in build_external_todos_demo() and not ExternalTodo.objects.exists()
+
+    for user, name in ((cast.drafter, "lin.xiaomei"), (cast.dept_head, "chen.zhiqiang")):
+        user.username = name
+        user.save()
+    make_app(cast.gov_office, name="行政审批系统")
+
+    line = build_external_todos_demo()
+
+    assert line == "外部待办：演示应用推送 2 条待办（财务报销系统 不存在，未推送其待办）。"
+    assert set(ExternalTodo.objects.values_list("user__username", flat=True)) == {
+        "lin.xiaomei",
+        "chen.zhiqiang",
+    }
+    assert all(t.url.startswith("https://app.example.test/approvals/") for t in ExternalTodo.objects.all())
