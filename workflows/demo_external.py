@@ -3,7 +3,9 @@ integration demo "60-integration") push a few to-dos into the demo accounts' 待
 service the API uses, so the inbox and the 工作台 show external work beside our own tasks.
 
 An app row that does not exist (the registry's demo did not run) gets nothing, and the summary says
-so; demo accounts outside an app's agencies are skipped by the same rule the API applies."""
+so. The API's rule decides who may receive: people of the app's data agencies (its owner agency when
+it has none). A to-do meant for a demo account outside that scope goes to one of the app's own
+people instead (the first active ones of its agencies), so the demo never breaks the rule it shows."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Any
 from django.utils import timezone
 
 from officeapp.integration.models import App
+from officeapp.notify.api import app_agency_ids, users_for_app
+from officeapp.org.models import User
 from workflows.external_todos import push_todos
 
 # (app name, external id, username, title, path on the app, urgency, deadline in days or None)
@@ -91,10 +95,22 @@ def build_external_todos_demo(stdout: Any = None) -> str:
     pushed = 0
     missing = sorted({row[0] for row in DEMO_TODOS} - set(apps))
     for name, app in apps.items():
+        agencies = app_agency_ids(app)
+        wanted = [row[2] for row in DEMO_TODOS if row[0] == name]
+        in_scope = {n for n, u in users_for_app(app, wanted, agency_ids=agencies).items() if u.is_active}
+        stand_ins = list(
+            User.objects.filter(department__agency_id__in=agencies, is_active=True)
+            .order_by("department__agency_id", "sort_order", "id")
+            .values_list("username", flat=True)[:3]
+        )
         items = []
-        for app_name, external_id, username, title, page, urgency, days in DEMO_TODOS:
+        for n, (app_name, external_id, username, title, page, urgency, days) in enumerate(DEMO_TODOS):
             if app_name != name:
                 continue
+            if username not in in_scope:
+                if not stand_ins:
+                    continue
+                username = stand_ins[n % len(stand_ins)]
             items.append(
                 {
                     "external_id": external_id,

@@ -506,9 +506,12 @@ def test_the_demo_pushes_the_demo_apps_to_dos_and_says_when_an_app_is_missing(
 
     line = build_external_todos_demo()
 
-    assert line == "外部待办：演示应用推送 2 条待办（财务报销系统 不存在，未推送其待办）。"
-    assert set(ExternalTodo.objects.values_list("user__username", flat=True)) == {
-        "lin.xiaomei",
-        "chen.zhiqiang",
-    }
+    # Two demo accounts exist in the app's agency; the other two to-dos go to the app's own people.
+    assert line == "外部待办：演示应用推送 4 条待办（财务报销系统 不存在，未推送其待办）。"
+    owners = {t.external_id: t.user for t in ExternalTodo.objects.select_related("user__department")}
+    assert (
+        owners["XK-2026-0412"].username == "lin.xiaomei"
+        and owners["XK-2026-0419"].username == "chen.zhiqiang"
+    )
+    assert {u.department.agency_id for u in owners.values()} == {cast.gov_office.pk}
     assert all(t.url.startswith("https://app.example.test/approvals/") for t in ExternalTodo.objects.all())
