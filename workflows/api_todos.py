@@ -119,7 +119,9 @@ class TodoListView(TodoApiView):
                 raise exceptions.ValidationError({"status": ["状态只能是 open、done 或 cancelled。"]})
             rows = rows.filter(status=wanted)
         user = request.query_params.get("user")
-        if user:
+        if user and "\x00" in user:
+            rows = rows.none()
+        elif user:
             rows = rows.filter(user__username=user)
         paginator = IdCursorPagination()
         page = paginator.paginate_queryset(rows, request, view=self)

@@ -47,6 +47,7 @@ MSG_REPEATED = "同一请求中待办编号重复。"
 MSG_CANCELLED = "待办已撤销，不能办结。"
 MSG_DONE = "待办已办结，不能撤销。"
 MSG_REQUIRED = "必填。"
+MSG_NUL = "含有不允许的控制字符。"
 MSG_DEADLINE = "请填写 ISO 8601 日期或时间，如 2026-12-31 或 2026-12-31T17:00:00+08:00。"
 MSG_URGENCY = "紧急程度只能是 normal（平件）、urgent（加急）或 extra_urgent（特急）。"
 ID_MAX = ExternalTodo._meta.get_field("external_id").max_length or 128
@@ -173,6 +174,14 @@ def _clean_editable(raw: dict[str, Any], errors: dict[str, list[str]], *, partia
     return values
 
 
+def _refuse_nul(raw: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """A NUL character (PostgreSQL refuses it in text) in any text field is the field's error."""
+    for name in ("external_id", "user", "title"):
+        value = raw.get(name)
+        if isinstance(value, str) and "\x00" in value and name not in errors:
+            errors[name] = [MSG_NUL]
+
+
 def clean_todo(raw: Any) -> tuple[TodoInput | None, dict[str, list[str]]]:
     """An item of a push: (the input, {}) or (None, field → Chinese errors)."""
     if not isinstance(raw, dict):
@@ -192,6 +201,7 @@ def clean_todo(raw: Any) -> tuple[TodoInput | None, dict[str, list[str]]]:
     if not isinstance(user, str) or not user.strip():
         errors["user"] = ["请填写办理人的用户名。"]
     values = _clean_editable(raw, errors, partial=False)
+    _refuse_nul(raw, errors)
     if errors:
         return None, errors
     return TodoInput(external_id=external_id, user=user.strip(), **values), {}
@@ -209,6 +219,7 @@ def clean_changes(raw: Any) -> dict[str, Any]:
             else ["未知字段。"]
         )
     values = _clean_editable(raw, errors, partial=True)
+    _refuse_nul(raw, errors)
     if errors:
         raise TodoInvalid(errors)
     return values
@@ -224,6 +235,8 @@ def todos_for_app(app: App) -> QuerySet[ExternalTodo]:
 
 def todo_for_app(app: App, external_id: str) -> ExternalTodo:
     """The app's to-do by its own id; 404 for a missing one (there is nothing else it could be)."""
+    if "\x00" in external_id:  # never stored (refused on push); PostgreSQL refuses it in a query
+        raise Http404("对象不存在或无权访问。")
     found = todos_for_app(app).filter(external_id=external_id).first()
     if found is None:
         raise Http404("对象不存在或无权访问。")

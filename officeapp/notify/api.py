@@ -47,6 +47,7 @@ MSG_USER_NOT_FOUND = "用户不存在或不在本应用的范围内。"
 MSG_USER_DISABLED = "用户已停用。"
 MSG_TOO_MANY = "单次最多 {n} 条。"
 MSG_REQUIRED = "必填。"
+MSG_NUL = "含有不允许的控制字符。"
 MSG_URL = "请填写以 {schemes} 开头的完整链接。"
 LINK_SALT = "officeapp.notify.api.open"
 # The signed link must fit the notification's url column (500) with its path around it.
@@ -72,7 +73,7 @@ def clean_link(value: Any, *, max_length: int = 500) -> tuple[str, str | None]:
     if len(value) > max_length:
         return "", f"链接最多 {max_length} 个字符。"
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc or any(c.isspace() for c in value):
+    if parts.scheme not in schemes or not parts.netloc or any(c.isspace() or ord(c) < 32 for c in value):
         return "", message
     return value, None
 
@@ -95,7 +96,8 @@ def users_for_app(
 ) -> dict[str, AppUser]:
     """The users among `names` (用户名) the app may address, by name, in one query per 2,000 names.
     A name missing from the answer is unknown or outside the app's agencies (the same answer)."""
-    wanted = sorted({n for n in names if isinstance(n, str) and n})
+    # A NUL cannot be in a username, and PostgreSQL refuses it in a query: such a name is unknown.
+    wanted = sorted({n for n in names if isinstance(n, str) and n and "\x00" not in n})
     agencies = agency_ids if agency_ids is not None else app_agency_ids(app)
     found: dict[str, AppUser] = {}
     users = get_user_model().objects
@@ -180,6 +182,9 @@ def clean_notice(raw: Any) -> tuple[NoticeInput | None, dict[str, list[str]]]:
     urgency = raw.get("urgency", "normal")
     if urgency not in URGENCY_OF:
         errors["urgency"] = ["紧急程度只能是 normal、urgent 或 extra_urgent。"]
+    for name in ("title", "body"):
+        if isinstance(raw.get(name), str) and "\x00" in raw[name] and name not in errors:
+            errors[name] = [MSG_NUL]
     if errors:
         return None, errors
     return NoticeInput(

@@ -173,6 +173,8 @@ def test_a_user_token_is_403_with_a_clear_message(cast: Any, app: Any, api: Any,
         ({"external_id": "a/b"}, "external_id", "不能含有"),
         ({"user": ""}, "user", "用户名"),
         ({"colour": "red"}, "colour", "未知字段。"),
+        ({"title": "a\x00b"}, "title", "控制字符"),
+        ({"external_id": "x\x00"}, "external_id", "控制字符"),
     ],
 )
 def test_an_invalid_field_is_400_naming_the_field_in_chinese(
