@@ -32,7 +32,7 @@ class ApiView(APIView):
                 outcome=Outcome.SUCCESS if response.status_code < 400 else Outcome.DENIED,
                 details={
                     "method": request.method,
-                    "path": request.path[:200],
+                    "path": request.path[:200].replace("\x00", ""),
                     "status": response.status_code,
                 },
                 chain=f"app:{found.app.pk}",

@@ -45,6 +45,9 @@ def build(stdout: Callable[[str], Any]) -> str:
         post_logout_redirect_uris=["https://xzsp.gd.example/"],
         scopes=["directory.read", "todos.write", "notifications.write"],
         visible_agencies=[province],
+        # Applicants' cases are handled by the agencies that approve them: the system pushes to-dos to
+        # their people and reads their directories.
+        data_agencies=[data_office, gov_office, finance],
         skip_consent=True,
     ).app
     reimburse = services.register_app(

@@ -121,3 +121,15 @@ def test_the_openapi_schema_describes_the_api(client: Any) -> None:
 
     assert response.status_code == 200
     assert "/api/v1/me" in response.json()["paths"]
+
+
+def test_a_nul_character_in_the_path_is_answered_and_audited_without_it(
+    cast: Any, make_app: Any, token_for: Any, api: Any
+) -> None:
+    app = make_app(cast.gov_office, scopes=["todos.write"])
+
+    response = api("GET", "/api/v1/todos/%00/", token=token_for(app, scopes="todos.write"))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.filter(action="api.call").latest("id")
+    assert "\x00" not in event.details["path"]
