@@ -279,7 +279,8 @@ class AttachmentDownloadView(ApiView):
 
     @extend_schema(
         summary="下载附件（PDF、Word 附件带调用方水印）",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The attachment's own type (PDF, Word, images, archives …), as uploaded.
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, document_id: int, attachment_id: int) -> HttpResponse | Response:
         found = caller(request)

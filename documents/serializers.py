@@ -155,7 +155,10 @@ class DocumentFilterSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=DocumentCategory.choices, required=False, help_text="类别")
     doc_type = serializers.ChoiceField(choices=DocType.choices, required=False, help_text="文种")
     state = serializers.ChoiceField(choices=DocumentState.choices, required=False, help_text="状态")
-    agency = serializers.IntegerField(min_value=1, required=False, help_text="主办机关 id")
+    # Bounded by the id column's range: a larger number would overflow the query (500), not 400.
+    agency = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="主办机关 id"
+    )
     year = serializers.IntegerField(
         min_value=1949, max_value=2999, required=False, help_text="成文日期的年份（尚无成文日期的按创建时间）"
     )
