@@ -104,3 +104,8 @@ demo_builders: Registry = Registry("demo_builders")
 # "<key>" -> callable(viewer, entry: officeapp.org.directory.DirectoryEntry) -> PersonAction | None:
 # buttons on a person's 通讯录 card (发消息 …), in key order.
 person_actions: Registry = Registry("person_actions")
+
+# "<event key>" -> officeapp.integration.events.EventSource(label, matches(row), build(row)): webhook
+# events that only a higher app can build (supervision.item.changed from workflows); the platform's
+# own (user.*, department.changed, document.distributed) are defined in officeapp.integration.events.
+webhook_events: Registry = Registry("webhook_events")

@@ -14,8 +14,10 @@ class WorkflowsConfig(AppConfig):
         from documents.signals import exchange_received
         from officeapp.access import admin_role_of, roles_of
         from officeapp.blobs.referrers import register_referrer
+        from officeapp.integration.events import register_event
         from officeapp.org.models import Role
         from officeapp.registries import (
+            api_routers,
             demo_builders,
             inbox_sources,
             nav_entries,
@@ -25,7 +27,9 @@ class WorkflowsConfig(AppConfig):
         from officeapp.workbench.navigation import NavEntry
         from workflows.circulation_demo import build_circulation_demo
         from workflows.demo import build_outgoing_demo
+        from workflows.demo_external import build_external_todos_demo
         from workflows.inbox import source
+        from workflows.inbox_external import source as external_source
         from workflows.incoming import on_exchange_received
         from workflows.incoming_demo import build_incoming_demo
         from workflows.incoming_panels import incoming_panel
@@ -40,6 +44,8 @@ class WorkflowsConfig(AppConfig):
         from workflows.urging import build_urging_demo
         from workflows.views.circulation import circulation_panel
         from workflows.views.supervision import SupervisionFilesReferrer
+        from workflows.webhook_events import KEY as SUPERVISION_EVENT
+        from workflows.webhook_events import SOURCE as supervision_event_source
 
         # The unified inbox's own source: viewflow tasks (待办 / 已办), read by the workbench's tiles.
         inbox_sources.register(source.key, source)
@@ -130,15 +136,10 @@ class WorkflowsConfig(AppConfig):
         register_referrer(SignatureReferrer())
         # 督办 report attachments and signatures under 督办 opinions, for whoever may see the item.
         register_referrer(SupervisionFilesReferrer())
-        # Issue 10: agency systems push their own to-dos (/api/v1/todos/) into the unified inbox.
-        from officeapp.registries import api_routers as external_api_routers
-        from workflows.demo_external import build_external_todos_demo
-        from workflows.inbox_external import source as external_source
-
+        # Issue 10: agency systems push their own to-dos (/api/v1/todos/) into the unified inbox; the
+        # 督办 REST API (/api/v1/supervision/); the webhook event supervision.item.changed.
         inbox_sources.register(external_source.key, external_source)
-        external_api_routers.register("todos", "workflows.api_todos")
-        demo_builders.register("65-external-todos", build_external_todos_demo)
-        # The REST API of 督办 (/api/v1/supervision/, issue 10).
-        from officeapp.registries import api_routers
-
+        api_routers.register("todos", "workflows.api_todos")
         api_routers.register("supervision", "workflows.api")
+        demo_builders.register("65-external-todos", build_external_todos_demo)
+        register_event(SUPERVISION_EVENT, supervision_event_source)

@@ -16,9 +16,9 @@ Audience:
 - supervision.item.changed: apps whose agencies are a unit of the item (牵头/协办, an agency or one of
   its departments) or the supervising agency (督办机关).
 
-officeapp must not import documents or workflows (arrows point down). Supervision items are read
-through `django.apps.apps.get_model` by label — the one place this module knows a higher app's table;
-the exchange events need nothing beyond the outbox payload.
+officeapp must not import documents or workflows (arrows point down): the exchange events need
+nothing beyond the outbox payload, and an event only a higher app can build (supervision.item.changed)
+is an `EventSource` that app registers in `officeapp.registries.webhook_events` (workflows.webhook_events).
 """
 
 from __future__ import annotations
@@ -28,21 +28,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.utils import timezone
 
 from officeapp.integration.models import App
 from officeapp.org.models import Department, User
 from officeapp.outbox.models import OutboxEvent
+from officeapp.registries import webhook_events
 
-# key → Chinese label, in the order the subscription form lists them.
+# key → Chinese label, in the order the subscription form lists them; registered EventSources add
+# theirs when their app is ready (before any form or serializer reads this).
 EVENTS: dict[str, str] = {
     "user.created": "用户新增",
     "user.changed": "用户信息变更",
     "user.disabled": "用户停用",
     "department.changed": "部门变更",
     "document.distributed": "公文分发到本单位",
-    "supervision.item.changed": "督办事项变更",
 }
 
 # org.user.changed's payload "event" values that an app hears about, and as what. Role grants,
@@ -57,10 +57,6 @@ _USER_CHANGES: dict[str, str] = {
     "concurrent_post_added": "user.changed",
     "concurrent_post_removed": "user.changed",
 }
-
-SUPERVISION_ITEM_TYPE = "workflows.supervisionitem"
-# Supervision topics that describe an item's life (not the monthly bulletin or reminder runs).
-_SUPERVISION_SKIP = {"workflows.supervision.bulletin_created"}
 
 
 @dataclass
@@ -159,45 +155,6 @@ def _distributed_event(row: OutboxEvent) -> Event | None:
     )
 
 
-def _supervision_item_id(row: OutboxEvent) -> int | None:
-    if row.object_type == SUPERVISION_ITEM_TYPE:
-        return _int(row.object_id)
-    item = row.payload.get("item")
-    return int(item) if item is not None else None
-
-
-def _supervision_event(row: OutboxEvent) -> Event | None:
-    if not django_apps.is_installed("workflows"):
-        return None
-    item_id = _supervision_item_id(row)
-    if item_id is None:
-        return None
-    item_model = django_apps.get_model("workflows", "SupervisionItem")
-    unit_model = django_apps.get_model("workflows", "SupervisionUnit")
-    item = item_model.objects.filter(pk=item_id).first()
-    if item is None:
-        return None
-    agencies: set[int] = {item.agency_id}
-    for agency_id, department_agency_id in unit_model.objects.filter(item_id=item_id).values_list(
-        "agency_id", "department__agency_id"
-    ):
-        agencies.update(a for a in (agency_id, department_agency_id) if a is not None)
-    data = {
-        "item": {
-            "id": item.pk,
-            "number": item.number,
-            "title": item.title,
-            "agency": item.agency_id,
-            "state": item.state,
-            "light": item.light,
-            "progress": item.progress,
-            "due_on": item.due_on.isoformat() if item.due_on else None,
-        },
-        "change": row.topic.rsplit(".", 1)[-1],
-    }
-    return Event("supervision.item.changed", row.id, row.created_at, data, agencies=agencies)
-
-
 def _int(value: Any) -> int | None:
     try:
         return int(value)
@@ -215,10 +172,9 @@ def key_for(row: OutboxEvent) -> str | None:
         return "department.changed"
     if topic == "documents.exchange.sent":
         return "document.distributed"
-    if topic.startswith("workflows.supervision.") and topic not in _SUPERVISION_SKIP:
-        return "supervision.item.changed"
-    if topic == "workflows.task.completed" and row.payload.get("flow") == "supervision":
-        return "supervision.item.changed"
+    for key, source in webhook_events.items():
+        if source.matches(row):
+            return key
     return None
 
 
@@ -228,7 +184,10 @@ def event_for(row: OutboxEvent) -> Event | None:
     key = key_for(row)
     if key is None:
         return None
-    return _BUILDERS[key](row)
+    builder = _BUILDERS.get(key)
+    if builder is None:
+        return webhook_events[key].build(row)
+    return builder(row)
 
 
 _BUILDERS: dict[str, Callable[[OutboxEvent], Event | None]] = {
@@ -237,5 +196,20 @@ _BUILDERS: dict[str, Callable[[OutboxEvent], Event | None]] = {
     "user.disabled": _user_event,
     "department.changed": _department_event,
     "document.distributed": _distributed_event,
-    "supervision.item.changed": _supervision_event,
 }
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """An event a higher app builds: its label, which outbox rows it is (from the row alone, no
+    query), and the Event for a row (re-reading the object's current state)."""
+
+    label: str
+    matches: Callable[[OutboxEvent], bool]
+    build: Callable[[OutboxEvent], Event | None]
+
+
+def register_event(key: str, source: EventSource) -> None:
+    """Called from a higher app's AppConfig.ready(): the key joins the catalog subscribers choose from."""
+    webhook_events.register(key, source)
+    EVENTS[key] = source.label
