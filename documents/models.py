@@ -631,7 +631,15 @@ class ExchangeRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["document", "recipient"], name="exchange_once_per_recipient")
         ]
-        indexes = [models.Index(fields=["recipient", "state", "-sent_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "state", "-sent_at"]),
+            # A recipient's documents (the 收发员's and an app's reading of documents): index-only.
+            models.Index(
+                fields=["recipient", "document"],
+                name="exchange_open_by_recipient",
+                condition=~models.Q(state="withdrawn"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient}（{self.get_state_display()}）"
