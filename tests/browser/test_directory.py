@@ -20,7 +20,7 @@ def test_typing_pinyin_initials_shows_the_colleague_live(
     loads: list[str] = []
     page.on("framenavigated", lambda frame: loads.append(frame.url) if frame == page.main_frame else None)
 
-    page.locator("input[name=q]").press_sequentially("lxm", delay=60)
+    page.get_by_role("searchbox", name="搜索通讯录").press_sequentially("lxm", delay=60)
 
     results = page.locator("#directory-results")
     expect(results).to_contain_text("林小梅")
@@ -35,7 +35,7 @@ def test_full_pinyin_and_chinese_name_find_the_same_colleague(
 ) -> None:
     page = signed_in_page(cast.outsider)  # another agency: the address book spans the province
     page.goto("/org/directory/")
-    search = page.locator("input[name=q]")
+    search = page.get_by_role("searchbox", name="搜索通讯录")
 
     search.press_sequentially("linxiaomei", delay=30)
     expect(page.locator("#directory-results")).to_contain_text("林小梅")
@@ -52,7 +52,7 @@ def test_a_search_that_finds_nobody_says_so_in_chinese(
     page = signed_in_page(cast.drafter)
     page.goto("/org/directory/")
 
-    page.locator("input[name=q]").press_sequentially("qqqzzz", delay=30)
+    page.get_by_role("searchbox", name="搜索通讯录").press_sequentially("qqqzzz", delay=30)
 
     expect(page.locator("#directory-results")).to_contain_text("没有找到")
     expect(page.locator("#directory-results .person-line")).to_have_count(0)

@@ -49,7 +49,7 @@ def test_directory_fits_a_375px_phone_with_results_shown(
     page = signed_in_page(cast.drafter, **PHONE)
     page.goto("/org/directory/")
     # Mobile numbers match many people and make the longest result lines.
-    page.locator("input[name=q]").press_sequentially("138", delay=30)
+    page.get_by_role("searchbox", name="搜索通讯录").press_sequentially("138", delay=30)
 
     expect(page.locator("#directory-results .person-line").first).to_be_visible()
     _assert_fits(page)
