@@ -61,8 +61,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -737,7 +739,18 @@ class EmbeddedEngine:
     ) -> Results:
         """Page, total and facets from the visible rows, as the SQL of _search_sql computes them."""
         facets: dict[str, list[FacetValue]] = {}
-        if query.facets:
+        if query.facets and not _python_filters(query.filters):
+            # No filter: every row counts in every facet. Counted at C speed (itemgetter, Counter,
+            # set): a Python loop per row was most of a search of a common word (4 µs a row).
+            counts = Counter(map(itemgetter(4, 5, 6, 7), rows))
+            labels: dict[tuple[Any, ...], list[Any]] = {}
+            for *key, name, label in set(map(itemgetter(4, 5, 6, 7, 9, 10), rows)):
+                entry = labels.setdefault(tuple(key), [name, label])
+                entry[0], entry[1] = max(entry[0], name), max(entry[1], label)
+            grouped = [(*key, *labels[key], n) for key, n in counts.items()]
+            for facet in FACETS:
+                facets[facet] = self._facet_values(grouped, facet)
+        elif query.facets:
             tests = _python_filters(query.filters)
             matching: list[tuple[Any, ...]] = []
             # facet -> (kind, agency_id, doc_type, year) -> [max agency_name, max doc_type_label, count]
