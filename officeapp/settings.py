@@ -254,6 +254,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "officeapp.integration.schema.error_responses",
+    ],
 }
 # The OAuth2 / OpenID Connect provider for registered apps (django-oauth-toolkit). Scopes: the OIDC ones
 # for signing users in to an app, and one per API area; an app gets only the scopes its registration

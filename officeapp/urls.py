@@ -27,3 +27,5 @@ urlpatterns = [
 # org is maintained in our own audited pages, so the admin exists only for a developer in DEBUG.
 if settings.DEBUG:
     urlpatterns.append(path("django-admin/", admin.site.urls))
+
+handler404 = "officeapp.integration.api.not_found"

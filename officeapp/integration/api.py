@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -41,3 +43,16 @@ class MeView(ApiView):
                 "scopes": sorted(found.scopes),
             }
         )
+
+
+def not_found(request: Any, exception: Exception) -> Any:
+    """handler404: under /api/ a path that matches no endpoint (/api/v1/documents/abc/) is the API's
+    JSON 404 like any other, not the HTML page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    from officeapp.integration.rest import MSG_NOT_FOUND
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "not_found", "message": MSG_NOT_FOUND}}, status=404)
+    return page_not_found(request, exception)

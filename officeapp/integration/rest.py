@@ -44,6 +44,7 @@ MSG_NOT_FOUND = "对象不存在或无权访问。"
 MSG_THROTTLED = "调用过于频繁，请 {wait} 秒后再试。"
 MSG_INVALID = "请求内容无效。"
 MSG_FORBIDDEN = "无权进行此操作。"
+MSG_BAD_CURSOR = "翻页游标无效，请从第一页重新获取。"
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,13 @@ class IdCursorPagination(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Any:
+        # A cursor the client mangled is a bad request, not a missing object.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            raise exceptions.ParseError(MSG_BAD_CURSOR) from exc
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

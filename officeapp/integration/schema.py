@@ -26,3 +26,59 @@ class AppTokenScheme(OpenApiAuthenticationExtension):
                 },
             },
         }
+
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:
+        # Each operation names the scopes its view checks (rest.HasApiScopes), so a client knows what
+        # to ask for; drf-spectacular's default lists none.
+        return {self.name: sorted(getattr(auto_schema.view, "required_scopes", ()))}
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "错误代码，如 not_found、invalid、throttled"},
+                "message": {"type": "string", "description": "中文说明"},
+                "fields": {
+                    "type": "object",
+                    "description": "invalid 时各字段的错误",
+                    "additionalProperties": True,
+                },
+            },
+        }
+    },
+}
+ERRORS = {
+    "400": "请求参数或内容无效",
+    "401": "缺少访问令牌，或令牌无效、已过期、应用已停用",
+    "403": "令牌未获所需授权范围，或调用方无权进行此操作",
+    "404": "对象不存在或无权访问",
+    "429": "调用过于频繁（见 Retry-After）",
+}
+
+
+def error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: the errors every API operation can answer, in our JSON shape (rest.py's
+    exception_handler): 401, 403 and 429 everywhere; 400 where there are query parameters or a body;
+    404 where there is a path parameter or a cursor. A view's own description of a status is kept."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = operation.get("parameters", [])
+            codes = ["401", "403", "429"]
+            if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
+                codes.append("400")
+            if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
+                codes.append("404")
+            responses = operation["responses"]
+            for code in codes:
+                described = responses.setdefault(code, {"description": ERRORS[code]})
+                described.setdefault("content", body)
+    return result

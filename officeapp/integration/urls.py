@@ -48,7 +48,11 @@ urlpatterns = [
     path("api/v1/", include((api_v1_patterns(), "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="integration/redoc.html"),
+        name="api-redoc",
+    ),
     path("o/", include(oauth_patterns)),
     # 应用管理 pages (registry, secrets, suspension, call log) and webhook subscriptions/deliveries.
     path("integration/", include("officeapp.integration.pages_urls")),

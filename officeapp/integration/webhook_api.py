@@ -149,7 +149,7 @@ class DeliveryList(ApiView, generics.ListAPIView):
             rows = rows.filter(status=wanted)
         subscription = self.request.query_params.get("subscription")
         if subscription:
-            if not subscription.isdigit():
+            if not subscription.isdigit() or int(subscription) > 2**63 - 1:
                 raise exceptions.ValidationError({"subscription": ["应为订阅编号。"]})
             rows = rows.filter(subscription_id=int(subscription))
         return rows

@@ -224,16 +224,23 @@ def _user_failures(names: list[str], found: dict[str, AppUser]) -> list[dict[str
     return failures
 
 
-NOTICE_FIELDS = {
-    "users": serializers.ListField(child=serializers.CharField(), help_text="接收人的用户名"),
-    "title": serializers.CharField(max_length=TITLE_MAX),
-    "body": serializers.CharField(max_length=BODY_MAX, required=False, help_text="简短摘要，不放正文"),
-    "url": serializers.URLField(required=False, help_text="应用内页面的链接（https）"),
-    # Not a ChoiceField: the to-dos' Urgency enum in the schema is the same three values.
-    "urgency": serializers.CharField(
-        required=False, default="normal", help_text="normal、urgent 或 extra_urgent（后两者在铃铛中同为紧急）"
-    ),
-}
+def notice_fields() -> dict[str, serializers.Field]:
+    """Fresh field instances for each schema serializer: a DRF field binds to one serializer only (the
+    bulk body reusing the single body's instances lost its request body in the schema)."""
+    return {
+        "users": serializers.ListField(child=serializers.CharField(), help_text="接收人的用户名"),
+        "title": serializers.CharField(max_length=TITLE_MAX),
+        "body": serializers.CharField(max_length=BODY_MAX, required=False, help_text="简短摘要，不放正文"),
+        "url": serializers.URLField(required=False, help_text="应用内页面的链接（https）"),
+        # Not a ChoiceField: the to-dos' Urgency enum in the schema is the same three values.
+        "urgency": serializers.CharField(
+            required=False,
+            default="normal",
+            help_text="normal、urgent 或 extra_urgent（后两者在铃铛中同为紧急）",
+        ),
+    }
+
+
 USER_FAILURE = inline_serializer(
     "NotificationUserFailure",
     {"user": serializers.CharField(), "code": serializers.CharField(), "message": serializers.CharField()},
@@ -249,7 +256,7 @@ class NotificationView(AppOnlyView):
             "给本应用范围内的用户（按用户名）发一条通知，进入其铃铛并实时推送。全部接收人有效才发送："
             "有一人不存在、不在本应用范围内（404）或已停用（400），整条不发。只接受应用自身的令牌。"
         ),
-        request=inline_serializer("NotificationIn", NOTICE_FIELDS),
+        request=inline_serializer("NotificationIn", notice_fields()),
         responses={
             201: inline_serializer("NotificationSent", {"sent": serializers.IntegerField()}),
             400: OpenApiResponse(description="内容无效或接收人已停用"),
@@ -283,7 +290,7 @@ class NotificationBulkView(AppOnlyView):
         ),
         request=inline_serializer(
             "NotificationBulkIn",
-            {"items": serializers.ListField(child=inline_serializer("NotificationItem", NOTICE_FIELDS))},
+            {"items": serializers.ListField(child=inline_serializer("NotificationItem", notice_fields()))},
         ),
         responses={
             200: inline_serializer(

@@ -133,3 +133,18 @@ def test_a_nul_character_in_the_path_is_answered_and_audited_without_it(
     assert response.status_code == 404
     event = AuditEvent.objects.filter(action="api.call").latest("id")
     assert "\x00" not in event.details["path"]
+
+
+def test_a_mangled_cursor_is_a_bad_request_and_an_unknown_api_path_is_json(
+    cast: Any, make_app: Any, token_for: Any, api: Any
+) -> None:
+    app = make_app(cast.gov_office, scopes=["documents.read"])
+    token = token_for(app, scopes="documents.read")
+
+    mangled = api("GET", "/api/v1/documents/?cursor=not-a-cursor", token=token)
+    unknown = api("GET", "/api/v1/no-such-thing/", token=token)
+
+    assert mangled.status_code == 400
+    assert mangled.json()["error"]["message"] == "翻页游标无效，请从第一页重新获取。"
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": {"code": "not_found", "message": "对象不存在或无权访问。"}}

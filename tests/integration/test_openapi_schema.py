@@ -68,11 +68,6 @@ def test_every_api_v1_endpoint_is_in_the_schema() -> None:
     assert sorted(path for path in paths if path not in views) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="待基础部分补上：officeapp/integration/schema.py 的 AppTokenScheme.get_security_requirement 写出视图的 "
-    "required_scopes（见 /tmp/i10/i7_foundation.diff）；补上后去掉此标记。",
-)
 def test_each_operation_requires_oauth2_with_the_scopes_its_view_checks() -> None:
     views = _api_views()
     schema = _schema()
@@ -103,14 +98,7 @@ def test_every_component_name_is_defined_once() -> None:
     assert not GENERATOR_STATS._warn_cache, sorted(GENERATOR_STATS._warn_cache)
 
 
-REDOC_FONTS = pytest.mark.xfail(
-    strict=True,
-    reason="待基础部分补上：drf-spectacular 的 redoc.html 引用 Google Fonts；改用不含外链的模板"
-    "（integration/redoc.html，见 /tmp/i10/i7_foundation.diff）后去掉此标记。",
-)
-
-
-@pytest.mark.parametrize("url", ["/api/docs/", pytest.param("/api/redoc/", marks=REDOC_FONTS)])
+@pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/"])
 def test_the_documentation_pages_render_with_assets_served_by_us(client: Any, url: str) -> None:
     response = client.get(url)
 

@@ -185,13 +185,6 @@ def test_no_operation_answers_with_a_server_error_or_off_its_schema(api_data: Kn
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "待基础部分补上：每个操作的 401/403/429（及有参数时的 400、有路径参数或游标时的 404）错误响应写入 schema；"
-        "/api/ 下不匹配任何 URL 的路径也应答 JSON 404。补上后去掉此标记（strict：届时本测试会因通过而报错）。"
-    ),
-)
 def test_every_answer_has_a_documented_status_and_errors_are_our_json(api_data: Known) -> None:
     failures = _findings(api_data, DOCUMENTED)
 
