@@ -32,6 +32,7 @@ from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import RPInitiatedLogoutView
 from oauthlib.oauth2.rfc6749 import errors
 
 from officeapp.integration.models import App
@@ -259,3 +260,29 @@ def _consent_kept_when_the_client_is_saved(sender: Any, instance: Any, **kwargs:
     skip = App.objects.filter(sso_client_id=instance.pk).values_list("skip_consent", flat=True).first()
     if skip is not None:
         instance.skip_authorization = skip
+
+
+class AuditedLogoutView(RPInitiatedLogoutView):
+    """RP-initiated logout (/o/logout/) as django-oauth-toolkit does it — the user's tokens at the
+    apps revoked, the session ended, back to the app's registered page — and audited like our own
+    sign-out, naming the app that asked."""
+
+    def do_logout(
+        self,
+        application: Any = None,
+        post_logout_redirect_uri: Any = None,
+        state: Any = None,
+        token_user: Any = None,
+    ) -> Any:
+        from officeapp.audit.services import record
+
+        user = token_user or self.request.user
+        if getattr(user, "is_authenticated", False):
+            app = app_of_client(application) if application is not None else None
+            record(
+                "accounts.sign_out",
+                actor=user,
+                obj=user,
+                details={"via": "oidc_logout", **({"app": app.pk} if app is not None else {})},
+            )
+        return super().do_logout(application, post_logout_redirect_uri, state, token_user)

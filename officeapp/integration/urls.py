@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from oauth2_provider import views as oauth
 
 from officeapp.integration.api import MeView
+from officeapp.integration.oidc import AuditedLogoutView
 from officeapp.registries import api_routers
 
 
@@ -39,7 +40,7 @@ oauth_patterns = (
         ),
         path(".well-known/jwks.json", oauth.JwksInfoView.as_view(), name="jwks-info"),
         path("userinfo/", oauth.UserInfoView.as_view(), name="user-info"),
-        path("logout/", oauth.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+        path("logout/", AuditedLogoutView.as_view(), name="rp-initiated-logout"),
     ],
     "oauth2_provider",
 )

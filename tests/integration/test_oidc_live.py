@@ -138,6 +138,12 @@ def test_an_agency_system_signs_a_user_in_with_authlib_and_uses_refreshes_revoke
     back = submit(browser, confirm, form_id="logoutForm", button="allow")
     assert back.url.startswith(sample.post_logout_redirect_uri)
     assert back.json() == {"signed_out": True, "state": "bye-42"}
+    # audited like our own sign-out, naming the app that asked
+    from officeapp.audit.models import AuditEvent
+
+    signed_out = AuditEvent.objects.filter(action="accounts.sign_out").latest("id")
+    assert signed_out.details["via"] == "oidc_logout"
+    assert signed_out.details["app"] == registered.pk
     # officeapp's own session is over: the next sign-in starts at the sign-in page again
     again = browser.get(f"{sample.base_url}/login", timeout=20)
     assert urlsplit(again.url).path == "/accounts/sign-in/"
