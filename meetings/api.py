@@ -30,8 +30,8 @@ from meetings.models import AgendaItem, Meeting, MeetingKind, MeetingStatus
 from meetings.serializers_api import MeetingDetailSerializer, MeetingSerializer
 from meetings.stats import stats_for
 from officeapp.integration.apiview import ApiView
+from officeapp.integration.query_params import choice_parameter, query_choice, query_date, query_datetime
 from officeapp.integration.rest import caller
-from workflows.api import choice_parameter, query_choice, query_date, query_datetime
 
 SCOPE = "meetings.read"
 MEETING_RELATED = ("agency", "booking__room", "host", "organiser")
