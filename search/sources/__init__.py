@@ -10,7 +10,9 @@ same index (the outbox consumer relies on this: search.indexing).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
+
+from django.db.models import QuerySet
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import IndexDoc
@@ -41,3 +43,43 @@ SOURCE_MODULES = (
     "search.sources.meetings",  # meetings, minutes, materials
     "search.sources.chat",  # chat messages (members only)
 )
+
+
+def parse_pk(value: Any) -> int | None:
+    """A positive primary key from an event's object id or payload value, or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if pk > 0 else None
+
+
+def parse_keys(keys: Iterable[str], prefix: str) -> dict[int, str]:
+    """{pk: key} for the well-formed keys of this prefix (others are ignored: nothing to build)."""
+    parsed: dict[int, str] = {}
+    for key in keys:
+        head, _, tail = key.partition(":")
+        pk = parse_pk(tail) if head == prefix else None
+        if pk is not None:
+            parsed[pk] = key
+    return parsed
+
+
+class RowSource:
+    """The part every source shares: its keys are "<prefix>:<pk>" of the rows `rows()` gives (the
+    searchable ones), so `all_keys` and `count` for `search_reindex` come from them."""
+
+    kind: str
+    prefix: str
+
+    def rows(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def all_keys(self) -> Iterator[str]:
+        for pk in self.rows().order_by("pk").values_list("pk", flat=True).iterator():
+            yield f"{self.prefix}:{pk}"
+
+    def count(self) -> int:
+        return self.rows().count()

@@ -11,7 +11,7 @@ index by its outbox row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
@@ -19,23 +19,13 @@ from django.utils import timezone
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
-from search.sources import Source
+from search.sources import RowSource, Source, parse_keys, parse_pk
 
 PREFIX = "message"
 TITLE_CHARS = 40  # a message has no title: its first words stand for one
 
 MESSAGE_TOPICS = frozenset({"chat.message", "chat.message.recalled"})
 PURGED_TOPIC = "chat.messages.purged"
-
-
-def _pk(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if pk > 0 else None
 
 
 def _searchable(message: Any) -> bool:
@@ -87,29 +77,24 @@ def _doc(message: Any) -> IndexDoc:
     )
 
 
-class MessageSource:
+class MessageSource(RowSource):
     kind = "message"
     prefix = PREFIX
 
     def refs_for(self, event: OutboxEvent) -> Iterable[str]:
         if event.topic in MESSAGE_TOPICS:
-            pk = _pk(event.object_id)
+            pk = parse_pk(event.object_id)
             return [f"{PREFIX}:{pk}"] if pk else []
         if event.topic == PURGED_TOPIC:
             payload = event.payload if isinstance(event.payload, dict) else {}
-            ids = [_pk(i) for i in payload.get("ids") or []]
+            ids = [parse_pk(i) for i in payload.get("ids") or []]
             return [f"{PREFIX}:{i}" for i in ids if i]
         return []
 
     def build(self, keys: list[str]) -> tuple[list[IndexDoc], list[str]]:
         from chat.models import Message
 
-        wanted: dict[int, str] = {}
-        for key in keys:
-            head, _, tail = key.partition(":")
-            pk = _pk(tail) if head == PREFIX else None
-            if pk is not None:
-                wanted[pk] = key
+        wanted = parse_keys(keys, PREFIX)
         messages = Message.objects.filter(pk__in=wanted).select_related(
             "conversation", "sender__department__agency"
         )
@@ -117,19 +102,12 @@ class MessageSource:
         kept = {int(d.key.split(":")[1]) for d in docs}
         return docs, [key for pk, key in wanted.items() if pk not in kept]
 
-    def _searchable_rows(self) -> Any:
+    def rows(self) -> Any:
         from chat.models import Message, MessageKind
 
         return Message.objects.exclude(kind=MessageKind.SYSTEM).filter(
             recalled_at__isnull=True, purged_at__isnull=True
         )
-
-    def all_keys(self) -> Iterator[str]:
-        for pk in self._searchable_rows().order_by("pk").values_list("pk", flat=True).iterator():
-            yield f"{PREFIX}:{pk}"
-
-    def count(self) -> int:
-        return self._searchable_rows().count()
 
 
 SOURCES: list[Source] = [MessageSource()]

@@ -14,7 +14,7 @@ consumer) or in `manage.py search_reindex`, never in a web request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
 
@@ -33,7 +33,7 @@ from documents.models import (
 )
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
-from search.sources import Source
+from search.sources import RowSource, Source
 
 DOCUMENT = "document"
 ATTACHMENT = "attachment"
@@ -190,7 +190,7 @@ def _documents(ids: list[int]) -> QuerySet[OfficialDocument]:
     )
 
 
-class DocumentSource:
+class DocumentSource(RowSource):
     """公文: title, 文号, current 正文, agency, 文种, status, 成文日期."""
 
     kind = DOCUMENT
@@ -222,15 +222,11 @@ class DocumentSource:
             )
         return docs, gone
 
-    def all_keys(self) -> Iterator[str]:
-        for pk in OfficialDocument.objects.order_by("pk").values_list("pk", flat=True).iterator():
-            yield _key(DOCUMENT, pk)
-
-    def count(self) -> int:
-        return OfficialDocument.objects.count()
+    def rows(self) -> Any:
+        return OfficialDocument.objects.all()
 
 
-class AttachmentSource:
+class AttachmentSource(RowSource):
     """附件 of a document: its name and extracted text, seen by whoever may open the document."""
 
     kind = ATTACHMENT
@@ -287,13 +283,8 @@ class AttachmentSource:
             )
         return docs, gone
 
-    def all_keys(self) -> Iterator[str]:
-        live = Attachment.objects.filter(removed_at__isnull=True).order_by("pk")
-        for pk in live.values_list("pk", flat=True).iterator():
-            yield _key(ATTACHMENT, pk)
-
-    def count(self) -> int:
-        return Attachment.objects.filter(removed_at__isnull=True).count()
+    def rows(self) -> Any:
+        return Attachment.objects.filter(removed_at__isnull=True)
 
 
 SOURCES: list[Source] = [DocumentSource(), AttachmentSource()]

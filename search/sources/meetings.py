@@ -12,15 +12,16 @@ search.extract (docx, PDF, xlsx; bounded in size and time, kept per blob in Extr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
-from search.sources import Source
+from search.sources import RowSource, Source, parse_keys, parse_pk
 
 MEETING_PREFIX = "meeting"
 MATERIAL_PREFIX = "material"
@@ -50,24 +51,6 @@ MEETING_TOPICS = frozenset(
 )
 
 
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if pk > 0 else None
-
-
-def _parse(keys: Iterable[str], prefix: str) -> dict[int, str]:
-    parsed: dict[int, str] = {}
-    for key in keys:
-        head, _, tail = key.partition(":")
-        pk = _pk(tail) if head == prefix else None
-        if pk is not None:
-            parsed[pk] = key
-    return parsed
-
-
 def refs_for_event(event: OutboxEvent) -> list[str]:
     """Keys of the meetings this event names, each followed by its materials' keys."""
     from meetings.models import Material
@@ -77,9 +60,9 @@ def refs_for_event(event: OutboxEvent) -> list[str]:
     payload = event.payload if isinstance(event.payload, dict) else {}
     ids: list[int] = []
     if event.object_type == "meetings.meeting":
-        ids.append(_pk(event.object_id) or 0)
-    ids.append(_pk(payload.get("meeting")) or 0)
-    ids += [_pk(m) or 0 for m in payload.get("meetings") or [] if not isinstance(m, bool)]
+        ids.append(parse_pk(event.object_id) or 0)
+    ids.append(parse_pk(payload.get("meeting")) or 0)
+    ids += [parse_pk(m) or 0 for m in payload.get("meetings") or [] if not isinstance(m, bool)]
     meeting_ids = sorted({i for i in ids if i})
     keys = [f"{MEETING_PREFIX}:{i}" for i in meeting_ids]
     if meeting_ids:
@@ -87,8 +70,8 @@ def refs_for_event(event: OutboxEvent) -> list[str]:
             Material.objects.filter(meeting_id__in=meeting_ids).order_by("pk").values_list("pk", flat=True)
         )
         keys += [f"{MATERIAL_PREFIX}:{m}" for m in materials]
-    if event.object_type == "meetings.material" and _pk(event.object_id):
-        key = f"{MATERIAL_PREFIX}:{_pk(event.object_id)}"
+    if event.object_type == "meetings.material" and parse_pk(event.object_id):
+        key = f"{MATERIAL_PREFIX}:{parse_pk(event.object_id)}"
         if key not in keys:
             keys.append(key)
     return keys
@@ -154,7 +137,7 @@ def _material_doc(material: Any, principals: frozenset[str], text: str) -> Index
     )
 
 
-class MeetingSource:
+class MeetingSource(RowSource):
     kind = "meeting"
     prefix = MEETING_PREFIX
 
@@ -164,24 +147,18 @@ class MeetingSource:
     def build(self, keys: list[str]) -> tuple[list[IndexDoc], list[str]]:
         from meetings.models import Meeting
 
-        wanted = _parse(keys, MEETING_PREFIX)
+        wanted = parse_keys(keys, MEETING_PREFIX)
         docs = [_meeting_doc(m) for m in Meeting.objects.filter(pk__in=wanted).select_related("agency")]
         found = {int(d.key.split(":")[1]) for d in docs}
         return docs, [key for pk, key in wanted.items() if pk not in found]
 
-    def all_keys(self) -> Iterator[str]:
+    def rows(self) -> QuerySet[Any]:
         from meetings.models import Meeting
 
-        for pk in Meeting.objects.order_by("pk").values_list("pk", flat=True).iterator():
-            yield f"{MEETING_PREFIX}:{pk}"
-
-    def count(self) -> int:
-        from meetings.models import Meeting
-
-        return Meeting.objects.count()
+        return Meeting.objects.all()
 
 
-class MaterialSource:
+class MaterialSource(RowSource):
     kind = "attachment"
     prefix = MATERIAL_PREFIX
 
@@ -194,7 +171,7 @@ class MaterialSource:
         from search.extract import ensure_extracted
         from search.models import ExtractedText
 
-        wanted = _parse(keys, MATERIAL_PREFIX)
+        wanted = parse_keys(keys, MATERIAL_PREFIX)
         materials = list(
             Material.objects.filter(pk__in=wanted).select_related("meeting__agency", "agenda_item", "blob")
         )
@@ -216,16 +193,10 @@ class MaterialSource:
         found = {int(d.key.split(":")[1]) for d in docs}
         return docs, [key for pk, key in wanted.items() if pk not in found]
 
-    def all_keys(self) -> Iterator[str]:
+    def rows(self) -> QuerySet[Any]:
         from meetings.models import Material
 
-        for pk in Material.objects.order_by("pk").values_list("pk", flat=True).iterator():
-            yield f"{MATERIAL_PREFIX}:{pk}"
-
-    def count(self) -> int:
-        from meetings.models import Material
-
-        return Material.objects.count()
+        return Material.objects.all()
 
 
 SOURCES: list[Source] = [MeetingSource(), MaterialSource()]

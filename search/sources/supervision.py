@@ -13,15 +13,16 @@ transaction of the change; a new step's holders become participants inside that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from officeapp.outbox.models import OutboxEvent
 from search.interface import MAX_BODY_CHARS, MAX_TITLE_CHARS, IndexDoc
-from search.sources import Source
+from search.sources import RowSource, Source, parse_keys, parse_pk
 
 ITEM_PREFIX = "supervision"
 REPORT_PREFIX = "report"
@@ -29,25 +30,6 @@ REPORT_PREFIX = "report"
 # Outbox rows whose object is not an item, a report or a task of the 督办 flow, and change nothing
 # that is indexed (the monthly 通报 is a document; reminders change no text and no access).
 _IGNORED_TOPICS = frozenset({"workflows.supervision.bulletin_created"})
-
-
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if pk > 0 else None
-
-
-def _parse(keys: Iterable[str], prefix: str) -> dict[int, str]:
-    """{pk: key} for the well-formed keys of this prefix (others are ignored: nothing to build)."""
-    parsed: dict[int, str] = {}
-    for key in keys:
-        head, _, tail = key.partition(":")
-        pk = _pk(tail) if head == prefix else None
-        if pk is not None:
-            parsed[pk] = key
-    return parsed
 
 
 def _item_keys(item_ids: Iterable[int]) -> list[str]:
@@ -70,14 +52,14 @@ def refs_for_event(event: OutboxEvent) -> list[str]:
     if topic in _IGNORED_TOPICS:
         return []
     if topic.startswith("workflows.task.") and payload.get("flow") == "supervision":
-        item_id = _pk(payload.get("item"))
+        item_id = parse_pk(payload.get("item"))
         if item_id is None:
             # 承办 completed by the signed 办结报告 names only its task.
             from viewflow.workflow.models import Task
 
             from workflows.models import SupervisionProcess
 
-            process_id = Task.objects.filter(pk=_pk(event.object_id) or 0).values("process_id")
+            process_id = Task.objects.filter(pk=parse_pk(event.object_id) or 0).values("process_id")
             item_id = (
                 SupervisionProcess.objects.filter(pk__in=process_id).values_list("item_id", flat=True).first()
             )
@@ -86,12 +68,12 @@ def refs_for_event(event: OutboxEvent) -> list[str]:
         return []
     ids: list[int] = []
     if event.object_type == "workflows.supervisionitem":
-        ids.append(_pk(event.object_id) or 0)
-    ids.append(_pk(payload.get("item")) or 0)
-    ids += [_pk(c) or 0 for c in payload.get("children") or []]
+        ids.append(parse_pk(event.object_id) or 0)
+    ids.append(parse_pk(payload.get("item")) or 0)
+    ids += [parse_pk(c) or 0 for c in payload.get("children") or []]
     keys = _item_keys(ids)
     if event.object_type == "workflows.progressreport":
-        report_key = f"{REPORT_PREFIX}:{_pk(event.object_id)}"
+        report_key = f"{REPORT_PREFIX}:{parse_pk(event.object_id)}"
         if report_key not in keys:
             keys.append(report_key)
     return keys
@@ -161,7 +143,7 @@ def _report_doc(report: Any, principals: frozenset[str]) -> IndexDoc:
     )
 
 
-class SupervisionItemSource:
+class SupervisionItemSource(RowSource):
     kind = "supervision"
     prefix = ITEM_PREFIX
 
@@ -171,7 +153,7 @@ class SupervisionItemSource:
     def build(self, keys: list[str]) -> tuple[list[IndexDoc], list[str]]:
         from workflows.models import SupervisionItem
 
-        wanted = _parse(keys, ITEM_PREFIX)
+        wanted = parse_keys(keys, ITEM_PREFIX)
         items = SupervisionItem.objects.filter(pk__in=wanted).select_related(
             "agency", "lead_department", "lead_agency"
         )
@@ -179,19 +161,13 @@ class SupervisionItemSource:
         found = {int(d.key.split(":")[1]) for d in docs}
         return docs, [key for pk, key in wanted.items() if pk not in found]
 
-    def all_keys(self) -> Iterator[str]:
+    def rows(self) -> QuerySet[Any]:
         from workflows.models import SupervisionItem
 
-        for pk in SupervisionItem.objects.order_by("pk").values_list("pk", flat=True).iterator():
-            yield f"{ITEM_PREFIX}:{pk}"
-
-    def count(self) -> int:
-        from workflows.models import SupervisionItem
-
-        return SupervisionItem.objects.count()
+        return SupervisionItem.objects.all()
 
 
-class ProgressReportSource:
+class ProgressReportSource(RowSource):
     kind = "supervision"
     prefix = REPORT_PREFIX
 
@@ -202,7 +178,7 @@ class ProgressReportSource:
         from workflows.access import item_principals
         from workflows.models import ProgressReport
 
-        wanted = _parse(keys, REPORT_PREFIX)
+        wanted = parse_keys(keys, REPORT_PREFIX)
         reports = (
             ProgressReport.objects.filter(pk__in=wanted)
             .select_related("item__agency", "item__lead_department", "item__lead_agency")
@@ -217,16 +193,10 @@ class ProgressReportSource:
         found = {int(d.key.split(":")[1]) for d in docs}
         return docs, [key for pk, key in wanted.items() if pk not in found]
 
-    def all_keys(self) -> Iterator[str]:
+    def rows(self) -> QuerySet[Any]:
         from workflows.models import ProgressReport
 
-        for pk in ProgressReport.objects.order_by("pk").values_list("pk", flat=True).iterator():
-            yield f"{REPORT_PREFIX}:{pk}"
-
-    def count(self) -> int:
-        from workflows.models import ProgressReport
-
-        return ProgressReport.objects.count()
+        return ProgressReport.objects.all()
 
 
 SOURCES: list[Source] = [SupervisionItemSource(), ProgressReportSource()]
