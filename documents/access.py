@@ -163,12 +163,6 @@ def search_principals_of(user: Any) -> dict[str, int | None]:
 # --- The REST API (issue 10): what an app sees with its own token -------------------------------------
 
 
-def app_agencies(app: Any) -> list[int]:
-    """The agencies whose records an app reads with its own token: its 数据范围, or its owner."""
-    chosen = list(app.data_agencies.values_list("pk", flat=True))
-    return chosen or [app.owner_agency_id]
-
-
 def documents_for_app(app: Any) -> QuerySet[OfficialDocument]:
     """What a 收发员 of the app's agencies would see (the clerk branches of `visible_documents`):
     documents those agencies issued, from 分发 on; their 收文; documents distributed to them and not
@@ -177,7 +171,7 @@ def documents_for_app(app: Any) -> QuerySet[OfficialDocument]:
     compares the two)."""
     if not app.is_active:
         return OfficialDocument.objects.none()
-    agencies = app_agencies(app)
+    agencies = app.reading_agency_ids()
     condition = Q(agency_id__in=agencies, state__in=SENT_STATES)
     condition |= Q(agency_id__in=agencies, category=DocumentCategory.INCOMING)
     condition |= Q(

@@ -89,7 +89,7 @@ def exchange_records_of(found: Caller, document: OfficialDocument) -> QuerySet[E
             raise Http404
         where = Q(sender_id__in=senders)
     else:
-        agencies = access.app_agencies(found.app)
+        agencies = found.app.reading_agency_ids()
         where = Q(recipient_id__in=agencies) | Q(sender_id__in=agencies)
     rows = ExchangeRecord.objects.filter(where, document=document)
     if not rows.exists():

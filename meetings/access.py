@@ -382,16 +382,11 @@ def search_principals_of(user: Any) -> dict[str, int | None]:
 # --- the REST API (issue 10): what a registered app reads with its own token --------------------------
 
 
-def app_agencies(app: Any) -> list[int]:
-    """The agencies whose records an app reads with its own token: its data agencies, else its owner."""
-    return list(app.data_agencies.values_list("pk", flat=True)) or [app.owner_agency_id]
-
-
 def meetings_for_app(app: Any, agencies: list[int] | None = None) -> QuerySet[Meeting]:
     """Meetings an app reads with its own token, as a 收发员 of its data agencies would: those one of
     them organises and those to which one of them is invited as an agency — never a draft (not yet
     noticed to anyone)."""
-    agencies = app_agencies(app) if agencies is None else agencies
+    agencies = app.reading_agency_ids() if agencies is None else agencies
     invited = Invitee.objects.filter(kind=InviteeKind.AGENCY, agency_id__in=agencies).values("meeting_id")
     return Meeting.objects.filter(Q(agency_id__in=agencies) | Q(pk__in=invited)).exclude(
         status=MeetingStatus.DRAFT

@@ -102,7 +102,7 @@ class MeetingDetail(ApiView, generics.RetrieveAPIView):
         else:
             # The organising agency's app reads as the agency's meeting office; an invited one as
             # its 收发员, who chooses attendees but does not read the papers.
-            reads_materials = manages = meeting.agency_id in access.app_agencies(found.app)
+            reads_materials = manages = meeting.agency_id in found.app.reading_agency_ids()
             meeting.api_rsvp = None  # type: ignore[attr-defined]
         meeting.api_agenda = list(  # type: ignore[attr-defined]
             AgendaItem.objects.filter(meeting=meeting).select_related("presenter").order_by("order")

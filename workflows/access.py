@@ -427,7 +427,7 @@ def items_for_app(app: Any) -> Any:
 
     from workflows.models import SupervisionItem, SupervisionUnit
 
-    agencies = list(app.data_agencies.values_list("pk", flat=True)) or [app.owner_agency_id]
+    agencies = app.reading_agency_ids()
     units = SupervisionUnit.objects.filter(
         Q(agency_id__in=agencies) | Q(department__agency_id__in=agencies)
     ).values("item_id")

@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from officeapp.integration.models import App
-from officeapp.notify.api import app_agency_ids, users_for_app
+from officeapp.notify.api import users_for_app
 from officeapp.org.models import User
 from workflows.external_todos import push_todos
 
@@ -95,7 +95,7 @@ def build_external_todos_demo(stdout: Any = None) -> str:
     pushed = 0
     missing = sorted({row[0] for row in DEMO_TODOS} - set(apps))
     for name, app in apps.items():
-        agencies = app_agency_ids(app)
+        agencies = app.reading_agency_ids()
         wanted = [row[2] for row in DEMO_TODOS if row[0] == name]
         in_scope = {n for n, u in users_for_app(app, wanted, agency_ids=agencies).items() if u.is_active}
         stand_ins = list(

@@ -34,7 +34,6 @@ from officeapp.integration.models import App
 from officeapp.notify.api import (
     MSG_TOO_MANY,
     AppUser,
-    app_agency_ids,
     clean_link,
     user_error,
     users_for_app,
@@ -293,7 +292,7 @@ def push_todos(app: App, raws: list[Any]) -> list[ItemResult]:
         else:
             seen.add(item.external_id)
             cleaned.append((index, item))
-    users = users_for_app(app, [item.user for _, item in cleaned], agency_ids=app_agency_ids(app))
+    users = users_for_app(app, [item.user for _, item in cleaned], agency_ids=app.reading_agency_ids())
     existing = _existing(app, [item.external_id for _, item in cleaned])
     now = timezone.now()
     rows: list[ExternalTodo] = []

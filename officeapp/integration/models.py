@@ -77,6 +77,11 @@ class App(models.Model):
     def is_active(self) -> bool:
         return self.status == AppStatus.ACTIVE
 
+    def reading_agency_ids(self) -> list[int]:
+        """The agencies whose records the app reads with its own token, as their 收发员 would: its
+        data agencies (数据范围), or its owner agency when none are set. One rule for every API."""
+        return list(self.data_agencies.values_list("pk", flat=True)) or [self.owner_agency_id]
+
 
 class WebhookSubscription(models.Model):
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="webhooks")

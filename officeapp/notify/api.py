@@ -78,12 +78,6 @@ def clean_link(value: Any, *, max_length: int = 500) -> tuple[str, str | None]:
     return value, None
 
 
-def app_agency_ids(app: App) -> list[int]:
-    """Agencies whose people the app addresses: its data agencies, else its owner agency."""
-    ids = list(app.data_agencies.values_list("pk", flat=True))
-    return ids or [app.owner_agency_id]
-
-
 @dataclass(frozen=True)
 class AppUser:
     pk: int
@@ -98,7 +92,7 @@ def users_for_app(
     A name missing from the answer is unknown or outside the app's agencies (the same answer)."""
     # A NUL cannot be in a username, and PostgreSQL refuses it in a query: such a name is unknown.
     wanted = sorted({n for n in names if isinstance(n, str) and n and "\x00" not in n})
-    agencies = agency_ids if agency_ids is not None else app_agency_ids(app)
+    agencies = agency_ids if agency_ids is not None else app.reading_agency_ids()
     found: dict[str, AppUser] = {}
     users = get_user_model().objects
     for start in range(0, len(wanted), 2000):

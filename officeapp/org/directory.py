@@ -294,7 +294,7 @@ class AgencyDesk:
 def directory_for_app(app: Any) -> tuple[list[int], QuerySet[User]]:
     """The agencies whose 通讯录 an app reads with its own token (its data agencies, else its owner)
     and the active people of those agencies."""
-    agencies = list(app.data_agencies.values_list("pk", flat=True)) or [app.owner_agency_id]
+    agencies = app.reading_agency_ids()
     return agencies, User.objects.filter(is_active=True, department__agency_id__in=agencies)
 
 
