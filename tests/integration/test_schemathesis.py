@@ -76,6 +76,21 @@ SOUND = [not_a_server_error, content_type_conformance, response_schema_conforman
 DOCUMENTED = [status_code_conformance, json_error_body]
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Any:
+    """The WSGI handler closes "old" database connections when a request starts and finishes; inside a test's
+    transaction that is the test's own connection (PostgreSQL then answers "the connection is closed").
+    Django's test client disconnects the same signal for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_data(cast: Any, make_app: Any, token_for: Any) -> Known:
     """A small realistic set built through the services, and the two tokens."""
