@@ -178,7 +178,9 @@ def _build(directory: Path) -> SlapdServer:
 @pytest.fixture(scope="session")
 def slapd() -> Iterator[SlapdServer]:
     if not Path(SLAPD).exists() or not Path(SLAPADD).exists():
-        pytest.skip("未安装 slapd（OpenLDAP 服务器）：运行 `make system-packages` 安装 slapd 与 ldap-utils。")
+        # `make test` installs slapd (SYSTEM_PACKAGES): without it the LDAP sign-in is untested, which
+        # must show as a failure, never as a quiet skip.
+        pytest.fail("未安装 slapd（OpenLDAP 服务器）：运行 `make system-packages` 安装 slapd 与 ldap-utils。")
     directory = Path(tempfile.mkdtemp(prefix="officeapp-slapd-"))
     server = _build(directory)
     server.start()
